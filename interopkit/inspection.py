@@ -1,0 +1,298 @@
+"""``inspect(path)``: everything the kit teaches about one PE or ELF image, as one frozen value.
+
+The fixed headers come from ``interopkit.headers`` (which also rejects files that are not
+images, with the kit's own error); the tables (exports, imports, sections, the CLR header)
+come from pefile for PE files and from ``interopkit.elf`` for ELF files. This is the only
+module that imports pefile: its exceptions become ``ImageError`` here, with the cause chained.
+
+.NET images: pefile does not decode the CLR (COR20) header, so the kit reads it with a
+declared layout. The platform names follow .NET's ``corhdr.h`` (``CorPEKind``: 32BITREQUIRED
+alone means x86-only; 32BITREQUIRED with 32BITPREFERRED means AnyCPU preferring 32-bit) and
+the CorFlags documentation (FACTS.md section 3, keys CORFLAGS, CSC-PLATFORM, SADOV).
+Taught in notebook 01.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import elf
+from .errors import ImageError
+from .headers import Headers, read_headers
+from .layout import Layout, ShortRead
+from .machine import ElfMachine, Machine
+from .winerror import WinError
+
+__all__ = ["ImageInfo", "Import", "ClrInfo", "inspect", "clr_platform", "CLR_FLAGS",
+           "DLL_CHARACTERISTICS", "COR20_HEADER"]
+
+CLR_FLAGS = {
+    0x00001: "ILONLY",
+    0x00002: "32BITREQ",
+    0x00004: "IL_LIBRARY",
+    0x00008: "STRONGNAMESIGNED",
+    0x00010: "NATIVE_ENTRYPOINT",
+    0x10000: "TRACKDEBUGDATA",
+    0x20000: "32BITPREF",
+}
+"""COMIMAGE_FLAGS_* values, named as CorFlags.exe prints them."""
+
+DLL_CHARACTERISTICS = {
+    0x0020: "HIGH_ENTROPY_VA", 0x0040: "DYNAMIC_BASE", 0x0080: "FORCE_INTEGRITY",
+    0x0100: "NX_COMPAT", 0x0200: "NO_ISOLATION", 0x0400: "NO_SEH", 0x0800: "NO_BIND",
+    0x1000: "APPCONTAINER", 0x2000: "WDM_DRIVER", 0x4000: "GUARD_CF",
+    0x8000: "TERMINAL_SERVER_AWARE",
+}
+
+COR20_HEADER = Layout("CLR (COR20) header", [
+    ("cb", "I", "size of this header, 72"),
+    ("MajorRuntimeVersion", "H", "2 for every CLR since 2.0"),
+    ("MinorRuntimeVersion", "H", "5 for CLR 2.0 and later; below 2.5 means CLR 1.x"),
+    ("MetaDataRva", "I", "RVA of the metadata"),
+    ("MetaDataSize", "I", "size of the metadata"),
+    ("Flags", "I", "COMIMAGE_FLAGS_*: ILONLY, 32BITREQUIRED, 32BITPREFERRED ..."),
+    ("EntryPointToken", "I", "entry point method token (0 for a DLL)"),
+    ("ResourcesRva", "I", ""), ("ResourcesSize", "I", ""),
+    ("StrongNameSignatureRva", "I", ""), ("StrongNameSignatureSize", "I", ""),
+    ("CodeManagerTableRva", "I", ""), ("CodeManagerTableSize", "I", ""),
+    ("VTableFixupsRva", "I", ""), ("VTableFixupsSize", "I", ""),
+    ("ExportAddressTableJumpsRva", "I", ""), ("ExportAddressTableJumpsSize", "I", ""),
+    ("ManagedNativeHeaderRva", "I", ""), ("ManagedNativeHeaderSize", "I", ""),
+])
+
+
+@dataclass(frozen=True)
+class Import:
+    """One imported library and the names the image takes from it."""
+
+    library: str
+    """The DLL (or, for ELF, the DT_NEEDED shared object) named by the image."""
+    names: tuple[str, ...]
+    """Imported function names (``#N`` for an import by ordinal); empty for ELF."""
+
+
+@dataclass(frozen=True)
+class ClrInfo:
+    """The .NET (CLR) header of a managed image."""
+
+    runtime_version: str
+    """``major.minor`` of the CLR header (2.5 for every CLR since 2.0)."""
+    flags: tuple[str, ...]
+    """Set COMIMAGE flags, named as CorFlags prints them."""
+    platform: str
+    """``AnyCPU``, ``AnyCPU-prefer-32-bit``, ``x86-only``, ``x64-only`` ... or ``mixed-mode``."""
+    explanation: str
+    """What the platform means for the process that loads or runs the image."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a PE or ELF image says about itself."""
+
+    path: str
+    """The file, as given."""
+    format: str
+    """``PE`` or ``ELF``."""
+    machine: Machine | None
+    """The PE machine (for ELF: the PE counterpart); None when unknown."""
+    machine_value: int
+    """The raw machine field."""
+    bits: int
+    """32 or 64, from the image's own format field (PE Magic or ELF class)."""
+    kind: str
+    """``dll`` or ``exe`` (ELF also ``object`` or ``core``)."""
+    pe_magic: str | None
+    """``PE32`` or ``PE32+``; None for ELF."""
+    subsystem: str | None
+    """PE subsystem name; None for ELF."""
+    large_address_aware: bool
+    """PE: IMAGE_FILE_LARGE_ADDRESS_AWARE. A 32-bit EXE with it gets 4 GB under WOW64."""
+    image_base: int | None
+    """PE: preferred load address; None for ELF."""
+    dll_characteristics: tuple[str, ...]
+    """PE: DllCharacteristics flags by name."""
+    sections: tuple[str, ...]
+    """Section names in file order."""
+    exports: tuple[str, ...]
+    """Exported names (PE export directory or ELF dynamic symbols), sorted."""
+    imports: tuple[Import, ...]
+    """Imported libraries in file order (PE import directory or ELF DT_NEEDED)."""
+    clr: ClrInfo | None
+    """The .NET header, or None for a native image."""
+    elf_class: str | None
+    """``ELFCLASS32`` or ``ELFCLASS64``; None for PE."""
+    elf_machine: str | None
+    """``EM_386``, ``EM_X86_64``, ``EM_AARCH64`` ...; None for PE."""
+
+    @property
+    def machine_name(self) -> str:
+        """``I386``, ``AMD64``, ``ARM64`` ... or the raw value in hex."""
+        return self.machine.name if self.machine is not None else f"0x{self.machine_value:04X}"
+
+    @property
+    def is_import_free(self) -> bool:
+        """True when the image imports nothing (the kit's own loaders can map it)."""
+        return not self.imports
+
+
+def inspect(path: str | os.PathLike[str]) -> ImageInfo:
+    """Inspect a PE or ELF image; every failure is an ImageError naming the file."""
+    headers = read_headers(path)
+    if headers.format == "PE":
+        return _inspect_pe(headers)
+    return _inspect_elf(headers)
+
+
+def clr_platform(pe_magic: str, machine: Machine | None, flags: int) -> tuple[str, str]:
+    """The .NET platform target (and what it means) from the image's Magic, Machine and flags."""
+    name = machine.name if machine is not None else "unknown"
+    if not flags & 0x1:
+        return ("mixed-mode", f"Contains native code: runs only in a {name} process, like any "
+                "native image of that machine.")
+    if pe_magic == "PE32+":
+        return (f"{_short(machine)}-only", f"PE32+ IL image: loads only in a 64-bit {name} "
+                "process.")
+    required, preferred = bool(flags & 0x2), bool(flags & 0x20000)
+    if required and preferred:
+        return ("AnyCPU-prefer-32-bit", "An EXE runs as a 32-bit process where it can; as a DLL "
+                "the 32BITPREF flag makes it fail to load in 64-bit processes (CORFLAGS).")
+    if required:
+        return ("x86-only", "32BITREQUIRED: runs on the 32-bit CLR (under WOW64 on 64-bit "
+                "Windows); a 64-bit process cannot load it.")
+    if preferred:
+        return ("invalid", "32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
+                "compilers produce (corhdr.h CorPEKind).")
+    return ("AnyCPU", "An EXE runs as a 64-bit process where possible, 32-bit otherwise; a DLL "
+            "loads into whatever CLR the host process already runs (CSC-PLATFORM).")
+
+
+_SHORT_NAMES = {Machine.AMD64: "x64", Machine.ARM64: "ARM64", Machine.I386: "x86"}
+
+
+def _short(machine: Machine | None) -> str:
+    if machine is None:
+        return "unknown"
+    return _SHORT_NAMES.get(machine, machine.name)
+
+
+def _inspect_pe(headers: Headers) -> ImageInfo:
+    import pefile  # deferred: importing the kit stays fast
+
+    wanted = [pefile.DIRECTORY_ENTRY[name] for name in
+              ("IMAGE_DIRECTORY_ENTRY_EXPORT", "IMAGE_DIRECTORY_ENTRY_IMPORT")]
+    try:
+        pe = pefile.PE(headers.path, fast_load=True)
+        _check_complete(pe, headers.path)
+        pe.parse_data_directories(directories=wanted)
+        exports = _pe_exports(pe)
+        imports = _pe_imports(pe)
+        clr = _pe_clr(pe, headers)
+        sections = tuple(s.Name.rstrip(b"\0").decode("ascii", "replace") for s in pe.sections)
+        optional = pe.OPTIONAL_HEADER
+        image_base, dll_flags = optional.ImageBase, optional.DllCharacteristics
+    except ImageError:
+        raise
+    except Exception as exc:  # pefile raises many types on damaged input; convert them all
+        raise ImageError(headers.path, f"could not be parsed as a PE image ({exc})",
+                         "The file is damaged or not a Windows image",
+                         WinError.ERROR_BAD_EXE_FORMAT) from exc
+    finally:
+        if "pe" in locals():
+            pe.close()
+    return ImageInfo(
+        path=headers.path, format="PE", machine=headers.machine,
+        machine_value=headers.machine_value, bits=headers.bits, kind=headers.kind,
+        pe_magic=headers.pe_magic, subsystem=headers.subsystem,
+        large_address_aware=headers.large_address_aware, image_base=image_base,
+        dll_characteristics=tuple(n for v, n in DLL_CHARACTERISTICS.items() if dll_flags & v),
+        sections=sections, exports=exports, imports=imports, clr=clr,
+        elf_class=None, elf_machine=None,
+    )
+
+
+def _check_complete(pe: object, shown: str) -> None:
+    size = len(pe.__data__)  # type: ignore[attr-defined]
+    end = max((s.PointerToRawData + s.SizeOfRawData for s in pe.sections  # type: ignore[attr-defined]
+               if s.SizeOfRawData), default=0)
+    if end > size:
+        raise ImageError(shown, f"is truncated: its sections end at byte {end} but the file has "
+                         f"{size} bytes", "Get a complete copy of the file",
+                         WinError.ERROR_BAD_EXE_FORMAT)
+
+
+def _pe_exports(pe: object) -> tuple[str, ...]:
+    directory = getattr(pe, "DIRECTORY_ENTRY_EXPORT", None)
+    if directory is None:
+        return ()
+    return tuple(sorted(s.name.decode("ascii", "replace") if s.name else f"#{s.ordinal}"
+                        for s in directory.symbols))
+
+
+def _pe_imports(pe: object) -> tuple[Import, ...]:
+    out = []
+    for entry in getattr(pe, "DIRECTORY_ENTRY_IMPORT", []):
+        names = tuple(i.name.decode("ascii", "replace") if i.name else f"#{i.ordinal}"
+                      for i in entry.imports)
+        out.append(Import(entry.dll.decode("ascii", "replace"), names))
+    return tuple(out)
+
+
+def _pe_clr(pe: object, headers: Headers) -> ClrInfo | None:
+    if not headers.has_clr_header:
+        return None
+    rva = pe.OPTIONAL_HEADER.DATA_DIRECTORY[14].VirtualAddress  # type: ignore[attr-defined]
+    raw = pe.get_data(rva, COR20_HEADER.size)  # type: ignore[attr-defined]
+    try:
+        cor = COR20_HEADER.unpack(raw)
+    except ShortRead as exc:
+        raise ImageError(headers.path, f"has a CLR directory but its header is cut short: {exc}",
+                         "The .NET image is damaged", WinError.ERROR_BAD_FORMAT) from exc
+    flags = cor["Flags"]
+    platform, explanation = clr_platform(headers.pe_magic or "", headers.machine, flags)
+    return ClrInfo(
+        runtime_version=f"{cor['MajorRuntimeVersion']}.{cor['MinorRuntimeVersion']}",
+        flags=tuple(name for value, name in CLR_FLAGS.items() if flags & value),
+        platform=platform, explanation=explanation,
+    )
+
+
+def _inspect_elf(headers: Headers) -> ImageInfo:
+    from .headers import ELF32_HEADER, ELF64_HEADER, ELF_IDENT
+
+    try:
+        with Path(headers.path).open("rb") as handle, \
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            layout = ELF32_HEADER if headers.bits == 32 else ELF64_HEADER
+            top = layout.unpack(data, ELF_IDENT.size)
+            dynamic = elf.read_dynamic(data, headers.bits, top["e_shoff"], top["e_shnum"])
+            names = _elf_section_names(data, headers.bits, top)
+    except ShortRead as exc:
+        raise ImageError(headers.path, f"is truncated: {exc}", "Get a complete copy of the file",
+                         WinError.ERROR_BAD_EXE_FORMAT) from exc
+    except (OSError, ValueError) as exc:
+        raise ImageError(headers.path, f"could not be read ({exc})",
+                         "Check that it is a regular, readable file") from exc
+    return ImageInfo(
+        path=headers.path, format="ELF", machine=headers.machine,
+        machine_value=headers.machine_value, bits=headers.bits, kind=headers.kind,
+        pe_magic=None, subsystem=None, large_address_aware=False, image_base=None,
+        dll_characteristics=(), sections=names, exports=dynamic.exports,
+        imports=tuple(Import(lib, ()) for lib in dynamic.needed), clr=None,
+        elf_class=f"ELFCLASS{headers.bits}",
+        elf_machine=headers.elf_machine.name if isinstance(headers.elf_machine, ElfMachine)
+        else f"0x{headers.machine_value:04X}",
+    )
+
+
+def _elf_section_names(data: bytes, bits: int, top: dict[str, int]) -> tuple[str, ...]:
+    layout = elf.SECTION[bits]
+    if not top["e_shnum"] or top["e_shstrndx"] >= top["e_shnum"]:
+        return ()
+    sections = [layout.unpack(data, top["e_shoff"] + i * layout.size)
+                for i in range(top["e_shnum"])]
+    table = sections[top["e_shstrndx"]]
+    strings = bytes(data[table["sh_offset"]:table["sh_offset"] + table["sh_size"]])
+    return tuple(elf._string(strings, s["sh_name"]) for s in sections[1:])

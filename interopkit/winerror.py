@@ -1,0 +1,50 @@
+"""Windows error codes the kit quotes, each with Microsoft's message text and the source key.
+
+The numbers and messages come from Microsoft's "System Error Codes (0-499)" page and
+[MS-ERREF] (keys ERR0-499 and MS-ERREF in ../shared/FACTS.md). Which code Windows returns
+in which situation is not fully documented (FACTS.md section 3 marks it UNVERIFIED), so the
+lessons teach 193 and 216 together as "wrong architecture or not a PE".
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["WinError"]
+
+
+class WinError(IntEnum):
+    """A Win32 error code (or NTSTATUS) with its documented message."""
+
+    phrase: str
+    source: str
+
+    def __new__(cls, value: int, phrase: str, source: str) -> WinError:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.phrase = phrase
+        member.source = source
+        return member
+
+    ERROR_FILE_NOT_FOUND = (2, "The system cannot find the file specified.", "ERR0-499")
+    ERROR_ACCESS_DENIED = (5, "Access is denied.", "ERR0-499")
+    ERROR_BAD_FORMAT = (11, "An attempt was made to load a program with an incorrect format.",
+                        "ERR0-499")
+    ERROR_MOD_NOT_FOUND = (126, "The specified module could not be found.", "ERR0-499")
+    ERROR_BAD_EXE_FORMAT = (193, "%1 is not a valid Win32 application.", "ERR0-499")
+    ERROR_EXE_MACHINE_TYPE_MISMATCH = (
+        216,
+        "This version of %1 is not compatible with the version of Windows you're running. "
+        "Check your computer's system information and then contact the software publisher.",
+        "ERR0-499",
+    )
+    STATUS_INVALID_IMAGE_FORMAT = (
+        0xC000007B,
+        "{Bad Image} %hs is either not designed to run on Windows or it contains an error.",
+        "MS-ERREF",
+    )
+
+    def describe(self) -> str:
+        """`NAME (code)` as Windows tools print it: decimal for Win32 codes, hex for NTSTATUS."""
+        number = f"0x{self.value:08X}" if self.value > 0xFFFF else str(self.value)
+        return f"{self.name} ({number})"
