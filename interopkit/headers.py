@@ -23,7 +23,7 @@ from .machine import ELF_TO_PE, ElfMachine, Machine
 from .winerror import WinError
 
 __all__ = [
-    "Headers", "FieldValue", "read_headers", "field_values", "sniff",
+    "Headers", "FieldValue", "read_headers", "parse_headers", "READ_SIZE", "field_values", "sniff",
     "DOS_HEADER", "COFF_HEADER", "OPTIONAL_HEADER32", "OPTIONAL_HEADER64", "DATA_DIRECTORY",
     "SECTION_HEADER", "ELF_IDENT", "ELF32_HEADER", "ELF64_HEADER",
     "IMAGE_FILE_DLL", "IMAGE_FILE_LARGE_ADDRESS_AWARE", "IMAGE_FILE_EXECUTABLE_IMAGE",
@@ -255,7 +255,15 @@ def sniff(head: bytes) -> str | None:
 def read_headers(path: str | os.PathLike[str]) -> Headers:
     """Read the fixed headers of a PE or ELF file; ImageError says what is wrong otherwise."""
     shown = str(path)
-    data = _read_start(Path(path), shown)
+    return parse_headers(_read_start(Path(path), shown), shown)
+
+
+def parse_headers(data: bytes, shown: str) -> Headers:
+    """Parse the first ``READ_SIZE`` bytes of the file ``shown`` (read more only if needed)."""
+    if not data:
+        raise ImageError(shown, "is empty (0 bytes)", "An image starts with 'MZ' (PE) or "
+                         "'\\x7fELF' (ELF): get a complete copy of the file",
+                         WinError.ERROR_BAD_EXE_FORMAT)
     try:
         if sniff(data) == "PE":
             return _pe_headers(data, shown)

@@ -1,0 +1,52 @@
+"""interopkit: a teaching kit on Windows process interoperability between 32-bit and 64-bit code.
+
+Importing the package is cheap (no pefile, matplotlib or ipywidgets until used). The main
+entry points are available here lazily:
+
+    >>> import interopkit
+    >>> interopkit.inspect("data/samples/sample_x86.dll").machine   # doctest: +SKIP
+    <Machine.I386: 332>
+
+Modules, one per concept: ``machine`` (machine facts), ``winerror`` (Windows error codes),
+``errors`` (the exception tree), ``layout`` and ``headers`` (declared binary structures, fast
+header reads), ``elf`` (ELF dynamic symbols), ``inspection`` (``inspect``), ``scan``,
+``host`` (this machine), ``doctor``, ``samples`` and ``build`` (the kit's binaries),
+``pewriter`` (images constructed for teaching), ``exercises`` (checked exercises),
+``diagrams`` (matplotlib helpers), ``widgets`` (ipywidgets explorers), ``cli``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .errors import HostError, ImageError, InteropKitError, ToolchainError, UsageError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__", "InteropKitError", "ImageError", "HostError", "ToolchainError", "UsageError",
+    "Machine", "inspect", "read_headers", "scan", "doctor", "host_info", "sample_path",
+]
+
+_LAZY = {
+    "Machine": "machine",
+    "inspect": "inspection",
+    "read_headers": "headers",
+    "scan": "scan",
+    "doctor": "doctor",
+    "host_info": "host",
+    "sample_path": "samples",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'interopkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

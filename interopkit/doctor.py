@@ -1,0 +1,128 @@
+"""``doctor()``: what this machine can demonstrate, each item with a remedy when it is missing.
+
+Learners run it before a workshop (``interopkit doctor``) and notebook 00 shows it. Every
+answer is found out, not assumed: the 32-bit check runs the kit's 32-bit probe, the binaries
+are checked against their manifests, package versions are read from the installed metadata.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from .build import verify_manifest
+from .errors import InteropKitError
+from .host import can_run_x86_32, host_info, run_probe
+from .samples import BIN_DIR, SAMPLES_DIR
+
+__all__ = ["Check", "doctor"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing the kit needs or can use, and how it stands on this machine."""
+
+    name: str
+    """What was checked."""
+    ok: bool
+    """True when it works here."""
+    required: bool
+    """True when the kit cannot work without it (False: some lessons fall back)."""
+    detail: str
+    """What was found."""
+    remedy: str
+    """What to do when it is not ok (empty when ok)."""
+
+
+def doctor() -> list[Check]:
+    """Run every check; never raises for a missing feature."""
+    info = host_info()
+    checks = [
+        Check("Python", sys.version_info >= (3, 10), True,
+              f"{info.python}, a {info.process_bits}-bit process",
+              "Install Python 3.10 or newer"),
+        Check("64-bit Python", info.process_bits == 64, True,
+              f"this Python is a {info.process_bits}-bit process",
+              "Install a 64-bit Python: the kit plays the 64-bit client of a 32-bit server"),
+        Check("operating system and CPU", True, False,
+              f"{info.os} {info.os_release} on {info.cpu}"
+              + (f" (PE machine {info.machine.name})" if info.machine is not None else ""), ""),
+        _x86_32(info.os),
+        _probe64(info.os, info.cpu),
+        _kit_binaries(),
+        _package("emulator (Unicorn)", "unicorn", True,
+                 "pip install unicorn (a runtime dependency of the kit)"),
+        _package("disassembler (Capstone, optional)", "capstone", False,
+                 "pip install capstone: the emulation lesson then shows disassembly"),
+        _package("zig toolchain (build extra, optional)", "ziglang", False,
+                 'pip install -e ".[build]": only needed to rebuild the kit\'s binaries'),
+        _widgets(),
+        Check("Windows features", info.os == "windows", False,
+              "real LoadLibraryW, registry views and WOW64 redirection are available"
+              if info.os == "windows" else
+              f"not Windows ({info.os}): the lessons show documented models of the Windows "
+              "loader, redirector and COM, and real processes of this OS beside them",
+              "" if info.os == "windows" else
+              "Run the notebooks on Windows too to see the real thing beside each model"),
+    ]
+    return [c if not c.ok else Check(c.name, True, c.required, c.detail, "") for c in checks]
+
+
+def _x86_32(os_name: str) -> Check:
+    run = can_run_x86_32()
+    if os_name == "linux":
+        remedy = ("The kernel needs IA-32 emulation (CONFIG_IA32_EMULATION, and no "
+                  "ia32_emulation=0 on its command line); without it the surrogate lessons "
+                  "use the emulated surrogate")
+    elif os_name == "windows":
+        remedy = "WOW64 is missing (Windows Server Core can remove it): install the WOW64 feature"
+    else:
+        remedy = "This OS cannot run 32-bit x86 programs: the lessons use the kit's emulator"
+    return Check("32-bit x86 processes", run.ran and run.pointer_size == 4, False,
+                 f"{run.probe}: {run.detail}", remedy)
+
+
+def _probe64(os_name: str, cpu: str) -> Check:
+    name = {"linux": "probe-x86_64", "windows": "probe_x64.exe"}.get(os_name)
+    if name is None or cpu not in ("x86_64",):
+        return Check("64-bit x86 processes", False, False,
+                     f"no 64-bit x86 probe runs natively on {os_name}/{cpu}",
+                     "The lessons use the emulator for x86 code on this machine")
+    run = run_probe(name)
+    return Check("64-bit x86 processes", run.ran and run.pointer_size == 8, False,
+                 f"{run.probe}: {run.detail}", "Reinstall the kit: its probe did not run")
+
+
+def _kit_binaries() -> Check:
+    try:
+        problems = verify_manifest(SAMPLES_DIR) + verify_manifest(BIN_DIR)
+    except InteropKitError as exc:
+        problems = [str(exc)]
+    return Check("the kit's sample binaries", not problems, True,
+                 "all match their manifests" if not problems else "; ".join(problems[:3]),
+                 "Restore them with git (git checkout -- data interopkit/bin) or rebuild: "
+                 "python -m interopkit.build")
+
+
+def _package(label: str, module: str, required: bool, remedy: str) -> Check:
+    if importlib.util.find_spec(module) is None:
+        return Check(label, False, required, f"the {module} package is not installed", remedy)
+    return Check(label, True, required, f"{module} {_version(module)}", "")
+
+
+def _widgets() -> Check:
+    kernel, front = _version("ipywidgets"), _version("jupyterlab_widgets")
+    ok = kernel != "missing" and front != "missing" and kernel.split(".")[0] == "8"
+    return Check("notebook widgets", ok, True,
+                 f"ipywidgets {kernel}, jupyterlab_widgets {front}",
+                 "Install both in the environment that runs JupyterLab: pip install "
+                 "'ipywidgets>=8.1' (widgets show as text when the versions do not match)")
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "missing"
