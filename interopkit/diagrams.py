@@ -1,0 +1,141 @@
+"""Pictures of real files: where each header, table and section of an image sits.
+
+``file_regions(path)`` is the data (pure, testable); ``draw_file_map(paths, ax=None)`` draws
+one row per file and returns the Axes. Regions come from the same declared layouts the
+inspector reads with, so the picture is of the actual bytes. Used in notebook 01.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import elf
+from .headers import (COFF_HEADER, DOS_HEADER, ELF32_HEADER, ELF64_HEADER,
+                      ELF_IDENT, OPTIONAL_HEADER32, OPTIONAL_HEADER64, SECTION_HEADER,
+                      read_headers)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["Region", "file_regions", "draw_file_map"]
+
+_HEADER_KINDS = ("DOS header", "DOS stub", "PE signature", "COFF header", "optional header",
+                 "data directories", "section table", "ELF identification", "ELF header",
+                 "program headers", "section header table")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A byte range of a file and what it holds."""
+
+    name: str
+    """What is there (``COFF header``, ``.text`` ...)."""
+    start: int
+    """First byte offset."""
+    end: int
+    """One past the last byte."""
+    kind: str
+    """``header`` or ``section``."""
+
+
+def file_regions(path: str | os.PathLike[str]) -> list[Region]:
+    """The headers and sections of a PE or ELF file, by file offset."""
+    headers = read_headers(path)
+    data = Path(path).read_bytes()
+    if headers.format == "PE":
+        return _pe_regions(data, headers.pe_magic == "PE32+")
+    return _elf_regions(data, headers.bits)
+
+
+def _pe_regions(data: bytes, plus: bool) -> list[Region]:
+    pe = DOS_HEADER.unpack(data)["e_lfanew"]
+    coff = COFF_HEADER.unpack(data, pe + 4)
+    optional = OPTIONAL_HEADER64 if plus else OPTIONAL_HEADER32
+    opt_at = pe + 4 + COFF_HEADER.size
+    dirs_at = opt_at + optional.size
+    table_at = opt_at + coff["SizeOfOptionalHeader"]
+    out = [
+        Region("DOS header", 0, DOS_HEADER.size, "header"),
+        Region("DOS stub", DOS_HEADER.size, pe, "header"),
+        Region("PE signature", pe, pe + 4, "header"),
+        Region("COFF header", pe + 4, opt_at, "header"),
+        Region("optional header", opt_at, dirs_at, "header"),
+        Region("data directories", dirs_at, table_at, "header"),
+        Region("section table", table_at, table_at + coff["NumberOfSections"] * SECTION_HEADER.size,
+               "header"),
+    ]
+    for index in range(coff["NumberOfSections"]):
+        section = SECTION_HEADER.unpack(data, table_at + index * SECTION_HEADER.size)
+        if section["SizeOfRawData"]:
+            start = section["PointerToRawData"]
+            out.append(Region(section["Name"].rstrip(b"\0").decode("ascii", "replace"), start,
+                              start + section["SizeOfRawData"], "section"))
+    return [r for r in out if r.end > r.start]
+
+
+def _elf_regions(data: bytes, bits: int) -> list[Region]:
+    layout = ELF32_HEADER if bits == 32 else ELF64_HEADER
+    top = layout.unpack(data, ELF_IDENT.size)
+    out = [
+        Region("ELF identification", 0, ELF_IDENT.size, "header"),
+        Region("ELF header", ELF_IDENT.size, top["e_ehsize"], "header"),
+        Region("program headers", top["e_phoff"],
+               top["e_phoff"] + top["e_phnum"] * top["e_phentsize"], "header"),
+    ]
+    section = elf.SECTION[bits]
+    sections = [section.unpack(data, top["e_shoff"] + i * section.size)
+                for i in range(top["e_shnum"])]
+    names = b""
+    if sections and top["e_shstrndx"] < len(sections):
+        table = sections[top["e_shstrndx"]]
+        names = data[table["sh_offset"]:table["sh_offset"] + table["sh_size"]]
+    for header in sections[1:]:
+        if header["sh_type"] != 8 and header["sh_size"]:  # SHT_NOBITS takes no file space
+            name = elf._string(names, header["sh_name"]) or "(unnamed)"
+            out.append(Region(name, header["sh_offset"], header["sh_offset"] + header["sh_size"],
+                              "section"))
+    out.append(Region("section header table", top["e_shoff"],
+                      top["e_shoff"] + top["e_shnum"] * top["e_shentsize"], "header"))
+    return [r for r in out if r.end > r.start]
+
+
+def draw_file_map(paths: list[str | os.PathLike[str]], ax: Axes | None = None,
+                  limit: int | None = None) -> Axes:
+    """Draw one row per file: its headers (warm colours) and sections (cool colours).
+
+    ``limit`` cuts the x axis at that many bytes (default: the largest file).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.9 + 0.8 * len(paths)))
+    header_colours = plt.get_cmap("Oranges")
+    section_colours = plt.get_cmap("Blues")
+    widest = 0
+    for row, path in enumerate(paths):
+        regions = file_regions(path)
+        widest = max([widest] + [r.end for r in regions])
+        for index, region in enumerate(regions):
+            colour = (header_colours(0.3 + 0.6 * _HEADER_KINDS.index(region.name) /
+                                     len(_HEADER_KINDS))
+                      if region.kind == "header" else section_colours(0.35 + 0.1 * (index % 5)))
+            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.4, 0.8),
+                           facecolors=colour, edgecolor="white", linewidth=0.5,
+                           label=region.name)
+            _label(ax, region, row, limit or widest)
+    ax.set_yticks(range(len(paths)), [Path(p).name for p in paths])
+    ax.set_ylim(len(paths) - 0.5, -0.5)
+    ax.set_xlim(0, limit or widest)
+    ax.set_xlabel("file offset (bytes)")
+    ax.set_title("Where the headers and sections sit in each file")
+    return ax
+
+
+def _label(ax: Any, region: Region, row: int, span: int) -> None:
+    width = min(region.end, span) - region.start  # only the part inside the axes
+    if width / span > 0.045:
+        ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
+                fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)

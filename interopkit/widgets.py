@@ -1,0 +1,99 @@
+"""ipywidgets explorers for the notebooks. Widgets only wire the kit's pure functions together.
+
+* ``render_check()`` / ``render_status(widget)``: the self-check of notebook 00. A widget's
+  ``_view_count`` counts the front-end views; 0 after display means the JupyterLab widget
+  extension did not render it (the classic "widgets show as text" failure).
+* ``image_explorer()``: notebook 01's "try it": pick one of the kit's binaries or type the
+  path of your own file, and see what its headers say.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import InteropKitError
+from .inspection import inspect
+from .samples import BIN_DIR, sample_paths
+
+__all__ = ["render_check", "render_status", "image_summary_html", "image_explorer",
+           "explorer_choices"]
+
+
+def render_check() -> Any:
+    """A slider whose front-end views are counted (display it, then call render_status)."""
+    import ipywidgets as widgets
+
+    slider = widgets.IntSlider(value=32, min=16, max=64, step=16, description="bits")
+    slider._view_count = 0  # start counting views (None means "not tracked")
+    return slider
+
+
+def render_status(widget: Any) -> str:
+    """What the view count of a displayed ``render_check()`` widget says."""
+    count = widget._view_count or 0
+    if count:
+        return f"Widgets work: the slider above was rendered by {count} front-end view(s)."
+    return ("No front end has rendered the slider (0 views). In JupyterLab this means the "
+            "widget extension is missing or does not match ipywidgets: run `interopkit doctor`. "
+            "(When the notebook runs headless, as in the kit's tests, 0 is expected.)")
+
+
+def image_summary_html(path: str | os.PathLike[str]) -> str:
+    """An HTML table of what the inspector reads from ``path`` (or the kit's error)."""
+    try:
+        info = inspect(path)
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    rows = [
+        ("format", f"{info.format} ({info.pe_magic or info.elf_class})"),
+        ("machine", f"{info.machine_name} = 0x{info.machine_value:04X}"
+                    + (f" ({info.machine.display_name})" if info.machine is not None else "")),
+        ("bits", f"{info.bits}-bit code: loads only into a {info.bits}-bit process of that CPU"),
+        ("kind", info.kind),
+    ]
+    if info.format == "PE":
+        rows += [("subsystem", info.subsystem or ""),
+                 ("large address aware", "yes" if info.large_address_aware else "no"),
+                 ("image base", f"0x{info.image_base:X}" if info.image_base is not None else "")]
+    rows += [("exports", ", ".join(info.exports) or "none"),
+             ("imports", "; ".join(f"{i.library}: {', '.join(i.names)}" if i.names else
+                                   i.library for i in info.imports) or "none (import-free)"),
+             ("sections", " ".join(info.sections))]
+    if info.clr is not None:
+        rows.append((".NET", f"{info.clr.platform} ({', '.join(info.clr.flags)}): "
+                             f"{info.clr.explanation}"))
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                   for k, v in rows)
+    return f"<b>{html.escape(Path(path).name)}</b><table>{body}</table>"
+
+
+def explorer_choices() -> dict[str, Path]:
+    """The kit's binaries offered by the explorer: samples, then probes."""
+    probes = {p.name: p for p in sorted(BIN_DIR.iterdir()) if p.name.startswith("probe")}
+    return {**sample_paths(), **probes}
+
+
+def image_explorer() -> Any:
+    """Pick a kit binary or type a path; the table below follows."""
+    import ipywidgets as widgets
+
+    choices = explorer_choices()
+    picker = widgets.Dropdown(options=list(choices), description="kit file")
+    own = widgets.Text(placeholder="or type the path of your own .dll/.exe/.so",
+                       description="your file", layout=widgets.Layout(width="60%"))
+    output = widgets.HTML(value=image_summary_html(choices[picker.value]))
+
+    def show_pick(change: dict[str, Any]) -> None:
+        output.value = image_summary_html(choices[change["new"]])
+
+    def show_own(change: dict[str, Any]) -> None:
+        if change["new"].strip():
+            output.value = image_summary_html(change["new"].strip())
+
+    picker.observe(show_pick, names="value")
+    own.observe(show_own, names="value")
+    return widgets.VBox([widgets.HBox([picker]), own, output])
