@@ -26,15 +26,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__", "InteropKitError", "ImageError", "HostError", "ToolchainError", "UsageError",
-    "Machine", "inspect", "read_headers", "scan", "doctor", "host_info", "sample_path",
+    "Machine", "inspect", "read_headers", "host_info", "sample_path",
 ]
 
 _LAZY = {
     "Machine": "machine",
     "inspect": "inspection",
     "read_headers": "headers",
-    "scan": "scan",
-    "doctor": "doctor",
     "host_info": "host",
     "sample_path": "samples",
 }

@@ -1,4 +1,7 @@
-"""ipywidgets explorers for the notebooks. Widgets only wire the kit's pure functions together.
+"""Notebook display helpers and ipywidgets explorers. Widgets only wire pure functions together.
+
+* ``images_table_html(paths)``, ``fields_table_html(path, region)``, ``checks_table_html``:
+  HTML tables of what the inspector, the header reader and the doctor found.
 
 * ``render_check()`` / ``render_status(widget)``: the self-check of notebook 00. A widget's
   ``_view_count`` counts the front-end views; 0 after display means the JupyterLab widget
@@ -15,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InteropKitError
+from .headers import field_values
 from .inspection import inspect
 from .samples import BIN_DIR, sample_paths
 
 __all__ = ["render_check", "render_status", "image_summary_html", "image_explorer",
-           "explorer_choices"]
+           "explorer_choices", "images_table_html", "fields_table_html", "checks_table_html"]
 
 
 def render_check() -> Any:
@@ -97,3 +101,41 @@ def image_explorer() -> Any:
     picker.observe(show_pick, names="value")
     own.observe(show_own, names="value")
     return widgets.VBox([widgets.HBox([picker]), own, output])
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>"
+                                    for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def images_table_html(paths: list[str | os.PathLike[str]]) -> str:
+    """One row per image: format, machine, bits, kind, PE32/PE32+ or ELF class, exports."""
+    rows = []
+    for path in paths:
+        info = inspect(path)
+        rows.append([Path(path).name, info.format, f"{info.machine_name} (0x{info.machine_value:04X})",
+                     info.bits, info.kind, info.pe_magic or info.elf_class,
+                     ", ".join(i.library for i in info.imports) or "none", len(info.exports)])
+    return _table(["file", "format", "machine", "bits", "kind", "PE32/PE32+ or class",
+                   "imports", "exports"], rows)
+
+
+def fields_table_html(path: str | os.PathLike[str], region: str) -> str:
+    """The fields of one header structure (``DOS header``, ``COFF file header`` ...) of a file."""
+    rows = []
+    for field in field_values(path):
+        if field.region.startswith(region):
+            value = field.value
+            shown = (f"0x{value:X} ({value})" if isinstance(value, int) else
+                     value if isinstance(value, tuple) else repr(value))
+            rows.append([f"0x{field.offset:03X}", field.size, field.name, shown, field.doc])
+    return _table(["offset", "bytes", "field", "value", "meaning"], rows)
+
+
+def checks_table_html(checks: list[Any]) -> str:
+    """The doctor's checks: what works here, and the remedy for what does not."""
+    rows = [["yes" if c.ok else ("NO (required)" if c.required else "no"), c.name, c.detail,
+             c.remedy] for c in checks]
+    return _table(["works", "what", "found", "what to do"], rows)

@@ -1,0 +1,77 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXPECTED_SAMPLES
+
+from interopkit.cli import format_table, main
+from interopkit.samples import SAMPLES_DIR, sample_path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "interopkit", *args], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_inspect_json_names_machine_and_bits_of_all_six_samples() -> None:
+    paths = [str(sample_path(*key)) for key in EXPECTED_SAMPLES]
+    result = run("inspect", "--json", *paths)
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)
+    for entry, key in zip(entries, EXPECTED_SAMPLES):
+        fmt, machine, bits, kind = EXPECTED_SAMPLES[key]
+        assert (entry["format"], entry["machine"], entry["bits"], entry["kind"]) == (
+            fmt, machine, bits, kind)
+        assert entry["path"] == str(sample_path(*key))
+
+
+@pytest.mark.parametrize("name", ["truncated_pe", "random", "folder", "empty", "missing"])
+def test_inspect_bad_input_exits_non_zero_with_one_line(broken: dict[str, Path],
+                                                        name: str) -> None:
+    result = run("inspect", "--json", str(broken[name]))
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == []
+    assert result.stderr.startswith("interopkit: ") and result.stderr.count("\n") == 1
+    assert str(broken[name]) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_inspect_mixed_good_and_bad(broken: dict[str, Path],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(sample_path("windows", "x86")), str(broken["random"])]) == 1
+    out, err = capsys.readouterr()
+    assert "sample_x86.dll" in out and "I386" in out and "random.dll" in err
+
+
+def test_scan_json_summary() -> None:
+    result = run("scan", "--json", str(SAMPLES_DIR))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["by_machine"] == {"AMD64": 2, "ARM64": 2, "I386": 2}
+    assert data["files_seen"] == 7  # six samples and the manifest
+
+
+def test_scan_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(SAMPLES_DIR)]) == 0
+    assert "6 images in 7 files: AMD64 2, ARM64 2, I386 2" in capsys.readouterr().out
+
+
+def test_doctor_json() -> None:
+    result = run("doctor", "--json")
+    data = json.loads(result.stdout)
+    assert data["host"]["process_bits"] == 64 or data["host"]["process_bits"] == 32
+    assert {"name", "ok", "required", "detail", "remedy"} <= set(data["checks"][0])
+    failed_required = [c for c in data["checks"] if c["required"] and not c["ok"]]
+    assert result.returncode == (1 if failed_required else 0)
+
+
+def test_wrong_arguments_exit_2() -> None:
+    assert run("inspect").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_format_table() -> None:
+    assert format_table(["a", "bb"], [[1, "x"], [333, "yy"]]).splitlines() == [
+        "a    bb", "---  --", "1    x", "333  yy"]

@@ -1,0 +1,40 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+from interopkit.diagrams import draw_file_map, file_regions  # noqa: E402
+from interopkit.samples import sample_path  # noqa: E402
+
+
+def test_pe_regions_follow_the_headers() -> None:
+    x86 = {r.name: r for r in file_regions(sample_path("windows", "x86"))}
+    x64 = {r.name: r for r in file_regions(sample_path("windows", "x64"))}
+    assert x86["DOS header"].end == 64
+    size = lambda r: r.end - r.start  # noqa: E731
+    # The PE32+ optional header is 16 bytes longer than PE32's (96 vs 112 bytes of fields).
+    assert size(x64["optional header"]) - size(x86["optional header"]) == 16
+    assert ".text" in x86 and ".reloc" in x64
+
+
+def test_elf_regions() -> None:
+    regions = file_regions(sample_path("linux", "x86_64"))
+    names = [r.name for r in regions]
+    assert names[:2] == ["ELF identification", "ELF header"] and ".dynsym" in names
+    assert all(r.end > r.start for r in regions)
+
+
+def test_draw_one_row_per_file() -> None:
+    paths = [sample_path("windows", "x86"), sample_path("linux", "i386")]
+    ax = draw_file_map(paths)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["sample_x86.dll",
+                                                           "libsample_i386.so"]
+    bars = [c for c in ax.collections]
+    assert len(bars) == sum(len(file_regions(p)) for p in paths)
+    assert ax.get_xlim()[1] == max(r.end for p in paths for r in file_regions(p))
+
+
+def test_limit_cuts_the_axis_and_labels() -> None:
+    ax = draw_file_map([sample_path("windows", "x64")], limit=700)
+    assert ax.get_xlim() == (0, 700)
+    labels = {t.get_text() for t in ax.texts}
+    assert "optional header" in labels and ".text" not in labels

@@ -1,0 +1,59 @@
+"""The framework, and every checker with an untouched, a wrong and a right answer."""
+
+import pytest
+
+from interopkit.exercises import Exercise, Feedback, State, bitness, start
+
+ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_magic,
+       bitness.q4_address_space, bitness.q5_prefer32_dll]
+
+# A plausible wrong answer for each, and a phrase its feedback must contain.
+WRONG = {
+    "q0_process_bits": (8, "pointer size in bytes"),
+    "q1_machine": (0x4C01, "little-endian"),
+    "q2_sixty_four": ({"sample_x64.dll", "libsample_x86_64.so", "libsample_aarch64.so"},
+                      "ARM64 is a 64-bit architecture"),
+    "q3_magic": (0x10B, "PE32"),
+    "q4_address_space": (3, "/3GB"),
+    "q5_prefer32_dll": (True, "does not choose its process"),
+}
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)
+def test_untouched(exercise: Exercise) -> None:
+    assert exercise.check().state is State.NOT_ATTEMPTED
+    assert exercise.check(...).state is State.NOT_ATTEMPTED
+    assert exercise.check(None).state is State.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)
+def test_wrong_answer_gets_a_targeted_message(exercise: Exercise) -> None:
+    answer, phrase = WRONG[exercise.name]
+    feedback = exercise.check(answer)
+    assert feedback.state is State.WRONG
+    assert phrase in feedback.message
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)
+def test_solution_is_right(exercise: Exercise) -> None:
+    feedback = exercise.check(exercise.solve())
+    assert feedback.state is State.RIGHT, feedback.message
+    assert exercise.solution().code in exercise.solution_code
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)
+def test_hint_does_not_give_the_answer(exercise: Exercise) -> None:
+    hint = exercise.hint()
+    assert hint.state is State.NOT_ATTEMPTED and hint.message.startswith("Hint: ")
+    assert repr(exercise.solve()) not in hint.message
+
+
+def test_wrong_shape_is_wrong_not_an_exception() -> None:
+    assert bitness.q1_machine.check("0x14c").state is State.WRONG
+    assert bitness.q2_sixty_four.check(42).state is State.WRONG
+
+
+def test_feedback_renders_as_html() -> None:
+    html = Feedback("q", State.RIGHT, "a < b").__repr__(), Feedback(
+        "q", State.RIGHT, "a < b")._repr_html_()
+    assert "a &lt; b" in html[1] and "Correct" in html[1] and "correct" in html[0]

@@ -1,0 +1,34 @@
+from interopkit.samples import sample_path
+from interopkit.widgets import (explorer_choices, image_explorer, image_summary_html,
+                                render_check, render_status)
+
+
+def test_explorer_follows_the_dropdown_and_the_text_box() -> None:
+    box = image_explorer()
+    picker, own, output = box.children[0].children[0], box.children[1], box.children[2]
+    assert "I386 = 0x014C" in output.value
+    picker.value = "sample_arm64.dll"
+    assert "ARM64 = 0xAA64" in output.value
+    own.value = "/no/such/file.dll"
+    assert "does not exist" in output.value
+
+
+def test_choices_include_samples_and_probes() -> None:
+    choices = explorer_choices()
+    assert "libsample_aarch64.so" in choices and "probe_x86.exe" in choices
+
+
+def test_summary_escapes_and_reports_imports() -> None:
+    from interopkit.samples import probe_path
+
+    html = image_summary_html(probe_path("probe_x64.exe"))
+    assert "KERNEL32.dll: ExitProcess, GetStdHandle, WriteFile" in html
+    assert "none (import-free)" in image_summary_html(sample_path("windows", "x86"))
+
+
+def test_render_check_counts_views() -> None:
+    slider = render_check()
+    assert slider._view_count == 0
+    assert "0 views" in render_status(slider)
+    slider._view_count = 1
+    assert render_status(slider).startswith("Widgets work")
