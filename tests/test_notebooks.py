@@ -1,0 +1,63 @@
+"""Every notebook keeps the kit's shape (TEACHING.md); nbval itself executes them."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_header_states_objectives_time_and_prerequisites(path: Path) -> None:
+    header = source(cells(path)[0])
+    assert header.startswith("# ")
+    objectives = re.findall(r"^- (\w+)", header.split("**You will:**")[1], flags=re.M)
+    assert 3 <= len(objectives) <= 6
+    assert "**Time**" in header and re.search(r"\d+ minutes", header)
+    assert "**Prerequisites**" in header and "**Your machine**" in header
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_import_helpers_and_never_define_them(path: Path) -> None:
+    for cell in cells(path):
+        if cell["cell_type"] == "code":
+            assert not re.search(r"^\s*(def|class) ", source(cell), flags=re.M), source(cell)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_executed(path: Path) -> None:
+    code = [c for c in cells(path) if c["cell_type"] == "code"]
+    assert code and all(c["execution_count"] is not None for c in code)
+    for cell in code:
+        for output in cell["outputs"]:
+            assert output.get("output_type") != "error", source(cell)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_have_hidden_executed_solutions(path: Path) -> None:
+    all_cells = cells(path)
+    checks = {m for c in all_cells if c["cell_type"] == "code"
+              for m in re.findall(r"(q\d\w*)\.check\(answer\)", source(c))}
+    solved = {m for c in all_cells if "hide-cell" in c.get("metadata", {}).get("tags", [])
+              and c["metadata"].get("jupyter", {}).get("source_hidden")
+              for m in re.findall(r"(q\d\w*)\.check\(\1\.solve\(\)\)", source(c))}
+    assert checks, "every notebook has at least one checked exercise"
+    assert checks == solved
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_try_it_widget_key_points_and_sources(path: Path) -> None:
+    text = "\n".join(source(c) for c in cells(path))
+    assert "from interopkit.widgets import" in text
+    assert "## Key points" in text and "## Sources" in text
+    assert "https://learn.microsoft.com" in text
