@@ -182,6 +182,8 @@ IMAGE_FILE_DLL = 0x2000
 PE32_MAGIC = 0x10B
 PE32PLUS_MAGIC = 0x20B
 _COM_DESCRIPTOR = DIRECTORY_NAMES.index("COM_DESCRIPTOR")
+_PE_HEADERS_MAX = (len(PE_SIGNATURE) + COFF_HEADER.size + OPTIONAL_HEADER64.size
+                   + len(DIRECTORY_NAMES) * DATA_DIRECTORY.size)
 _ET_NAMES = {1: "object", 2: "exe", 3: "dll", 4: "core"}
 _PT_INTERP = 3
 
@@ -330,8 +332,9 @@ def _read_start(path: Path, shown: str, limit: int | None = READ_SIZE) -> bytes:
 
 def _pe_headers(data: bytes, shown: str) -> Headers:
     pe = DOS_HEADER.unpack(data)["e_lfanew"]
-    if pe + 4 + COFF_HEADER.size + 2 > len(data) and len(data) == READ_SIZE:
-        data = _read_start(Path(shown), shown, limit=pe + 4 + COFF_HEADER.size + 512)
+    if pe + _PE_HEADERS_MAX > len(data) and len(data) == READ_SIZE:
+        # A large DOS stub pushes the headers past the first read: read as far as they can go.
+        data = _read_start(Path(shown), shown, limit=pe + _PE_HEADERS_MAX)
     signature = data[pe:pe + 4]
     if signature[:2] in (b"NE", b"LE", b"LX"):
         raise ImageError(shown, f"is a 16-bit {signature[:2].decode()} executable (Windows 3.x "

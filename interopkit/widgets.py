@@ -40,9 +40,10 @@ def render_status(widget: Any) -> str:
     count = widget._view_count or 0
     if count:
         return f"Widgets work: the slider above was rendered by {count} front-end view(s)."
-    return ("No front end has rendered the slider (0 views). In JupyterLab this means the "
-            "widget extension is missing or does not match ipywidgets: run `interopkit doctor`. "
-            "(When the notebook runs headless, as in the kit's tests, 0 is expected.)")
+    return ("No front end has rendered the slider yet (0 views). If you ran all cells at once, "
+            "run this cell again now. If it stays 0 in JupyterLab, the widget extension is "
+            "missing or does not match ipywidgets: run `interopkit doctor`. (When the notebook "
+            "runs headless, as in the kit's tests, 0 is expected.)")
 
 
 def image_summary_html(path: str | os.PathLike[str]) -> str:

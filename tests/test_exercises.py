@@ -41,6 +41,19 @@ def test_solution_is_right(exercise: Exercise) -> None:
     assert exercise.solution().code in exercise.solution_code
 
 
+def test_verify_solution_reveals_nothing() -> None:
+    message = bitness.q1_machine.verify_solution()
+    assert "0x14C" not in message.upper() and "q1_machine.solution()" in message
+
+
+def test_verify_solution_fails_loudly_for_a_broken_solution() -> None:
+    from dataclasses import replace
+
+    broken = replace(bitness.q3_magic, solution_code="answer = 0x10B\n")
+    with pytest.raises(AssertionError, match="worked solution of q3_magic is wrong"):
+        broken.verify_solution()
+
+
 @pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)
 def test_hint_does_not_give_the_answer(exercise: Exercise) -> None:
     hint = exercise.hint()

@@ -97,3 +97,16 @@ def test_fuzzed_headers_raise_only_image_error(prefix: bytes, body: bytes) -> No
         parse_headers(prefix + body, "fuzz.bin")
     except ImageError:
         pass
+
+
+def test_headers_beyond_the_first_read_are_found(tmp_path: Path) -> None:
+    from interopkit.samples import sample_path
+
+    data = sample_path("windows", "x64").read_bytes()
+    e_lfanew = int.from_bytes(data[0x3C:0x40], "little")
+    moved_to = 4000  # the optional header now straddles the 4 KiB first read
+    stub = data[:0x3C] + moved_to.to_bytes(4, "little") + b"\0" * (moved_to - 0x40)
+    path = tmp_path / "big_stub.dll"
+    path.write_bytes(stub + data[e_lfanew:e_lfanew + 1024])
+    headers = read_headers(path)
+    assert (headers.machine_name, headers.pe_magic, headers.kind) == ("AMD64", "PE32+", "dll")

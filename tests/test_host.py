@@ -32,6 +32,8 @@ def test_a_probe_the_kernel_refuses_is_reported_not_raised() -> None:
     if host_info().os != "linux":
         pytest.skip("ENOEXEC is the Linux kernel's answer")
     run = run_probe("probe_x64.exe")  # a PE file: Linux cannot execute it
+    if run.ran:
+        pytest.skip("a binfmt_misc handler (Wine?) runs Windows programs on this machine")
     assert not run.ran and "Exec format error" in run.detail
 
 

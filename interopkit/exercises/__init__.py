@@ -7,9 +7,10 @@ aimed at the likely mistake), or right. Expected answers are computed from the r
 and the real host when the check runs, never written down as constants the learner could
 contradict.
 
-Solutions are code: ``q.solution()`` shows it, ``q.solve()`` runs it and returns the answer,
-so the notebooks' hidden solution cells (``q.check(q.solve())``) and the unit tests prove
-that every solution is right.
+Solutions are code: ``q.solution()`` shows it and ``q.solve()`` runs it and returns the
+answer. Each notebook has a collapsed cell calling ``q.verify_solution()``, which runs the
+worked solution and checks it without printing it, so nbval proves every solution right on
+every run while a learner who runs all cells does not see the answer.
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ class Exercise:
     def solution(self) -> Solution:
         """The solution code and why it is right."""
         return Solution(self.name, self.solution_code.strip(), self.explanation)
+
+    def verify_solution(self) -> str:
+        """Run the worked solution and check it; raise if it is wrong; reveal nothing."""
+        feedback = self.check(self.solve())
+        if feedback.state is not State.RIGHT:
+            raise AssertionError(f"the worked solution of {self.name} is wrong: {feedback}")
+        return (f"The worked solution of {self.name} was run and checked. When you have tried, "
+                f"{self.name}.solution() shows it.")
 
     def solve(self) -> Any:
         """Run the solution code and return its answer."""
