@@ -25,8 +25,17 @@ from .errors import HostError, ImageError, InteropKitError, ToolchainError, Usag
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "InteropKitError", "ImageError", "HostError", "ToolchainError", "UsageError",
-    "Machine", "inspect", "read_headers", "host_info", "sample_path",
+    "HostError",
+    "ImageError",
+    "InteropKitError",
+    "Machine",
+    "ToolchainError",
+    "UsageError",
+    "__version__",
+    "host_info",
+    "inspect",
+    "read_headers",
+    "sample_path",
 ]
 
 _LAZY = {

@@ -28,8 +28,17 @@ from pathlib import Path
 from .errors import ToolchainError
 from .samples import BIN_DIR, CSRC_DIR, SAMPLES_DIR
 
-__all__ = ["Target", "TARGETS", "ZIG_VERSION", "build", "check", "verify_manifest",
-           "read_manifest", "zig_version", "main"]
+__all__ = [
+    "TARGETS",
+    "ZIG_VERSION",
+    "Target",
+    "build",
+    "check",
+    "main",
+    "read_manifest",
+    "verify_manifest",
+    "zig_version",
+]
 
 ZIG_VERSION = "0.17.1"
 """The ziglang version pinned by the build extra; the manifests record the one used."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import InteropKitError
 
-__all__ = ["main", "to_jsonable", "format_table"]
+__all__ = ["format_table", "main", "to_jsonable"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

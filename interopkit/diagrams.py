@@ -13,14 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import elf
-from .headers import (COFF_HEADER, DOS_HEADER, ELF32_HEADER, ELF64_HEADER,
-                      ELF_IDENT, OPTIONAL_HEADER32, OPTIONAL_HEADER64, SECTION_HEADER,
-                      read_headers)
+from .headers import (
+    COFF_HEADER,
+    DOS_HEADER,
+    ELF32_HEADER,
+    ELF64_HEADER,
+    ELF_IDENT,
+    OPTIONAL_HEADER32,
+    OPTIONAL_HEADER64,
+    SECTION_HEADER,
+    read_headers,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Region", "file_regions", "draw_file_map"]
+__all__ = ["Region", "draw_file_map", "file_regions"]
 
 _HEADER_KINDS = ("DOS header", "DOS stub", "PE signature", "COFF header", "optional header",
                  "data directories", "section table", "ELF identification", "ELF header",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .winerror import WinError
 
-__all__ = ["InteropKitError", "ImageError", "HostError", "ToolchainError", "UsageError"]
+__all__ = ["HostError", "ImageError", "InteropKitError", "ToolchainError", "UsageError"]
 
 
 class InteropKitError(Exception):

@@ -23,11 +23,29 @@ from .machine import ELF_TO_PE, ElfMachine, Machine
 from .winerror import WinError
 
 __all__ = [
-    "Headers", "FieldValue", "read_headers", "parse_headers", "READ_SIZE", "field_values", "sniff",
-    "DOS_HEADER", "COFF_HEADER", "OPTIONAL_HEADER32", "OPTIONAL_HEADER64", "DATA_DIRECTORY",
-    "SECTION_HEADER", "ELF_IDENT", "ELF32_HEADER", "ELF64_HEADER",
-    "IMAGE_FILE_DLL", "IMAGE_FILE_LARGE_ADDRESS_AWARE", "IMAGE_FILE_EXECUTABLE_IMAGE",
-    "PE32_MAGIC", "PE32PLUS_MAGIC", "DIRECTORY_NAMES", "SUBSYSTEMS",
+    "COFF_HEADER",
+    "DATA_DIRECTORY",
+    "DIRECTORY_NAMES",
+    "DOS_HEADER",
+    "ELF32_HEADER",
+    "ELF64_HEADER",
+    "ELF_IDENT",
+    "IMAGE_FILE_DLL",
+    "IMAGE_FILE_EXECUTABLE_IMAGE",
+    "IMAGE_FILE_LARGE_ADDRESS_AWARE",
+    "OPTIONAL_HEADER32",
+    "OPTIONAL_HEADER64",
+    "PE32PLUS_MAGIC",
+    "PE32_MAGIC",
+    "READ_SIZE",
+    "SECTION_HEADER",
+    "SUBSYSTEMS",
+    "FieldValue",
+    "Headers",
+    "field_values",
+    "parse_headers",
+    "read_headers",
+    "sniff",
 ]
 
 READ_SIZE = 4096

@@ -24,7 +24,7 @@ from .errors import HostError
 from .machine import Machine
 from .samples import probe_path
 
-__all__ = ["HostInfo", "ProbeRun", "host_info", "run_probe", "can_run_x86_32"]
+__all__ = ["HostInfo", "ProbeRun", "can_run_x86_32", "host_info", "run_probe"]
 
 _CPU_NAMES = {
     "x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64",

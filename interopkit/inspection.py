@@ -26,8 +26,16 @@ from .layout import Layout, ShortRead
 from .machine import ElfMachine, Machine
 from .winerror import WinError
 
-__all__ = ["ImageInfo", "Import", "ClrInfo", "inspect", "clr_platform", "CLR_FLAGS",
-           "DLL_CHARACTERISTICS", "COR20_HEADER"]
+__all__ = [
+    "CLR_FLAGS",
+    "COR20_HEADER",
+    "DLL_CHARACTERISTICS",
+    "ClrInfo",
+    "ImageInfo",
+    "Import",
+    "clr_platform",
+    "inspect",
+]
 
 CLR_FLAGS = {
     0x00001: "ILONLY",
@@ -150,23 +158,23 @@ def clr_platform(pe_magic: str, machine: Machine | None, flags: int) -> tuple[st
     """The .NET platform target (and what it means) from the image's Magic, Machine and flags."""
     name = machine.name if machine is not None else "unknown"
     if not flags & 0x1:
-        return ("mixed-mode", f"Contains native code: runs only in a {name} process, like any "
-                "native image of that machine.")
+        return ("mixed-mode", (f"Contains native code: runs only in a {name} process, like any "
+                "native image of that machine."))
     if pe_magic == "PE32+":
-        return (f"{_short(machine)}-only", f"PE32+ IL image: loads only in a 64-bit {name} "
-                "process.")
+        return (f"{_short(machine)}-only", (f"PE32+ IL image: loads only in a 64-bit {name} "
+                "process."))
     required, preferred = bool(flags & 0x2), bool(flags & 0x20000)
     if required and preferred:
-        return ("AnyCPU-prefer-32-bit", "An EXE runs as a 32-bit process where it can; as a DLL "
-                "the 32BITPREF flag makes it fail to load in 64-bit processes (CORFLAGS).")
+        return ("AnyCPU-prefer-32-bit", ("An EXE runs as a 32-bit process where it can; as a DLL "
+                "the 32BITPREF flag makes it fail to load in 64-bit processes (CORFLAGS)."))
     if required:
-        return ("x86-only", "32BITREQUIRED: runs on the 32-bit CLR (under WOW64 on 64-bit "
-                "Windows); a 64-bit process cannot load it.")
+        return ("x86-only", ("32BITREQUIRED: runs on the 32-bit CLR (under WOW64 on 64-bit "
+                "Windows); a 64-bit process cannot load it."))
     if preferred:
-        return ("invalid", "32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
-                "compilers produce (corhdr.h CorPEKind).")
-    return ("AnyCPU", "An EXE runs as a 64-bit process where possible, 32-bit otherwise; a DLL "
-            "loads into whatever CLR the host process already runs (CSC-PLATFORM).")
+        return ("invalid", ("32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
+                "compilers produce (corhdr.h CorPEKind)."))
+    return ("AnyCPU", ("An EXE runs as a 64-bit process where possible, 32-bit otherwise; a DLL "
+            "loads into whatever CLR the host process already runs (CSC-PLATFORM)."))
 
 
 _SHORT_NAMES = {Machine.AMD64: "x64", Machine.ARM64: "ARM64", Machine.I386: "x86"}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Machine", "ElfMachine", "ELF_TO_PE"]
+__all__ = ["ELF_TO_PE", "ElfMachine", "Machine"]
 
 
 class Machine(IntEnum):
@@ -26,7 +26,8 @@ class Machine(IntEnum):
     display_name: str
     note: str
 
-    def __new__(cls, value: int, bits: int, display_name: str, note: str = "") -> Machine:
+    # typing.Self would be exact, but the kit supports Python 3.10.
+    def __new__(cls, value: int, bits: int, display_name: str, note: str = "") -> Machine:  # noqa: PYI034
         member = int.__new__(cls, value)
         member._value_ = value
         member.bits = bits
@@ -45,8 +46,8 @@ class Machine(IntEnum):
     AMD64 = (0x8664, 64, "x64 (AMD64)",
              "A finished ARM64EC image also says 0x8664, plus hybrid metadata (ARM64EC).")
     ARM64EC = (0xA641, 64, "ARM64EC (COFF/object value)",
-               "DISAGREE: Microsoft says 0xA641 appears only in OBJ/LIB files; Wine's winnt.h "
-               "defines it (ARM64EC, WINE-WINNT).")
+               ("DISAGREE: Microsoft says 0xA641 appears only in OBJ/LIB files; Wine's winnt.h "
+               "defines it (ARM64EC, WINE-WINNT)."))
     ARM64X = (0xA64E, 64, "ARM64X (COFF/object value)",
               "A finished ARM64X image says 0xAA64 plus hybrid metadata (ARM64EC, ARM64X).")
     ARM64 = (0xAA64, 64, "ARM64 (AArch64)")

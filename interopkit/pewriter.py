@@ -13,10 +13,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .headers import (COFF_HEADER, DATA_DIRECTORY, DIRECTORY_NAMES, DOS_HEADER,
-                      IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
-                      IMAGE_FILE_LARGE_ADDRESS_AWARE, OPTIONAL_HEADER32, OPTIONAL_HEADER64,
-                      PE32_MAGIC, PE32PLUS_MAGIC, PE_SIGNATURE, SECTION_HEADER)
+from .headers import (
+    COFF_HEADER,
+    DATA_DIRECTORY,
+    DIRECTORY_NAMES,
+    DOS_HEADER,
+    IMAGE_FILE_DLL,
+    IMAGE_FILE_EXECUTABLE_IMAGE,
+    IMAGE_FILE_LARGE_ADDRESS_AWARE,
+    OPTIONAL_HEADER32,
+    OPTIONAL_HEADER64,
+    PE32_MAGIC,
+    PE32PLUS_MAGIC,
+    PE_SIGNATURE,
+    SECTION_HEADER,
+)
 from .inspection import COR20_HEADER
 from .machine import Machine
 

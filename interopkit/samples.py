@@ -12,8 +12,17 @@ from pathlib import Path
 
 from .errors import HostError, UsageError
 
-__all__ = ["PACKAGE_DIR", "CSRC_DIR", "BIN_DIR", "SAMPLES_DIR", "SAMPLES", "sample_path",
-           "sample_paths", "probe_path", "data_dir"]
+__all__ = [
+    "BIN_DIR",
+    "CSRC_DIR",
+    "PACKAGE_DIR",
+    "SAMPLES",
+    "SAMPLES_DIR",
+    "data_dir",
+    "probe_path",
+    "sample_path",
+    "sample_paths",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CSRC_DIR = PACKAGE_DIR / "csrc"

@@ -22,8 +22,16 @@ from .headers import field_values
 from .inspection import inspect
 from .samples import BIN_DIR, sample_paths
 
-__all__ = ["render_check", "render_status", "image_summary_html", "image_explorer",
-           "explorer_choices", "images_table_html", "fields_table_html", "checks_table_html"]
+__all__ = [
+    "checks_table_html",
+    "explorer_choices",
+    "fields_table_html",
+    "image_explorer",
+    "image_summary_html",
+    "images_table_html",
+    "render_check",
+    "render_status",
+]
 
 
 def render_check() -> Any:
@@ -68,8 +76,8 @@ def image_summary_html(path: str | os.PathLike[str]) -> str:
                                    i.library for i in info.imports) or "none (import-free)"),
              ("sections", " ".join(info.sections))]
     if info.clr is not None:
-        rows.append((".NET", f"{info.clr.platform} ({', '.join(info.clr.flags)}): "
-                             f"{info.clr.explanation}"))
+        rows.append((".NET", (f"{info.clr.platform} ({', '.join(info.clr.flags)}): "
+                             f"{info.clr.explanation}")))
     body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
                    f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
                    for k, v in rows)
@@ -116,7 +124,8 @@ def images_table_html(paths: list[str | os.PathLike[str]]) -> str:
     rows = []
     for path in paths:
         info = inspect(path)
-        rows.append([Path(path).name, info.format, f"{info.machine_name} (0x{info.machine_value:04X})",
+        machine = f"{info.machine_name} (0x{info.machine_value:04X})"
+        rows.append([Path(path).name, info.format, machine,
                      info.bits, info.kind, info.pe_magic or info.elf_class,
                      ", ".join(i.library for i in info.imports) or "none", len(info.exports)])
     return _table(["file", "format", "machine", "bits", "kind", "PE32/PE32+ or class",
@@ -128,11 +137,21 @@ def fields_table_html(path: str | os.PathLike[str], region: str) -> str:
     rows = []
     for field in field_values(path):
         if field.region.startswith(region):
-            value = field.value
-            shown = (f"0x{value:X} ({value})" if isinstance(value, int) else
-                     value if isinstance(value, tuple) else repr(value))
-            rows.append([f"0x{field.offset:03X}", field.size, field.name, shown, field.doc])
+            rows.append([f"0x{field.offset:03X}", field.size, field.name, _shown(field.value),
+                         field.doc])
     return _table(["offset", "bytes", "field", "value", "meaning"], rows)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int):
+        return f"0x{value:X} ({value})"
+    if isinstance(value, tuple):
+        return f"RVA 0x{value[0]:X}, {value[1]} bytes" if any(value) else "empty"
+    if isinstance(value, bytes) and not any(value):
+        return f"{len(value)} zero bytes"
+    if isinstance(value, bytes) and len(value) > 4:
+        return value.hex(" ")
+    return repr(value)
 
 
 def checks_table_html(checks: list[Any]) -> str:

@@ -19,7 +19,8 @@ class WinError(IntEnum):
     phrase: str
     source: str
 
-    def __new__(cls, value: int, phrase: str, source: str) -> WinError:
+    # typing.Self would be exact, but the kit supports Python 3.10.
+    def __new__(cls, value: int, phrase: str, source: str) -> WinError:  # noqa: PYI034
         member = int.__new__(cls, value)
         member._value_ = value
         member.phrase = phrase
@@ -34,8 +35,8 @@ class WinError(IntEnum):
     ERROR_BAD_EXE_FORMAT = (193, "%1 is not a valid Win32 application.", "ERR0-499")
     ERROR_EXE_MACHINE_TYPE_MISMATCH = (
         216,
-        "This version of %1 is not compatible with the version of Windows you're running. "
-        "Check your computer's system information and then contact the software publisher.",
+        ("This version of %1 is not compatible with the version of Windows you're running. "
+        "Check your computer's system information and then contact the software publisher."),
         "ERR0-499",
     )
     STATUS_INVALID_IMAGE_FORMAT = (

@@ -2,15 +2,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from interopkit.diagrams import draw_file_map, file_regions  # noqa: E402
-from interopkit.samples import sample_path  # noqa: E402
+from interopkit.diagrams import draw_file_map, file_regions
+from interopkit.samples import sample_path
 
 
 def test_pe_regions_follow_the_headers() -> None:
     x86 = {r.name: r for r in file_regions(sample_path("windows", "x86"))}
     x64 = {r.name: r for r in file_regions(sample_path("windows", "x64"))}
     assert x86["DOS header"].end == 64
-    size = lambda r: r.end - r.start  # noqa: E731
+    size = lambda r: r.end - r.start
     # The PE32+ optional header is 16 bytes longer than PE32's (96 vs 112 bytes of fields).
     assert size(x64["optional header"]) - size(x86["optional header"]) == 16
     assert ".text" in x86 and ".reloc" in x64

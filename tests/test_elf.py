@@ -1,10 +1,9 @@
+import pytest
 from conftest import SAMPLE_EXPORTS
 
 from interopkit.elf import read_dynamic
 from interopkit.headers import ELF32_HEADER, ELF64_HEADER, ELF_IDENT
 from interopkit.samples import probe_path, sample_path
-
-import pytest
 
 
 @pytest.mark.parametrize("arch,bits", [("i386", 32), ("x86_64", 64), ("aarch64", 64)])

@@ -5,8 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interopkit.errors import ImageError
-from interopkit.headers import (COFF_HEADER, OPTIONAL_HEADER32, OPTIONAL_HEADER64, field_values,
-                                parse_headers, read_headers)
+from interopkit.headers import (
+    COFF_HEADER,
+    OPTIONAL_HEADER32,
+    OPTIONAL_HEADER64,
+    field_values,
+    parse_headers,
+    read_headers,
+)
 from interopkit.samples import probe_path
 
 

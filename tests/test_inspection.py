@@ -1,15 +1,15 @@
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_EXPORTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import SAMPLE_EXPORTS
 
 from interopkit.errors import ImageError
-from interopkit.quick import QUICK
 from interopkit.inspection import clr_platform, inspect
 from interopkit.machine import Machine
 from interopkit.pewriter import write_image
+from interopkit.quick import QUICK
 from interopkit.samples import probe_path, sample_path
 
 

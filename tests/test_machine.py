@@ -1,6 +1,6 @@
-from interopkit.machine import ELF_TO_PE, ElfMachine, Machine
-
 import pytest
+
+from interopkit.machine import ELF_TO_PE, ElfMachine, Machine
 
 # Values from FACTS.md section 2's IMAGE_FILE_MACHINE_* table, typed in independently.
 DOCUMENTED = {"UNKNOWN": 0x0, "I386": 0x14C, "ARM": 0x1C0, "THUMB": 0x1C2, "ARMNT": 0x1C4,

@@ -21,7 +21,7 @@ def source(cell: dict) -> str:
 def test_header_states_objectives_time_and_prerequisites(path: Path) -> None:
     header = source(cells(path)[0])
     assert header.startswith("# ")
-    objectives = re.findall(r"^- (\w+)", header.split("**You will:**")[1], flags=re.M)
+    objectives = re.findall(r"^- (\w+)", header.split("**You will:**")[1], flags=re.MULTILINE)
     assert 3 <= len(objectives) <= 6
     assert "**Time**" in header and re.search(r"\d+ minutes", header)
     assert "**Prerequisites**" in header and "**Your machine**" in header
@@ -31,7 +31,8 @@ def test_header_states_objectives_time_and_prerequisites(path: Path) -> None:
 def test_notebooks_import_helpers_and_never_define_them(path: Path) -> None:
     for cell in cells(path):
         if cell["cell_type"] == "code":
-            assert not re.search(r"^\s*(def|class) ", source(cell), flags=re.M), source(cell)
+            text = source(cell)
+            assert not re.search(r"^\s*(def|class) ", text, flags=re.MULTILINE), text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

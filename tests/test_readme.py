@@ -9,7 +9,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def code_blocks() -> list[str]:
-    return re.findall(r"```\n(.*?)```", README, flags=re.S)
+    return re.findall(r"```\n(.*?)```", README, flags=re.DOTALL)
 
 
 def test_the_two_commands_are_at_the_top() -> None:

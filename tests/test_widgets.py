@@ -1,6 +1,11 @@
 from interopkit.samples import sample_path
-from interopkit.widgets import (explorer_choices, image_explorer, image_summary_html,
-                                render_check, render_status)
+from interopkit.widgets import (
+    explorer_choices,
+    image_explorer,
+    image_summary_html,
+    render_check,
+    render_status,
+)
 
 
 def test_explorer_follows_the_dropdown_and_the_text_box() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-__all__ = ["State", "Feedback", "Exercise", "NOT_ATTEMPTED"]
+__all__ = ["NOT_ATTEMPTED", "Exercise", "Feedback", "State"]
 
 NOT_ATTEMPTED: Any = ...
 """The placeholder a notebook puts where the learner's answer goes."""

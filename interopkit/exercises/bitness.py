@@ -79,7 +79,8 @@ def _check_address_space(answer: Any) -> tuple[bool, str]:
         return False, "Give a number of GB."
     if answer == 2:
         return True, ("2 GB. With IMAGE_FILE_LARGE_ADDRESS_AWARE the same EXE gets 4 GB under "
-                      "WOW64 (W64-PERF); everything above the 32-bit limit is reserved by the system.")
+                      "WOW64 (W64-PERF); everything above the 32-bit limit is reserved by the "
+                      "system.")
     if answer == 4:
         return False, "4 GB is what it gets *with* the large-address-aware flag."
     if answer == 3:
