@@ -88,7 +88,8 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _image_json(info: Any) -> dict[str, Any]:
     data = to_jsonable(info)
-    data["machine"] = info.machine_name
+    data.update(machine=info.machine_name, elf_class=info.elf_class,
+                is_import_free=info.is_import_free)
     return data
 
 

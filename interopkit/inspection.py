@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import mmap
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import elf
 from .errors import ImageError
 from .headers import Headers, read_headers
 from .layout import Layout, ShortRead
-from .machine import ElfMachine, Machine
+from .machine import Machine
 from .winerror import WinError
 
 __all__ = [
@@ -97,27 +97,9 @@ class ClrInfo:
 
 
 @dataclass(frozen=True)
-class ImageInfo:
-    """What a PE or ELF image says about itself."""
+class ImageInfo(Headers):
+    """What a PE or ELF image says about itself: its fixed headers (see ``Headers``) and tables."""
 
-    path: str
-    """The file, as given."""
-    format: str
-    """``PE`` or ``ELF``."""
-    machine: Machine | None
-    """The PE machine (for ELF: the PE counterpart); None when unknown."""
-    machine_value: int
-    """The raw machine field."""
-    bits: int
-    """32 or 64, from the image's own format field (PE Magic or ELF class)."""
-    kind: str
-    """``dll`` or ``exe`` (ELF also ``object`` or ``core``)."""
-    pe_magic: str | None
-    """``PE32`` or ``PE32+``; None for ELF."""
-    subsystem: str | None
-    """PE subsystem name; None for ELF."""
-    large_address_aware: bool
-    """PE: IMAGE_FILE_LARGE_ADDRESS_AWARE. A 32-bit EXE with it gets 4 GB under WOW64."""
     image_base: int | None
     """PE: preferred load address; None for ELF."""
     dll_characteristics: tuple[str, ...]
@@ -130,20 +112,21 @@ class ImageInfo:
     """Imported libraries in file order (PE import directory or ELF DT_NEEDED)."""
     clr: ClrInfo | None
     """The .NET header, or None for a native image."""
-    elf_class: str | None
-    """``ELFCLASS32`` or ``ELFCLASS64``; None for PE."""
-    elf_machine: str | None
-    """``EM_386``, ``EM_X86_64``, ``EM_AARCH64`` ...; None for PE."""
 
     @property
-    def machine_name(self) -> str:
-        """``I386``, ``AMD64``, ``ARM64`` ... or the raw value in hex."""
-        return self.machine.name if self.machine is not None else f"0x{self.machine_value:04X}"
+    def elf_class(self) -> str | None:
+        """``ELFCLASS32`` or ``ELFCLASS64``; None for PE."""
+        return f"ELFCLASS{self.bits}" if self.format == "ELF" else None
 
     @property
     def is_import_free(self) -> bool:
         """True when the image imports nothing (the kit's own loaders can map it)."""
         return not self.imports
+
+
+def _with_tables(headers: Headers, **tables: object) -> ImageInfo:
+    fixed = {f.name: getattr(headers, f.name) for f in fields(Headers)}
+    return ImageInfo(**fixed, **tables)  # type: ignore[arg-type]
 
 
 def inspect(path: str | os.PathLike[str]) -> ImageInfo:
@@ -210,15 +193,10 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
     finally:
         if "pe" in locals():
             pe.close()
-    return ImageInfo(
-        path=headers.path, format="PE", machine=headers.machine,
-        machine_value=headers.machine_value, bits=headers.bits, kind=headers.kind,
-        pe_magic=headers.pe_magic, subsystem=headers.subsystem,
-        large_address_aware=headers.large_address_aware, image_base=image_base,
+    return _with_tables(
+        headers, image_base=image_base,
         dll_characteristics=tuple(n for v, n in DLL_CHARACTERISTICS.items() if dll_flags & v),
-        sections=sections, exports=exports, imports=imports, clr=clr,
-        elf_class=None, elf_machine=None,
-    )
+        sections=sections, exports=exports, imports=imports, clr=clr)
 
 
 def _check_complete(pe: object, shown: str) -> None:
@@ -283,16 +261,10 @@ def _inspect_elf(headers: Headers) -> ImageInfo:
     except (OSError, ValueError) as exc:
         raise ImageError(headers.path, f"could not be read ({exc})",
                          "Check that it is a regular, readable file") from exc
-    return ImageInfo(
-        path=headers.path, format="ELF", machine=headers.machine,
-        machine_value=headers.machine_value, bits=headers.bits, kind=headers.kind,
-        pe_magic=None, subsystem=None, large_address_aware=False, image_base=None,
-        dll_characteristics=(), sections=names, exports=dynamic.exports,
-        imports=tuple(Import(lib, ()) for lib in dynamic.needed), clr=None,
-        elf_class=f"ELFCLASS{headers.bits}",
-        elf_machine=headers.elf_machine.name if isinstance(headers.elf_machine, ElfMachine)
-        else f"0x{headers.machine_value:04X}",
-    )
+    return _with_tables(
+        headers, image_base=None, dll_characteristics=(), sections=names,
+        exports=dynamic.exports, imports=tuple(Import(lib, ()) for lib in dynamic.needed),
+        clr=None)
 
 
 def _elf_section_names(data: bytes, bits: int, top: dict[str, int]) -> tuple[str, ...]:

@@ -43,21 +43,26 @@ def test_missing_probe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert not run.ran and "missing" in run.detail
 
 
-def test_probe_without_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fake = tmp_path / "probe-fake"
-    fake.write_text("#!/bin/sh\necho nonsense\nexit 3\n")
-    fake.chmod(0o755)
+@pytest.fixture
+def fake_probe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Install a shell script as a probe called ``name``."""
     monkeypatch.setattr("interopkit.samples.BIN_DIR", tmp_path)
-    run = run_probe("probe-fake")
+
+    def make(name: str, script: str) -> str:
+        path = tmp_path / name
+        path.write_text("#!/bin/sh\n" + script)
+        path.chmod(0o755)
+        return name
+    return make
+
+
+def test_probe_without_report(fake_probe) -> None:
+    run = run_probe(fake_probe("probe-fake", "echo nonsense\nexit 3\n"))
     assert not run.ran and "exited with status 3 without its report" in run.detail
 
 
-def test_hung_probe_times_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fake = tmp_path / "probe-hang"
-    fake.write_text("#!/bin/sh\nexec sleep 30\n")
-    fake.chmod(0o755)
-    monkeypatch.setattr("interopkit.samples.BIN_DIR", tmp_path)
-    run = run_probe("probe-hang", timeout=0.5)
+def test_hung_probe_times_out(fake_probe) -> None:
+    run = run_probe(fake_probe("probe-hang", "exec sleep 30\n"), timeout=0.5)
     assert not run.ran and "did not finish within 0.5 s" in run.detail
 
 

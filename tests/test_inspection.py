@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from interopkit.errors import ImageError
 from interopkit.inspection import clr_platform, inspect
-from interopkit.machine import Machine
+from interopkit.machine import ElfMachine, Machine
 from interopkit.pewriter import write_image
 from interopkit.quick import QUICK
 from interopkit.samples import probe_path, sample_path
@@ -35,7 +35,8 @@ def test_windows_dlls_have_relocations_and_pe_details() -> None:
 
 def test_elf_details() -> None:
     info = inspect(sample_path("linux", "aarch64"))
-    assert (info.elf_class, info.elf_machine, info.pe_magic) == ("ELFCLASS64", "EM_AARCH64", None)
+    assert (info.elf_class, info.elf_machine, info.pe_magic) == (
+        "ELFCLASS64", ElfMachine.EM_AARCH64, None)
     assert ".dynsym" in info.sections
 
 
