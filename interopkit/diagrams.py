@@ -147,3 +147,60 @@ def _label(ax: Any, region: Region, row: int, span: int) -> None:
     if width / span > 0.045:
         ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
                 fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)
+
+
+def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = None,
+                     mode: str = "execute") -> list[Axes]:
+    """One panel per Windows host: process kinds (rows) against image kinds (columns).
+
+    Green loads, red fails (193, or BIF for .NET's BadImageFormatException), grey: no such
+    process on that host. Hatched cells are not documented (derived, reported or unverified).
+    Data from ``interopkit.loader.matrix``; taught in notebook 03.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    from .loader import Certainty, Host, ImageKind, ProcessKind, matrix
+
+    chosen = [Host(h) for h in hosts] if hosts else list(Host)
+    if axes is None:
+        columns = 2
+        rows = (len(chosen) + 1 + columns - 1) // columns
+        _figure, grid = plt.subplots(rows, columns, figsize=(14, 4.2 * rows))
+        flat = list(grid.flat)
+        axes, spare = flat[:len(chosen)], flat[len(chosen):]
+        for ax in spare:
+            ax.axis("off")
+        legend_ax = spare[0] if spare else None
+    else:
+        legend_ax = None
+    colours = {"yes": "#7cc47c", "fail": "#e06c5c", "none": "#d9d9d9"}
+    for ax, host in zip(axes, chosen):
+        for row, outcomes in enumerate(matrix(host, mode)):
+            for column, outcome in enumerate(outcomes):
+                state = "yes" if outcome.loads else ("none" if not outcome.possible else "fail")
+                hatch = "" if outcome.certainty is Certainty.DOCUMENTED else "///"
+                ax.add_patch(Rectangle((column, row), 1, 1, facecolor=colours[state],
+                                       edgecolor="white", hatch=hatch, linewidth=1))
+                text = {"yes": "yes", "none": "-"}.get(state) or (
+                    "BIF" if outcome.error is not None and outcome.error.value == 0x8007000B
+                    else str(outcome.error.value if outcome.error else ""))
+                ax.text(column + 0.5, row + 0.5, text, ha="center", va="center", fontsize=7)
+        ax.set_xlim(0, len(ImageKind))
+        ax.set_ylim(len(ProcessKind), 0)
+        ax.set_xticks([i + 0.5 for i in range(len(ImageKind))],
+                      [k.value for k in ImageKind], rotation=60, ha="right", fontsize=7)
+        ax.set_yticks([i + 0.5 for i in range(len(ProcessKind))],
+                      [f"{k.value} process" for k in ProcessKind], fontsize=8)
+        ax.set_title(host.label, fontsize=10)
+        ax.tick_params(length=0)
+    if legend_ax is not None:
+        legend_ax.legend(handles=[
+            Patch(facecolor=colours["yes"], label="loads"),
+            Patch(facecolor=colours["fail"], label="fails: 193 (or BIF: .NET BadImageFormat)"),
+            Patch(facecolor=colours["none"], label="no such process on this Windows"),
+            Patch(facecolor="white", edgecolor="black", hatch="///",
+                  label="not documented: derived, reported or unverified"),
+        ], loc="center", fontsize=9, title=f"LoadLibrary ({mode})")
+        legend_ax.figure.tight_layout()
+    return list(axes)

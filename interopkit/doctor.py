@@ -14,7 +14,7 @@ from importlib import metadata
 
 from .build import verify_manifest
 from .errors import InteropKitError
-from .host import can_run_x86_32, host_info, run_probe
+from .host import can_run_x86_32, host_info, run_probe, x86_probes
 from .samples import BIN_DIR, SAMPLES_DIR
 
 __all__ = ["Check", "doctor"]
@@ -85,12 +85,11 @@ def _x86_32(os_name: str) -> Check:
 
 
 def _probe64(os_name: str, cpu: str) -> Check:
-    name = {"linux": "probe-x86_64", "windows": "probe_x64.exe"}.get(os_name)
-    if name is None or cpu not in ("x86_64",):
+    if os_name not in ("linux", "windows") or cpu != "x86_64":
         return Check("64-bit x86 processes", False, False,
                      f"no 64-bit x86 probe runs natively on {os_name}/{cpu}",
                      "The lessons use the emulator for x86 code on this machine")
-    run = run_probe(name)
+    run = run_probe(x86_probes()[1])
     return Check("64-bit x86 processes", run.ran and run.pointer_size == 8, False,
                  f"{run.probe}: {run.detail}", "Reinstall the kit: its probe did not run")
 

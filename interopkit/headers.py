@@ -82,7 +82,7 @@ COFF_HEADER = Layout("COFF file header", [
     ("PointerToSymbolTable", "I", "COFF symbol table offset (0 for images)"),
     ("NumberOfSymbols", "I", "COFF symbols (0 for images)"),
     ("SizeOfOptionalHeader", "H", "bytes of optional header that follow"),
-    ("Characteristics", "H", "flags: EXECUTABLE_IMAGE, DLL, LARGE_ADDRESS_AWARE ..."),
+    ("Characteristics", "H", "flags, decoded in the value (FILE_CHARACTERISTICS)"),
 ])
 
 _OPTIONAL_COMMON_HEAD = [
@@ -109,7 +109,7 @@ _OPTIONAL_COMMON_MIDDLE = [
     ("SizeOfHeaders", "I", "bytes of all headers in the file"),
     ("CheckSum", "I", "image checksum (checked for drivers)"),
     ("Subsystem", "H", "2 = Windows GUI, 3 = Windows console ..."),
-    ("DllCharacteristics", "H", "flags: DYNAMIC_BASE, NX_COMPAT, HIGH_ENTROPY_VA ..."),
+    ("DllCharacteristics", "H", "flags, decoded in the value (DLL_CHARACTERISTICS)"),
 ]
 
 
@@ -193,6 +193,28 @@ def _elf_header(bits: int) -> Layout:
 
 ELF32_HEADER = _elf_header(32)
 ELF64_HEADER = _elf_header(64)
+
+FILE_CHARACTERISTICS = {
+    0x0001: "RELOCS_STRIPPED", 0x0002: "EXECUTABLE_IMAGE", 0x0004: "LINE_NUMS_STRIPPED",
+    0x0008: "LOCAL_SYMS_STRIPPED", 0x0020: "LARGE_ADDRESS_AWARE", 0x0100: "32BIT_MACHINE",
+    0x0200: "DEBUG_STRIPPED", 0x0400: "REMOVABLE_RUN_FROM_SWAP", 0x0800: "NET_RUN_FROM_SWAP",
+    0x1000: "SYSTEM", 0x2000: "DLL", 0x4000: "UP_SYSTEM_ONLY",
+}
+"""IMAGE_FILE_* flags of the COFF header's Characteristics (PE-FMT)."""
+
+DLL_CHARACTERISTICS = {
+    0x0020: "HIGH_ENTROPY_VA", 0x0040: "DYNAMIC_BASE", 0x0080: "FORCE_INTEGRITY",
+    0x0100: "NX_COMPAT", 0x0200: "NO_ISOLATION", 0x0400: "NO_SEH", 0x0800: "NO_BIND",
+    0x1000: "APPCONTAINER", 0x2000: "WDM_DRIVER", 0x4000: "GUARD_CF",
+    0x8000: "TERMINAL_SERVER_AWARE",
+}
+"""IMAGE_DLLCHARACTERISTICS_* flags of the optional header (PE-FMT)."""
+
+
+def flag_names(value: int, table: dict[int, str]) -> tuple[str, ...]:
+    """The names of the flags set in ``value``."""
+    return tuple(name for bit, name in table.items() if value & bit)
+
 
 IMAGE_FILE_EXECUTABLE_IMAGE = 0x0002
 IMAGE_FILE_LARGE_ADDRESS_AWARE = 0x0020

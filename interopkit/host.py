@@ -126,19 +126,27 @@ def run_probe(name: str, timeout: float = 10.0) -> ProbeRun:
 
 
 def _exec_failure(exc: OSError) -> str:
-    if exc.errno == 8:  # ENOEXEC
+    if exc.errno == 8:  # ENOEXEC: the Linux kernel has no handler for this kind of file
         return ("the kernel refused to run it (Exec format error): this kernel cannot run "
-                "this architecture's programs")
+                "this kind of program")
+    if getattr(exc, "winerror", None) in (193, 216):  # pragma: no cover - Windows only
+        code = exc.winerror  # type: ignore[attr-defined]
+        return f"Windows refused to start it (error {code}): it cannot run this kind of program"
     return f"could not be started ({exc.strerror or exc})"
+
+
+def x86_probes() -> tuple[str, str]:
+    """The 32-bit and 64-bit x86 probe programs for this OS (Linux builds elsewhere)."""
+    if host_info().os == "windows":
+        return ("probe_x86.exe", "probe_x64.exe")
+    return ("probe-i386", "probe-x86_64")
 
 
 @lru_cache(maxsize=1)
 def can_run_x86_32() -> ProbeRun:
     """Whether this host can run a 32-bit x86 process: runs the kit's 32-bit probe."""
     info = host_info()
-    if info.os == "linux":
-        return run_probe("probe-i386")
-    if info.os == "windows":
-        return run_probe("probe_x86.exe")
+    if info.os in ("linux", "windows"):
+        return run_probe(x86_probes()[0])
     return ProbeRun("(none)", False, None, None, f"the kit ships no 32-bit probe for {info.os} "
                     "(macOS 10.15 and later run only 64-bit programs)")

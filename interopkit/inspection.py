@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import elf
 from .errors import ImageError
-from .headers import Headers, read_headers
+from .headers import DLL_CHARACTERISTICS, Headers, flag_names, read_headers
 from .layout import Layout, ShortRead
 from .machine import Machine
 from .winerror import WinError
@@ -48,12 +48,6 @@ CLR_FLAGS = {
 }
 """COMIMAGE_FLAGS_* values, named as CorFlags.exe prints them."""
 
-DLL_CHARACTERISTICS = {
-    0x0020: "HIGH_ENTROPY_VA", 0x0040: "DYNAMIC_BASE", 0x0080: "FORCE_INTEGRITY",
-    0x0100: "NX_COMPAT", 0x0200: "NO_ISOLATION", 0x0400: "NO_SEH", 0x0800: "NO_BIND",
-    0x1000: "APPCONTAINER", 0x2000: "WDM_DRIVER", 0x4000: "GUARD_CF",
-    0x8000: "TERMINAL_SERVER_AWARE",
-}
 
 COR20_HEADER = Layout("CLR (COR20) header", [
     ("cb", "I", "size of this header, 72"),
@@ -137,27 +131,32 @@ def inspect(path: str | os.PathLike[str]) -> ImageInfo:
     return _inspect_elf(headers)
 
 
-def clr_platform(pe_magic: str, machine: Machine | None, flags: int) -> tuple[str, str]:
-    """The .NET platform target (and what it means) from the image's Magic, Machine and flags."""
+def clr_platform(pe_magic: str, machine: Machine | None, flags: int,
+                 dll: bool = True) -> tuple[str, str]:
+    """The .NET platform target, and what it means for a DLL (or an EXE), from the image's
+    Magic, Machine and CLR flags (CORHDR, CORFLAGS, CSC-PLATFORM; .NET Framework rules)."""
     name = machine.name if machine is not None else "unknown"
     if not flags & 0x1:
-        return ("mixed-mode", (f"Contains native code: runs only in a {name} process, like any "
-                "native image of that machine."))
+        return ("mixed-mode", f"Contains native code: runs only in a {name} process, like any "
+                "native image of that machine.")
     if pe_magic == "PE32+":
-        return (f"{_short(machine)}-only", (f"PE32+ IL image: loads only in a 64-bit {name} "
-                "process."))
+        return (f"{_short(machine)}-only", f"PE32+ IL image: runs only in a 64-bit {name} "
+                "process.")
     required, preferred = bool(flags & 0x2), bool(flags & 0x20000)
     if required and preferred:
-        return ("AnyCPU-prefer-32-bit", ("An EXE runs as a 32-bit process where it can; as a DLL "
-                "the 32BITPREF flag makes it fail to load in 64-bit processes (CORFLAGS)."))
+        return ("AnyCPU-prefer-32-bit",
+                "On a DLL, 32BITPREF makes it fail to load in 64-bit processes (CORFLAGS)."
+                if dll else "The EXE runs as a 32-bit process on systems that support both "
+                "(CSC-PLATFORM).")
     if required:
-        return ("x86-only", ("32BITREQUIRED: runs on the 32-bit CLR (under WOW64 on 64-bit "
-                "Windows); a 64-bit process cannot load it."))
+        return ("x86-only", "32BITREQUIRED: runs only on the 32-bit CLR (under WOW64 on "
+                "64-bit Windows); a 64-bit process cannot load it (CORFLAGS).")
     if preferred:
-        return ("invalid", ("32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
-                "compilers produce (corhdr.h CorPEKind)."))
-    return ("AnyCPU", ("An EXE runs as a 64-bit process where possible, 32-bit otherwise; a DLL "
-            "loads into whatever CLR the host process already runs (CSC-PLATFORM)."))
+        return ("invalid", "32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
+                "compilers produce (corhdr.h CorPEKind).")
+    return ("AnyCPU", "The DLL loads into whatever CLR the host process already runs "
+            "(CSC-PLATFORM)." if dll else "The EXE runs as a 64-bit process where possible, "
+            "32-bit otherwise (CSC-PLATFORM, SADOV).")
 
 
 _SHORT_NAMES = {Machine.AMD64: "x64", Machine.ARM64: "ARM64", Machine.I386: "x86"}
@@ -195,7 +194,7 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
             pe.close()
     return _with_tables(
         headers, image_base=image_base,
-        dll_characteristics=tuple(n for v, n in DLL_CHARACTERISTICS.items() if dll_flags & v),
+        dll_characteristics=flag_names(dll_flags, DLL_CHARACTERISTICS),
         sections=sections, exports=exports, imports=imports, clr=clr)
 
 
@@ -237,7 +236,8 @@ def _pe_clr(pe: object, headers: Headers) -> ClrInfo | None:
         raise ImageError(headers.path, f"has a CLR directory but its header is cut short: {exc}",
                          "The .NET image is damaged", WinError.ERROR_BAD_FORMAT) from exc
     flags = cor["Flags"]
-    platform, explanation = clr_platform(headers.pe_magic or "", headers.machine, flags)
+    platform, explanation = clr_platform(headers.pe_magic or "", headers.machine, flags,
+                                         dll=headers.kind == "dll")
     return ClrInfo(
         runtime_version=f"{cor['MajorRuntimeVersion']}.{cor['MinorRuntimeVersion']}",
         flags=tuple(name for value, name in CLR_FLAGS.items() if flags & value),

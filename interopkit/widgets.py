@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InteropKitError
-from .headers import field_values
+from .headers import DLL_CHARACTERISTICS, FILE_CHARACTERISTICS, field_values, flag_names
 from .inspection import inspect
 from .samples import BIN_DIR, sample_paths
 
@@ -124,9 +124,14 @@ def images_table_html(paths: list[str | os.PathLike[str]]) -> str:
     rows = []
     for path in paths:
         info = inspect(path)
-        machine = f"{info.machine_name} (0x{info.machine_value:04X})"
+        if info.format == "ELF" and info.elf_machine is not None:
+            machine = (f"{info.elf_machine.name} = {info.machine_value} "
+                       f"(like PE {info.machine_name})")
+            kind = "shared object" if info.kind == "dll" else info.kind
+        else:
+            machine, kind = f"{info.machine_name} = 0x{info.machine_value:04X}", info.kind
         rows.append([Path(path).name, info.format, machine,
-                     info.bits, info.kind, info.pe_magic or info.elf_class,
+                     info.bits, kind, info.pe_magic or info.elf_class,
                      ", ".join(i.library for i in info.imports) or "none", len(info.exports)])
     return _table(["file", "format", "machine", "bits", "kind", "PE32/PE32+ or class",
                    "imports", "exports"], rows)
@@ -137,9 +142,16 @@ def fields_table_html(path: str | os.PathLike[str], region: str) -> str:
     rows = []
     for field in field_values(path):
         if field.region.startswith(region):
-            rows.append([f"0x{field.offset:03X}", field.size, field.name, _shown(field.value),
-                         field.doc])
+            shown = _shown(field.value)
+            if field.name in _FLAG_FIELDS:
+                names = flag_names(field.value, _FLAG_FIELDS[field.name])
+                shown = f"0x{field.value:04X} = {' | '.join(names) or 'no flags'}"
+            rows.append([f"0x{field.offset:03X}", field.size, field.name, shown, field.doc])
     return _table(["offset", "bytes", "field", "value", "meaning"], rows)
+
+
+_FLAG_FIELDS = {"Characteristics": FILE_CHARACTERISTICS,
+                "DllCharacteristics": DLL_CHARACTERISTICS}
 
 
 def _shown(value: Any) -> str:

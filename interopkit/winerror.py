@@ -39,6 +39,12 @@ class WinError(IntEnum):
         "Check your computer's system information and then contact the software publisher."),
         "ERR0-499",
     )
+    COR_E_BADIMAGEFORMAT = (
+        0x8007000B,
+        ("BadImageFormatException: ERROR_BAD_FORMAT (11) as an HRESULT; .NET's error for an "
+        "assembly of the wrong platform."),
+        "BADIMG",
+    )
     STATUS_INVALID_IMAGE_FORMAT = (
         0xC000007B,
         "{Bad Image} %hs is either not designed to run on Windows or it contains an error.",

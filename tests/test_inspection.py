@@ -67,8 +67,10 @@ def test_dotnet_platforms(tmp_path: Path, machine: Machine, flags: int, dll: boo
 
 
 def test_prefer_32_bit_explains_the_dll_trap() -> None:
-    _, meaning = clr_platform("PE32", Machine.I386, 0x20003)
+    _, meaning = clr_platform("PE32", Machine.I386, 0x20003, dll=True)
     assert "fail to load in 64-bit processes" in meaning
+    _, meaning = clr_platform("PE32", Machine.I386, 0x20003, dll=False)
+    assert "runs as a 32-bit process" in meaning
 
 
 def test_native_constructed_image_has_no_clr(tmp_path: Path) -> None:

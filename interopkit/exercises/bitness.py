@@ -61,8 +61,10 @@ def _check_sixty_four(answer: Any) -> tuple[bool, str]:
 
 
 def _check_magic(answer: Any) -> tuple[bool, str]:
+    if isinstance(answer, str):
+        return False, "Give the number (an int such as 0x1AB), not its name."
     if not isinstance(answer, int):
-        return False, "Give the Magic as an int, e.g. 0x10B."
+        return False, "Give the Magic as an int, e.g. 0x1AB."
     expected = read_headers(sample_path("windows", "x64")).pe_magic
     if answer == 0x20B and expected == "PE32+":
         return True, ("0x20B marks PE32+: ImageBase and the stack/heap sizes are 8 bytes, so the "
@@ -71,7 +73,10 @@ def _check_magic(answer: Any) -> tuple[bool, str]:
         return False, "0x10B is PE32, the 32-bit format."
     if answer == 0x8664:
         return False, "0x8664 is the Machine of an x64 image, not the optional header's Magic."
-    return False, "Look at the first field of the optional header in the x64 sample's map."
+    if isinstance(answer, str):
+        return False, "Give the number (an int such as 0x1AB), not its name."
+    return False, ("Section 4 names both values; or read field_values(sample_path('windows', "
+                   "'x64')) and find 'Magic'.")
 
 
 def _check_address_space(answer: Any) -> tuple[bool, str]:
@@ -86,7 +91,10 @@ def _check_address_space(answer: Any) -> tuple[bool, str]:
     if answer == 3:
         return False, ("3 GB is the old /3GB boot option of 32-bit Windows; under WOW64 the "
                        "choice is 2 GB or 4 GB.")
-    return False, "Think of the signed 32-bit pointer tradition: how much below 0x80000000?"
+    if answer in (2048, 2**31, 2 * 10**9):
+        return False, "Right amount, wrong unit: give it in GB."
+    return False, ("Answer in GB. Without the flag Windows hands out only addresses below "
+                   "0x80000000 (2**31 bytes).")
 
 
 def _check_prefer32_dll(answer: Any) -> tuple[bool, str]:
@@ -96,7 +104,7 @@ def _check_prefer32_dll(answer: Any) -> tuple[bool, str]:
         return True, ("False. 32BITPREF is meant for EXEs; on a DLL it makes the DLL fail to "
                       "load in 64-bit processes with BadImageFormatException (CORFLAGS).")
     return False, ("The name says 'prefer', but a DLL does not choose its process. Read the "
-                   "inspector's explanation for the AnyCPU-prefer-32-bit platform.")
+                   "explanation printed beside prefer32.dll in section 8.")
 
 
 q1_machine = Exercise(
@@ -128,7 +136,7 @@ q2_sixty_four = Exercise(
 
 q3_magic = Exercise(
     name="q3_magic",
-    question="What optional-header Magic does a 64-bit PE image carry?",
+    question="What optional-header Magic value does a 64-bit PE image carry? Give it as an int.",
     checker=_check_magic,
     hint_text="It is the first field of the optional header; read it from sample_x64.dll.",
     solution_code=(
@@ -154,7 +162,7 @@ q5_prefer32_dll = Exercise(
     name="q5_prefer32_dll",
     question="A .NET DLL carries ILONLY, 32BITREQ and 32BITPREF. Can a 64-bit process load it?",
     checker=_check_prefer32_dll,
-    hint_text="Inspect the constructed image above and read the platform's explanation.",
+    hint_text="Read the explanation printed beside prefer32.dll in section 8.",
     solution_code="answer = False\n",
     explanation="The inspector names the platform AnyCPU-prefer-32-bit, which on a DLL means it "
                 "cannot load into a 64-bit process (CorFlags documentation).",

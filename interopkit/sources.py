@@ -1,0 +1,73 @@
+"""The primary sources the kit cites, by the keys of the project's fact sheet.
+
+Every rule in the kit's models names its sources by key (``W64-RUN``, ``ARM64EC`` ...); this
+table turns a key into a title and an address, so a notebook or a command can print the
+reference, and a test can check that no rule cites a key that is not here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SOURCES", "cite"]
+
+_LEARN = "https://learn.microsoft.com/"
+
+SOURCES: dict[str, tuple[str, str]] = {
+    "W64-IMPL": ("Microsoft, WOW64 Implementation Details",
+                 _LEARN + "windows/win32/winprog64/wow64-implementation-details"),
+    "W64-RUN": ("Microsoft, Running 32-bit Applications",
+                _LEARN + "windows/win32/winprog64/running-32-bit-applications"),
+    "W64-PERF": ("Microsoft, Performance and Memory Consumption Under WOW64",
+                 _LEARN + "windows/win32/winprog64/performance-and-memory-consumption"),
+    "W64-IPC": ("Microsoft, Interprocess Communication Between 32-bit and 64-bit Applications",
+                _LEARN + "windows/win32/winprog64/interprocess-communication"),
+    "W64-PROCINT": ("Microsoft, Process Interoperability",
+                    _LEARN + "windows/win32/winprog64/process-interoperability"),
+    "W64-FSR": ("Microsoft, File System Redirector",
+                _LEARN + "windows/win32/winprog64/file-system-redirector"),
+    "ARM-EMU": ("Microsoft, How emulation works on Arm",
+                _LEARN + "windows/arm/apps-on-arm-x86-emulation"),
+    "ARM64EC": ("Microsoft, Arm64EC: build and port apps for native performance on Arm",
+                _LEARN + "windows/arm/arm64ec"),
+    "ARM64X": ("Microsoft, Arm64X PE files", _LEARN + "windows/arm/arm64x-pe"),
+    "ARM32-DOC": ("Microsoft, Arm32 to Arm64 (AArch32 removal)",
+                  _LEARN + "windows/arm/arm32-to-arm64"),
+    "PRESS-ARM32": ("Press reports on ARM32 app removal (Insider build 25905; Build 2023)",
+                    ("https://windowscentral.com/software-apps/windows-11/"
+                    "windows-12-and-qualcomm-oryon-processors-will-not-support-arm32-apps")),
+    "ERR0-499": ("Microsoft, System Error Codes (0-499)",
+                 _LEARN + "windows/win32/debug/system-error-codes--0-499-"),
+    "MS-ERREF": ("[MS-ERREF] 2.3.1 NTSTATUS Values",
+                 _LEARN + "openspecs/windows_protocols/ms-erref/"
+                 "596a1078-e883-4972-9bbc-49e60bebca55"),
+    "DSVC-7B": ("Microsoft support blog, Diagnosing STATUS_INVALID_IMAGE_FORMAT (C000007B)",
+                _LEARN + "archive/blogs/dsvc/"
+                "diagnosing-status_invalid_image_format-c000007b-errors"),
+    "MSL-36": ("msl-loadlib issue 36 (WinError 193 from a wrong-bitness numpy)",
+               "https://github.com/MSLNZ/msl-loadlib/issues/36"),
+    "BADIMG": ("Microsoft, BadImageFormatException class, .NET 1.1 docs (HRESULT 0x8007000B)",
+               _LEARN + "ja-jp/previous-versions/dotnet/netframework-1.1/92hkyaf2(v=vs.71)"),
+    "CORFLAGS": ("Microsoft, CorFlags.exe (CorFlags Conversion Tool)",
+                 _LEARN + "dotnet/framework/tools/corflags-exe-corflags-conversion-tool"),
+    "CSC-PLATFORM": ("Microsoft, /platform (C# Compiler Options)",
+                     _LEARN + "previous-versions/visualstudio/visual-studio-2013/"
+                     "zekwfyz4(v=vs.120)"),
+    "SADOV": ("V. Sadov, Loading platform neutral (anycpu) executables on 64bit machine",
+              _LEARN + "archive/blogs/vladimirsadov/"
+              "loading-platform-neutral-anycpu-executables-on-64bit-machine"),
+    "CORHDR": (".NET runtime, src/coreclr/inc/corhdr.h (CorPEKind)",
+               "https://github.com/dotnet/runtime/blob/main/src/coreclr/inc/corhdr.h"),
+    "PE-FMT": ("Microsoft, PE Format", _LEARN + "windows/win32/debug/pe-format"),
+    "WINE-WINNT": ("Wine, include/winnt.h", "https://gitlab.winehq.org/wine/wine"),
+    "SYSINF-376": ("System Informer issue 376 (CHPE_X86 in the WDK's ntimage.h)",
+                   "https://github.com/winsiderss/systeminformer/issues/376"),
+    "FFRI-CHAM": ("FFRI, Project Chameleon (CHPE and CHPEv2 images)",
+                  "https://github.com/FFRI/ProjectChameleon"),
+    "ISWOW2": ("Microsoft, IsWow64Process2",
+               _LEARN + "windows/win32/api/wow64apiset/nf-wow64apiset-iswow64process2"),
+    "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
+}
+
+
+def cite(*keys: str) -> str:
+    """``[KEY] title, address`` lines for the given keys."""
+    return "\n".join(f"[{key}] {SOURCES[key][0]}, {SOURCES[key][1]}" for key in keys)
