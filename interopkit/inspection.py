@@ -137,11 +137,11 @@ def clr_platform(pe_magic: str, machine: Machine | None, flags: int,
     Magic, Machine and CLR flags (CORHDR, CORFLAGS, CSC-PLATFORM; .NET Framework rules)."""
     name = machine.name if machine is not None else "unknown"
     if not flags & 0x1:
-        return ("mixed-mode", f"Contains native code: runs only in a {name} process, like any "
-                "native image of that machine.")
+        return ("mixed-mode", (f"Contains native code: runs only in a {name} process, like any "
+                "native image of that machine."))
     if pe_magic == "PE32+":
-        return (f"{_short(machine)}-only", f"PE32+ IL image: runs only in a 64-bit {name} "
-                "process.")
+        return (f"{_short(machine)}-only", (f"PE32+ IL image: runs only in a 64-bit {name} "
+                "process."))
     required, preferred = bool(flags & 0x2), bool(flags & 0x20000)
     if required and preferred:
         return ("AnyCPU-prefer-32-bit",
@@ -149,11 +149,11 @@ def clr_platform(pe_magic: str, machine: Machine | None, flags: int,
                 if dll else "The EXE runs as a 32-bit process on systems that support both "
                 "(CSC-PLATFORM).")
     if required:
-        return ("x86-only", "32BITREQUIRED: runs only on the 32-bit CLR (under WOW64 on "
-                "64-bit Windows); a 64-bit process cannot load it (CORFLAGS).")
+        return ("x86-only", ("32BITREQUIRED: runs only on the 32-bit CLR (under WOW64 on "
+                "64-bit Windows); a 64-bit process cannot load it (CORFLAGS)."))
     if preferred:
-        return ("invalid", "32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
-                "compilers produce (corhdr.h CorPEKind).")
+        return ("invalid", ("32BITPREFERRED without 32BITREQUIRED is not a combination .NET "
+                "compilers produce (corhdr.h CorPEKind)."))
     return ("AnyCPU", "The DLL loads into whatever CLR the host process already runs "
             "(CSC-PLATFORM)." if dll else "The EXE runs as a 64-bit process where possible, "
             "32-bit otherwise (CSC-PLATFORM, SADOV).")
