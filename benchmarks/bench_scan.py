@@ -36,7 +36,7 @@ SOURCES = [SAMPLES_DIR / n for n in ("sample_x86.dll", "sample_x64.dll", "sample
 
 PEFILE_LOOP = ("import pefile, pathlib, sys\n"
                "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*')):\n"
-               "    if p.is_file(): pefile.PE(str(p)).close()\n")
+               "    if p.is_file(): pefile.PE(str(p))\n")
 
 
 def make_corpus(root: Path, count: int) -> list[Path]:
@@ -64,8 +64,9 @@ def median_seconds(action, repeats: int) -> float:
 
 
 def pefile_all(paths: list[Path]) -> None:
+    # No close(): pefile's close() runs a full gc.collect(), which would flatter the ratio.
     for path in paths:
-        pefile.PE(str(path)).close()
+        pefile.PE(str(path))
 
 
 def command(args: list[str]) -> None:
@@ -92,16 +93,28 @@ def main() -> int:
     t_bare = median_seconds(lambda: command([python, "-c", "pass"]), 10)
 
     ratio, ratio_cmd = t_pefile / t_scan, t_pefile_cmd / t_scan_cmd
-    print(f"corpus: {len(paths)} PE files copied from {len(SOURCES)} kit binaries")
+    print(f"corpus: {len(paths)} PE files copied from {len(SOURCES)} kit binaries; kit "
+          f"installed {install_kind()}")
     print(f"in process : scan {t_scan * 1e3:8.1f} ms   full pefile parse {t_pefile * 1e3:8.1f} ms"
           f"   ratio {ratio:6.1f}x")
     print(f"as commands: scan {t_scan_cmd * 1e3:8.1f} ms   full pefile parse "
           f"{t_pefile_cmd * 1e3:8.1f} ms   ratio {ratio_cmd:6.1f}x")
     print(f"import     : python -c 'import interopkit' {t_import * 1e3:.1f} ms "
           f"(python -c pass {t_bare * 1e3:.1f} ms)")
-    met = ratio >= 10 and ratio_cmd >= 10 and t_import < 0.150
-    print(f"targets (scan >= 10x faster, import < 150 ms): {'met' if met else 'NOT met'}")
-    return 0 if met else 1
+    targets = {"scan >= 10x faster than pefile, in process": ratio >= 10,
+               "scan >= 10x faster than pefile, as commands": ratio_cmd >= 10,
+               "import under 150 ms": t_import < 0.150}
+    for name, met in targets.items():
+        print(f"target {name}: {'met' if met else 'NOT met'}")
+    return 0 if all(targets.values()) else 1
+
+
+def install_kind() -> str:
+    """``editable`` (pip install -e: setuptools adds an import hook to every start-up) or not."""
+    from importlib import metadata
+
+    direct = metadata.distribution("interopkit").read_text("direct_url.json") or ""
+    return "editable (pip install -e)" if '"editable": true' in direct else "regular"
 
 
 if __name__ == "__main__":

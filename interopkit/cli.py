@@ -3,9 +3,14 @@
     interopkit inspect FILE... [--json]   what each image says about itself
     interopkit scan DIR [--json]          classify every PE/ELF file below DIR from its headers
     interopkit doctor [--json]            what this machine can demonstrate, with remedies
+    interopkit can-load DLL --process P [--host H] [--mode M] [--json] [--try]
+                                          the loader model's answer, and the real one
+    interopkit check APP [--dir DIR]... [--process P] [--host H] [--json]
+                                          which of an app's DLLs would fail to load, and why
 
-Exit status: 0 on success, 1 when a file could not be inspected or a required doctor check
-failed, 2 for a wrong command line. Errors go to stderr as one line naming the file, the
+Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
+failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
+line. Errors go to stderr as one line naming the file, the
 problem and the remedy; the kit never prints a traceback for bad input.
 """
 
@@ -17,6 +22,7 @@ import json
 import sys
 from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from .errors import InteropKitError
@@ -56,6 +62,33 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="what this machine can demonstrate")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     doctor.set_defaults(run=_doctor)
+
+    from .kinds import Host, ProcessKind
+
+    processes = [k.value for k in ProcessKind]
+    hosts = [h.value for h in Host]
+    can_load = commands.add_parser("can-load", help="can a process of this kind load the DLL?")
+    can_load.add_argument("dll", metavar="DLL")
+    can_load.add_argument("--process", required=True, choices=processes)
+    can_load.add_argument("--host", choices=hosts, default=None,
+                          help="the Windows to answer for (default: this one, or win11-x64)")
+    can_load.add_argument("--mode", choices=("execute", "datafile", "image_resource"),
+                          default="execute",
+                          help="load for execution (default) or as data")
+    can_load.add_argument("--json", action="store_true", help="print JSON")
+    can_load.add_argument("--try", dest="attempt", action="store_true",
+                          help="also load it for real on this machine where that means something")
+    can_load.set_defaults(run=_can_load)
+
+    check = commands.add_parser("check", help="would the app's DLLs load into its process?")
+    check.add_argument("app", metavar="APP")
+    check.add_argument("--dir", action="append", default=[], metavar="DIR",
+                       help="a plug-in folder to check too (repeatable)")
+    check.add_argument("--process", choices=processes, default=None,
+                       help="the process kind (default: what the app runs as)")
+    check.add_argument("--host", choices=hosts, default=None)
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(run=_check)
     return parser
 
 
@@ -70,7 +103,7 @@ def _inspect(args: argparse.Namespace) -> int:
             print(f"interopkit: {exc}", file=sys.stderr)
             failed += 1
     if args.json:
-        print(json.dumps([_image_json(info) for info in found], indent=2))
+        _print_json([_image_json(info) for info in found])
     elif found:
         print(format_table(
             ["file", "format", "machine", "bits", "kind", "magic/class", "LAA", "exports",
@@ -107,8 +140,8 @@ def _scan(args: argparse.Namespace) -> int:
         "bits": e.headers.bits, "kind": e.headers.kind, "pe_magic": e.headers.pe_magic,
         "dotnet": e.headers.has_clr_header} for e in result.entries]
     if args.json:
-        print(json.dumps({"root": result.root, "files_seen": result.files_seen,
-                          "images": images, "by_machine": result.by_machine}, indent=2))
+        _print_json({"root": result.root, "files_seen": result.files_seen,
+                          "images": images, "by_machine": result.by_machine})
         return 0
     rows = [[i["path"], i.get("format", "-"), i.get("machine", "damaged"), i.get("bits", "-"),
              i.get("kind", i.get("error", ""))] for i in images]
@@ -126,8 +159,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
     checks = doctor()
     if args.json:
-        print(json.dumps({"host": to_jsonable(host_info()),
-                          "checks": [to_jsonable(c) for c in checks]}, indent=2))
+        _print_json({"host": to_jsonable(host_info()),
+                          "checks": [to_jsonable(c) for c in checks]})
     else:
         for check in checks:
             mark = "ok  " if check.ok else ("FAIL" if check.required else "no  ")
@@ -135,6 +168,121 @@ def _doctor(args: argparse.Namespace) -> int:
             if check.remedy:
                 print(f"       -> {check.remedy}")
     return 1 if any(c.required and not c.ok for c in checks) else 0
+
+
+def _can_load(args: argparse.Namespace) -> int:
+    from .checker import default_host
+    from .inspection import inspect
+    from .loader import image_kind, load_outcome
+
+    info = inspect(args.dll)
+    kind = image_kind(info)
+    outcome = load_outcome(args.process, kind, args.host or default_host(), args.mode)
+    data = {
+        "dll": args.dll, "image_kind": kind.value, "process": outcome.process.value,
+        "host": outcome.host.value, "mode": outcome.mode, "possible": outcome.possible,
+        "loads": outcome.loads, "error": outcome.error.value if outcome.error else None,
+        "error_name": outcome.error_name, "message": outcome.message(Path(args.dll).name),
+        "alternatives": [a.name for a in outcome.alternatives],
+        "reason": outcome.explanation, "remedy": outcome.remedy,
+        "certainty": outcome.certainty.value, "sources": list(outcome.sources),
+    }
+    if args.attempt:
+        data["real"] = _real_attempt(info, outcome)
+    if args.json:
+        _print_json(data)
+    else:
+        verdict = "loads" if outcome.loads else (
+            "cannot exist on that Windows" if not outcome.possible else
+            f"does NOT load: {outcome.error.describe() if outcome.error else ''} "
+            f"\"{data['message']}\"")
+        print(f"{Path(args.dll).name} ({kind.description}) in an {outcome.process.value} process "
+              f"on {outcome.host.label}: {verdict}")
+        print(f"  why: {outcome.explanation}")
+        if outcome.remedy:
+            print(f"  remedy: {outcome.remedy}")
+        if outcome.alternatives:
+            others = ", ".join(a.describe() for a in outcome.alternatives)
+            print(f"  note: Windows may report {others} instead; which code appears when is not "
+                  "documented")
+        print(f"  model: {outcome.certainty.value}; sources {', '.join(outcome.sources)}")
+        if "real" in data:
+            print(f"  on this machine: {data['real']['summary']}")
+    return 0 if outcome.loads else 1
+
+
+def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
+    from .host import host_info
+    from .loader import process_kind_for
+    from .realload import agrees, try_load
+    from .samples import SAMPLES, sample_path
+
+    here = host_info()
+    target, note = info.path, ""
+    if here.os != "windows" and info.format == "PE":
+        counterpart = _linux_counterpart(info.path, SAMPLES, sample_path)
+        if counterpart is None:
+            return {"attempted": False, "summary": "not meaningful: a Windows image cannot be "
+                    f"loaded by the {here.os} loader (only the model answers for it)"}
+        target, note = str(counterpart), f"the Linux build of the same source, {counterpart.name}, "
+    real = try_load(target)
+    result = {"attempted": True, "path": target, "platform": real.platform,
+              "loaded": real.loaded, "code": real.code, "message": real.message}
+    process = f"this {here.process_bits}-bit {here.cpu} Python"
+    ours = process_kind_for(here.machine, here.process_bits)
+    if ours is not outcome.process:
+        note = (f"(this Python is not the {outcome.process.value} process asked about, so this "
+                f"is what its own loader says) {note}")
+    if here.os == "windows":
+        same, verdict = agrees(real, outcome)
+        result["agrees_with_model"], result["comparison"] = same, verdict
+        said = "loaded" if real.loaded else f"error {real.code}"
+        result["summary"] = f"{note}LoadLibraryW in {process}: {said} {real.message}. {verdict}"
+    else:
+        result["summary"] = (f"{note}dlopen in {process}: "
+                             f"{'loaded' if real.loaded else real.message}")
+    return result
+
+
+def _linux_counterpart(path: str, samples: dict, sample_path: Any) -> Path | None:
+    resolved = Path(path).resolve()
+    pairs = {"x86": "i386", "x64": "x86_64", "arm64": "aarch64"}
+    for windows_arch, linux_arch in pairs.items():
+        if sample_path("windows", windows_arch).resolve() == resolved:
+            return sample_path("linux", linux_arch)
+    return None
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .checker import check_app
+
+    report = check_app(args.app, tuple(args.dir), args.process, args.host)
+    if args.json:
+        _print_json({
+            "app": report.app, "process": report.process.value, "host": report.host.value,
+            "start": report.start, "ok": report.ok,
+            "dlls": [{"name": d.name, "path": d.path, "loads": d.loads,
+                      "error": d.error.value if d.error else None,
+                      "error_name": d.error.name if d.error else None, "reason": d.reason,
+                      "remedy": d.remedy, "imported_by": list(d.imported_by),
+                      "machine": d.machine} for d in report.dlls]})
+    else:
+        print(f"{report.app}: runs as an {report.process.value} process on {report.host.label} "
+              f"({report.start})")
+        print(format_table(["dll", "machine", "loads", "error", "imported by"], [
+            [d.name, d.machine or "-", "yes" if d.loads else "NO",
+             d.error.describe() if d.error else "-", ", ".join(d.imported_by) or "(in folder)"]
+            for d in report.dlls]))
+        for d in report.dlls:
+            if not d.loads:
+                print(f"\n{d.name}: {d.reason}\n  -> {d.remedy}")
+    return 0 if report.ok else 1
+
+
+def _print_json(data: Any) -> None:
+    # Indented for a person at a terminal; compact (and several times faster, through the C
+    # encoder) when piped into another program.
+    print(json.dumps(data, indent=2 if sys.stdout.isatty() else None))
 
 
 def to_jsonable(value: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import ImageError
@@ -297,7 +296,7 @@ def sniff(head: bytes) -> str | None:
 def read_headers(path: str | os.PathLike[str]) -> Headers:
     """Read the fixed headers of a PE or ELF file; ImageError says what is wrong otherwise."""
     shown = str(path)
-    return parse_headers(_read_start(Path(path), shown), shown)
+    return parse_headers(_read_start(path, shown), shown)
 
 
 def parse_headers(data: bytes, shown: str) -> Headers:
@@ -323,7 +322,7 @@ def parse_headers(data: bytes, shown: str) -> Headers:
 def field_values(path: str | os.PathLike[str]) -> list[FieldValue]:
     """Every fixed header field of a real PE or ELF file with its absolute offset and value."""
     headers = read_headers(path)
-    data = _read_start(Path(path), str(path), limit=None if headers.format == "PE" else 128)
+    data = _read_start(path, str(path), limit=None if headers.format == "PE" else 128)
     if headers.format == "ELF":
         out = _values(ELF_IDENT, data, 0)
         layout = ELF32_HEADER if headers.bits == 32 else ELF64_HEADER
@@ -350,9 +349,9 @@ def _values(layout: Layout, data: bytes, base: int) -> list[FieldValue]:
             for f in layout.fields]
 
 
-def _read_start(path: Path, shown: str, limit: int | None = READ_SIZE) -> bytes:
+def _read_start(path: str | os.PathLike[str], shown: str, limit: int | None = READ_SIZE) -> bytes:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             return handle.read() if limit is None else handle.read(limit)
     except FileNotFoundError as exc:
         raise ImageError(shown, "does not exist", "Check the path (the kit's own samples are "
@@ -371,10 +370,10 @@ def _read_start(path: Path, shown: str, limit: int | None = READ_SIZE) -> bytes:
 
 
 def _pe_headers(data: bytes, shown: str) -> Headers:
-    pe = DOS_HEADER.unpack(data)["e_lfanew"]
+    pe = DOS_HEADER.read(data, "e_lfanew")
     if pe + _PE_HEADERS_MAX > len(data) and len(data) == READ_SIZE:
         # A large DOS stub pushes the headers past the first read: read as far as they can go.
-        data = _read_start(Path(shown), shown, limit=pe + _PE_HEADERS_MAX)
+        data = _read_start(shown, shown, limit=pe + _PE_HEADERS_MAX)
     signature = data[pe:pe + 4]
     if signature[:2] in (b"NE", b"LE", b"LX"):
         raise ImageError(shown, f"is a 16-bit {signature[:2].decode()} executable (Windows 3.x "
@@ -399,8 +398,9 @@ def _pe_headers(data: bytes, shown: str) -> Headers:
                          "It is not a Windows image (an object file, a ROM image or damaged)",
                          WinError.ERROR_BAD_EXE_FORMAT)
     layout = OPTIONAL_HEADER32 if magic == PE32_MAGIC else OPTIONAL_HEADER64
-    opt = layout.unpack(data, opt_at)
-    clr = _directory(data, opt_at + layout.size, opt["NumberOfRvaAndSizes"], _COM_DESCRIPTOR)
+    subsystem = layout.read(data, "Subsystem", opt_at)
+    count = layout.read(data, "NumberOfRvaAndSizes", opt_at)
+    clr = _directory(data, opt_at + layout.size, count, _COM_DESCRIPTOR)
     bits = 32 if magic == PE32_MAGIC else 64
     characteristics = coff["Characteristics"]
     return Headers(
@@ -408,7 +408,7 @@ def _pe_headers(data: bytes, shown: str) -> Headers:
         machine_value=coff["Machine"], bits=bits,
         kind="dll" if characteristics & IMAGE_FILE_DLL else "exe",
         pe_magic="PE32" if bits == 32 else "PE32+",
-        subsystem=SUBSYSTEMS.get(opt["Subsystem"], f"subsystem {opt['Subsystem']}"),
+        subsystem=SUBSYSTEMS.get(subsystem, f"subsystem {subsystem}"),
         large_address_aware=bool(characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE),
         has_clr_header=clr[0] != 0 and clr[1] != 0, elf_machine=None,
     )

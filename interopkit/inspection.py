@@ -174,7 +174,10 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
     wanted = [pefile.DIRECTORY_ENTRY[name] for name in
               ("IMAGE_DIRECTORY_ENTRY_EXPORT", "IMAGE_DIRECTORY_ENTRY_IMPORT")]
     try:
-        pe = pefile.PE(headers.path, fast_load=True)
+        # Hand pefile the bytes: given a file name it maps the file and, on close(), runs a
+        # full garbage collection to release the map, which costs more as the heap grows.
+        data = Path(headers.path).read_bytes()
+        pe = pefile.PE(data=data, fast_load=True)
         _check_complete(pe, headers.path)
         pe.parse_data_directories(directories=wanted)
         exports = _pe_exports(pe)
@@ -185,13 +188,13 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
         image_base, dll_flags = optional.ImageBase, optional.DllCharacteristics
     except ImageError:
         raise
+    except OSError as exc:
+        raise ImageError(headers.path, f"cannot be read ({exc.strerror or exc})",
+                         "Check that it is a regular, readable file") from exc
     except Exception as exc:  # pefile raises many types on damaged input; convert them all
         raise ImageError(headers.path, f"could not be parsed as a PE image ({exc})",
                          "The file is damaged or not a Windows image",
                          WinError.ERROR_BAD_EXE_FORMAT) from exc
-    finally:
-        if "pe" in locals():
-            pe.close()
     return _with_tables(
         headers, image_base=image_base,
         dll_characteristics=flag_names(dll_flags, DLL_CHARACTERISTICS),

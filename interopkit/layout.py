@@ -55,6 +55,7 @@ class Layout:
             offset += size
         self.fields: tuple[Field, ...] = tuple(placed)
         self._names = tuple(f.name for f in placed)
+        self._single = {f.name: (f.offset, struct.Struct("<" + f.code)) for f in placed}
 
     def unpack(self, data: bytes, offset: int = 0) -> dict[str, Any]:
         """Read the structure at ``offset``; raise ShortRead when the data ends early."""
@@ -62,6 +63,13 @@ class Layout:
         if got < self.size:
             raise ShortRead(self.name, offset, got, self.size)
         return dict(zip(self._names, self._struct.unpack_from(data, offset)))
+
+    def read(self, data: bytes, name: str, offset: int = 0) -> Any:
+        """One field of the structure at ``offset`` (the whole structure must be there)."""
+        if len(data) - offset < self.size:
+            raise ShortRead(self.name, offset, max(0, len(data) - offset), self.size)
+        at, single = self._single[name]
+        return single.unpack_from(data, offset + at)[0]
 
     def pack(self, **values: Any) -> bytes:
         """Build the structure; fields not given are zero."""

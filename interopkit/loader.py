@@ -21,10 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from .inspection import ImageInfo
+from .kinds import Host, ProcessKind
 from .machine import Machine
 from .winerror import WinError
+
+if TYPE_CHECKING:  # only for annotations: the CLI imports this module to build its options
+    from .inspection import ImageInfo
 
 __all__ = [
     "LOAD_MODES",
@@ -44,45 +48,6 @@ __all__ = [
 
 LOAD_MODES = ("execute", "datafile", "image_resource")
 """How LoadLibraryEx is asked to load: for execution, or as data (any bitness loads)."""
-
-
-class ProcessKind(str, Enum):
-    """The architecture a Windows process runs as."""
-
-    X86 = "x86"
-    X64 = "x64"
-    ARM32 = "arm32"
-    ARM64 = "arm64"
-    ARM64EC = "arm64ec"
-
-    @property
-    def bits(self) -> int:
-        """Pointer width of the process."""
-        return 32 if self in (ProcessKind.X86, ProcessKind.ARM32) else 64
-
-
-class Host(str, Enum):
-    """The Windows the process runs on."""
-
-    WIN10_X64 = "win10-x64"
-    WIN11_X64 = "win11-x64"
-    WIN10_ARM64 = "win10-arm64"
-    WIN11_ARM64 = "win11-arm64"
-    WIN11_ARM64_24H2 = "win11-arm64-24h2"
-
-    @property
-    def is_arm(self) -> bool:
-        """True on Windows on Arm."""
-        return "arm64" in self.value
-
-    @property
-    def label(self) -> str:
-        """A title for charts."""
-        return {
-            "win10-x64": "Windows 10 x64", "win11-x64": "Windows 11 x64",
-            "win10-arm64": "Windows 10 on Arm", "win11-arm64": "Windows 11 on Arm",
-            "win11-arm64-24h2": "Windows 11 on Arm, 24H2 (reported)",
-        }[self.value]
 
 
 class ImageKind(str, Enum):
@@ -312,7 +277,7 @@ def load_outcome(process: ProcessKind | str, image: ImageKind | str, host: Host 
         if image is ImageKind.CHPE_X86 and host is not Host.WIN10_ARM64:
             certainty = _UNV  # Microsoft documents CHPE loading for Windows 10 on Arm only
         return LoadOutcome(**base, possible=True, loads=True, error=None, alternatives=(),
-                           explanation=f"A {process.value} process runs {_code_of(image)}.",
+                           explanation=f"An {process.value} process runs {_code_of(image)}.",
                            remedy="", certainty=certainty, sources=sources)
     certainty, sources = _failure_certainty(process, image, host)
     return LoadOutcome(

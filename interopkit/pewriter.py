@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UsageError
 from .headers import (
     COFF_HEADER,
     DATA_DIRECTORY,
@@ -29,9 +30,10 @@ from .headers import (
     SECTION_HEADER,
 )
 from .inspection import COR20_HEADER
+from .layout import Layout
 from .machine import Machine
 
-__all__ = ["CONSTRUCTED_MARKER", "build_image", "write_image"]
+__all__ = ["CONSTRUCTED_MARKER", "IMPORT_DESCRIPTOR", "build_image", "write_image"]
 
 CONSTRUCTED_MARKER = b"interopkit: image constructed for teaching; it is not a program.\0"
 
@@ -39,15 +41,26 @@ _FILE_ALIGN, _SECTION_ALIGN = 0x200, 0x1000
 _SECTION_RVA, _SECTION_OFFSET = 0x1000, 0x200
 _IMAGE_SCN_CNT_INITIALIZED_DATA, _IMAGE_SCN_MEM_READ = 0x40, 0x40000000
 _COM_DESCRIPTOR = DIRECTORY_NAMES.index("COM_DESCRIPTOR")
+_IMPORT = DIRECTORY_NAMES.index("IMPORT")
+
+IMPORT_DESCRIPTOR = Layout("import descriptor", [
+    ("OriginalFirstThunk", "I", "RVA of the import lookup table"),
+    ("TimeDateStamp", "I", "0 until bound"),
+    ("ForwarderChain", "I", "0"),
+    ("Name", "I", "RVA of the DLL's name"),
+    ("FirstThunk", "I", "RVA of the import address table"),
+])
 
 
 def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = True,
                 large_address_aware: bool = False, subsystem: int = 3,
-                clr_flags: int | None = None) -> bytes:
+                clr_flags: int | None = None,
+                imports: dict[str, list[str]] | None = None) -> bytes:
     """The bytes of a minimal PE image.
 
     ``pe32_plus`` defaults to the machine's bitness; ``clr_flags`` (COMIMAGE_FLAGS_*) adds a
-    CLR header, making it look like a .NET assembly to any PE reader.
+    CLR header, making it look like a .NET assembly to any PE reader; ``imports`` maps DLL
+    names to the function names the image imports from them (an import directory).
     """
     plus = machine.bits == 64 if pe32_plus is None else pe32_plus
     optional = OPTIONAL_HEADER64 if plus else OPTIONAL_HEADER32
@@ -58,6 +71,11 @@ def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = 
         body += COR20_HEADER.pack(cb=COR20_HEADER.size, MajorRuntimeVersion=2,
                                   MinorRuntimeVersion=5, Flags=clr_flags)
         directories[_COM_DESCRIPTOR] = (cor_rva, COR20_HEADER.size)
+    if imports:
+        body += b"\0" * (-len(body) % 8)
+        table_rva = _SECTION_RVA + len(body)
+        body += _import_tables(imports, table_rva, 8 if plus else 4)
+        directories[_IMPORT] = (table_rva, IMPORT_DESCRIPTOR.size * (len(imports) + 1))
     raw_size = _align(len(body), _FILE_ALIGN)
     characteristics = IMAGE_FILE_EXECUTABLE_IMAGE
     characteristics |= IMAGE_FILE_DLL if dll else 0
@@ -85,6 +103,34 @@ def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = 
         Characteristics=_IMAGE_SCN_CNT_INITIALIZED_DATA | _IMAGE_SCN_MEM_READ)
     image = bytes(headers.ljust(_SECTION_OFFSET, b"\0")) + bytes(body.ljust(raw_size, b"\0"))
     return image
+
+
+def _import_tables(imports: dict[str, list[str]], base: int, slot: int) -> bytes:
+    """Descriptors, then per DLL its lookup table, address table, names (PE-FMT, .idata)."""
+    descriptors = IMPORT_DESCRIPTOR.size * (len(imports) + 1)
+    tail = bytearray()
+    entries = []
+    for dll, names in imports.items():
+        if not names:
+            raise UsageError(f"imports of {dll}", "name no function",
+                             "Give at least one function name per DLL (linkers never emit "
+                             "an empty import)")
+        hints = []
+        for name in names:  # hint/name entries: a 2-byte hint, the name, NUL, even length
+            hints.append(base + descriptors + len(tail))
+            tail += b"\0\0" + name.encode("ascii") + b"\0"
+            tail += b"\0" * (len(tail) % 2)
+        dll_name = base + descriptors + len(tail)
+        tail += dll.encode("ascii") + b"\0"
+        tail += b"\0" * (-len(tail) % slot)
+        thunks = b"".join(h.to_bytes(slot, "little") for h in hints) + b"\0" * slot
+        lookup = base + descriptors + len(tail)
+        tail += thunks
+        address = base + descriptors + len(tail)
+        tail += thunks
+        entries.append(IMPORT_DESCRIPTOR.pack(OriginalFirstThunk=lookup, Name=dll_name,
+                                              FirstThunk=address))
+    return b"".join(entries) + IMPORT_DESCRIPTOR.pack() + bytes(tail)
 
 
 def write_image(path: str | os.PathLike[str], machine: Machine, **options: object) -> Path:

@@ -47,7 +47,7 @@ class ScanResult:
 
 def scan(root: str | os.PathLike[str],
          progress: Callable[[int], None] | None = None) -> ScanResult:
-    """Scan ``root`` recursively (symbolic links are not followed)."""
+    """Scan ``root`` recursively (symbolic links are not followed); paths relative to it."""
     base = Path(root)
     if not base.exists():
         raise UsageError(str(root), "does not exist", "Give a folder to scan")
@@ -56,32 +56,40 @@ def scan(root: str | os.PathLike[str],
                          "Use `interopkit inspect` for a single file")
     entries: list[ScanEntry] = []
     seen = 0
-    for folder, _dirs, files in os.walk(base):
-        for name in files:
-            path = Path(folder, name)
-            if path.is_symlink():
-                continue
-            seen += 1
-            entry = _classify(path, base)
-            if entry is not None:
-                entries.append(entry)
-            if progress and seen % 256 == 0:
-                progress(seen)
+    root_text = os.path.join(str(base), "")
+    folders = [str(base)]
+    while folders:  # os.scandir with plain strings: pathlib costs more than reading the headers
+        try:
+            listing = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    folders.append(entry.path)
+                elif entry.is_file():
+                    seen += 1
+                    found = _classify(entry.path, entry.path[len(root_text):])
+                    if found is not None:
+                        entries.append(found)
+                    if progress and seen % 256 == 0:
+                        progress(seen)
     entries.sort(key=lambda e: e.path)
     counts = Counter(e.headers.machine_name if e.headers else "damaged" for e in entries)
     return ScanResult(str(root), tuple(entries), seen, dict(sorted(counts.items())))
 
 
-def _classify(path: Path, base: Path) -> ScanEntry | None:
-    shown = str(path.relative_to(base))
+def _classify(path: str, shown: str) -> ScanEntry | None:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(READ_SIZE)
     except OSError as exc:
         return ScanEntry(shown, None, f"cannot be read ({exc.strerror or exc})")
     if sniff(data) is None:
         return None
     try:
-        return ScanEntry(shown, parse_headers(data, str(path)))
+        return ScanEntry(shown, parse_headers(data, path))
     except ImageError as exc:
         return ScanEntry(shown, None, exc.problem)

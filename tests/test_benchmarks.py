@@ -13,4 +13,6 @@ def test_scan_benchmark_runs_on_a_small_corpus() -> None:
                             timeout=300, check=False)
     assert "corpus: 60 PE files" in result.stdout, result.stderr
     assert "ratio" in result.stdout and "import" in result.stdout
+    assert "kit installed editable" in result.stdout or "kit installed regular" in result.stdout
+    assert result.stdout.count("target ") == 3
     assert result.returncode in (0, 1)  # 1 = a target missed on this small, noisy run
