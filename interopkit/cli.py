@@ -215,12 +215,12 @@ def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
     from .host import host_info
     from .loader import process_kind_for
     from .realload import agrees, try_load
-    from .samples import SAMPLES, sample_path
+    from .samples import linux_counterpart
 
     here = host_info()
     target, note = info.path, ""
     if here.os != "windows" and info.format == "PE":
-        counterpart = _linux_counterpart(info.path, SAMPLES, sample_path)
+        counterpart = linux_counterpart(info.path)
         if counterpart is None:
             return {"attempted": False, "summary": "not meaningful: a Windows image cannot be "
                     f"loaded by the {here.os} loader (only the model answers for it)"}
@@ -242,15 +242,6 @@ def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
         result["summary"] = (f"{note}dlopen in {process}: "
                              f"{'loaded' if real.loaded else real.message}")
     return result
-
-
-def _linux_counterpart(path: str, samples: dict, sample_path: Any) -> Path | None:
-    resolved = Path(path).resolve()
-    pairs = {"x86": "i386", "x64": "x86_64", "arm64": "aarch64"}
-    for windows_arch, linux_arch in pairs.items():
-        if sample_path("windows", windows_arch).resolve() == resolved:
-            return sample_path("linux", linux_arch)
-    return None
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .loader import LoadOutcome
@@ -68,6 +69,47 @@ def try_load(path: str | os.PathLike[str], timeout: float = 20.0) -> RealLoad:
                         f"report (the library's initialisation crashed it?) {result.stderr[-300:]}")
     return RealLoad(shown, sys.platform, bool(report["loaded"]), report["code"],
                     report["message"])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One sample DLL: the model's answer for this process, and this machine's real answer."""
+
+    dll: str
+    """The sample DLL's file name."""
+    model: LoadOutcome
+    """What the loader model says for this Python's process kind."""
+    real: RealLoad
+    """What this machine's loader said (for the DLL itself on Windows, else its ELF twin)."""
+    agreement: str
+    """On Windows, whether the two agree; elsewhere what the real attempt stands for."""
+
+
+def compare_samples() -> list[Comparison]:
+    """Load every sample DLL (or, off Windows, its Linux twin) for real and ask the model."""
+    from .checker import default_host
+    from .host import host_info
+    from .inspection import inspect
+    from .loader import ProcessKind, image_kind, load_outcome, process_kind_for
+    from .samples import linux_counterpart, sample_path
+
+    here = host_info()
+    process = process_kind_for(here.machine, here.process_bits) or ProcessKind.X64
+    out = []
+    for arch in ("x86", "x64", "arm64"):
+        dll = sample_path("windows", arch)
+        model = load_outcome(process, image_kind(inspect(dll)), default_host())
+        if here.os == "windows":
+            real = try_load(dll)
+            agreement = agrees(real, model)[1]
+        else:
+            twin = linux_counterpart(dll)
+            real = try_load(twin) if twin is not None else RealLoad(str(dll), sys.platform,
+                                                                    False, None, "no twin")
+            agreement = (f"{Path(real.path).name} is the same source built for Linux; this "
+                         f"{here.os} loader answers for it, the model for the DLL")
+        out.append(Comparison(dll.name, model, real, agreement))
+    return out
 
 
 def load_posix(path: str, loader: Callable[[str], Any]) -> dict[str, Any]:

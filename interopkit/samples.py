@@ -68,6 +68,18 @@ def sample_paths() -> dict[str, Path]:
     return {name: sample_path(os_name, arch) for (os_name, arch), name in SAMPLES.items()}
 
 
+_TWINS = {"x86": "i386", "x64": "x86_64", "arm64": "aarch64"}
+
+
+def linux_counterpart(dll: str | os.PathLike[str]) -> Path | None:
+    """The Linux build of the same source and instruction set as a sample DLL (else None)."""
+    resolved = Path(dll).resolve()
+    for windows_arch, linux_arch in _TWINS.items():
+        if sample_path("windows", windows_arch).resolve() == resolved:
+            return sample_path("linux", linux_arch)
+    return None
+
+
 def probe_path(name: str) -> Path:
     """A probe program shipped in the package (``probe-i386``, ``probe_x64.exe`` ...)."""
     path = BIN_DIR / name

@@ -75,3 +75,54 @@ def test_wrong_arguments_exit_2() -> None:
 def test_format_table() -> None:
     assert format_table(["a", "bb"], [[1, "x"], [333, "yy"]]).splitlines() == [
         "a    bb", "---  --", "1    x", "333  yy"]
+
+
+@pytest.mark.parametrize("arch,loads,error", [("x86", False, 193), ("arm64", False, 193),
+                                               ("x64", True, None)])
+def test_can_load_answers_for_the_samples(arch: str, loads: bool, error: int | None) -> None:
+    result = run("can-load", str(sample_path("windows", arch)), "--process", "x64", "--json")
+    data = json.loads(result.stdout)
+    assert (data["loads"], data["error"]) == (loads, error)
+    assert result.returncode == (0 if loads else 1)
+    assert {"error_name", "reason", "remedy", "certainty", "sources"} <= set(data)
+    if not loads:
+        assert data["error_name"] == "ERROR_BAD_EXE_FORMAT" and data["remedy"]
+
+
+def test_can_load_try_shows_the_real_loader_beside_the_model() -> None:
+    result = run("can-load", str(sample_path("windows", "x86")), "--process", "x64", "--json",
+                 "--try")
+    real = json.loads(result.stdout)["real"]
+    if sys.platform.startswith("linux"):
+        assert real["attempted"] and real["path"].endswith("libsample_i386.so")
+        assert not real["loaded"] and "ELFCLASS32" in real["message"]
+
+
+def test_can_load_text_and_data_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(sample_path("windows", "x86"))
+    assert main(["can-load", path, "--process", "x64", "--mode", "datafile"]) == 0
+    assert main(["can-load", path, "--process", "arm64", "--host", "win11-x64"]) == 1
+    out = capsys.readouterr().out
+    assert "loads" in out and "cannot exist on that Windows" in out
+
+
+def test_check_finds_the_wrong_dll(tmp_path: Path) -> None:
+    import shutil
+
+    from interopkit.machine import Machine
+    from interopkit.pewriter import write_image
+
+    shutil.copy(sample_path("windows", "x86"), tmp_path / "old.dll")
+    shutil.copy(sample_path("windows", "x64"), tmp_path / "new.dll")
+    app = write_image(tmp_path / "app.exe", Machine.AMD64, dll=False,
+                      imports={"old.dll": ["add"], "new.dll": ["add"]})
+    result = run("check", str(app), "--json", "--host", "win11-x64")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    entries = {d["name"]: d for d in data["dlls"]}
+    assert entries["old.dll"]["loads"] is False and entries["old.dll"]["error"] == 0xC000007B
+    assert entries["new.dll"]["loads"] is True and entries["new.dll"]["error"] is None
+    for entry in data["dlls"]:
+        assert {"name", "path", "loads", "error", "reason"} <= set(entry)
+    text = run("check", str(app), "--host", "win11-x64").stdout
+    assert "old.dll" in text and "surrogate" in text

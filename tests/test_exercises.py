@@ -2,10 +2,11 @@
 
 import pytest
 
-from interopkit.exercises import Exercise, Feedback, State, bitness, start
+from interopkit.exercises import Exercise, Feedback, State, bitness, loading, start
 
 ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_magic,
-       bitness.q4_address_space, bitness.q5_prefer32_dll]
+       bitness.q4_address_space, bitness.q5_prefer32_dll, loading.q1_predict,
+       loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -16,6 +17,10 @@ WRONG = {
     "q3_magic": (0x10B, "PE32"),
     "q4_address_space": (3, "/3GB"),
     "q5_prefer32_dll": (True, "does not choose its process"),
+    "q1_predict": ({1: True, 2: True, 3: False, 4: True, 5: False, 6: True}, "case 1"),
+    "q2_find_dll": ("audio.dll", "loads into the app's x64 process"),
+    "q3_start_code": (193, "LoadLibrary returns to a running program"),
+    "q4_remedy": ("a", "System32 holds 64-bit DLLs"),
 }
 
 

@@ -1,8 +1,9 @@
 from interopkit.samples import sample_path
+from interopkit.tables import image_summary_html
 from interopkit.widgets import (
     explorer_choices,
     image_explorer,
-    image_summary_html,
+    load_explorer,
     render_check,
     render_status,
 )
@@ -37,3 +38,16 @@ def test_render_check_counts_views() -> None:
     assert "0 views" in render_status(slider)
     slider._view_count = 1
     assert render_status(slider).startswith("Widgets work")
+
+
+def test_load_explorer_follows_every_control() -> None:
+    box = load_explorer()
+    process, host, mode = box.children[0].children
+    image, output = box.children[1], box.children[2]
+    assert "fails: ERROR_BAD_EXE_FORMAT (193)" in output.value  # x64 process, I386 image
+    image.value = "AMD64"
+    assert "loads" in output.value and "fails" not in output.value
+    host.value = "win10-arm64"
+    assert "no such process" in output.value  # no x64 on Windows 10 on Arm
+    process.value, image.value, mode.value = "x86", "ARM64", "datafile"
+    assert "data file" in output.value

@@ -1,0 +1,47 @@
+"""Small Windows app folders for the loading lesson, built from the kit's real sample DLLs.
+
+Each folder holds an EXE constructed by ``interopkit.pewriter`` (it says inside that it is
+constructed for teaching and is not a program) that imports functions from copies of the
+kit's real sample DLLs, one of them of the wrong bitness. ``interopkit check`` then finds the
+culprit the way it would in a real program folder. Used in notebook 03.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .machine import Machine
+from .pewriter import write_image
+from .samples import sample_path
+
+__all__ = ["build_demo_app", "build_exercise_app"]
+
+
+def _build(folder: Path, machine: Machine, dlls: dict[str, str],
+           plugins: dict[str, str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, arch in dlls.items():
+        shutil.copyfile(sample_path("windows", arch), folder / name)
+    if plugins:
+        (folder / "plugins").mkdir(exist_ok=True)
+        for name, arch in plugins.items():
+            shutil.copyfile(sample_path("windows", arch), folder / "plugins" / name)
+    imports = {name: ["add", "checksum"] for name in dlls}
+    imports["KERNEL32.dll"] = ["ExitProcess"]
+    return write_image(folder / "viewer.exe", machine, dll=False, imports=imports)
+
+
+def build_demo_app(folder: str | os.PathLike[str]) -> Path:
+    """An x64 viewer.exe whose ``scanner.dll`` is the x86 build: it fails at start (0xC000007B)."""
+    return _build(Path(folder), Machine.AMD64,
+                  {"render.dll": "x64", "scanner.dll": "x86", "export.dll": "x64"},
+                  plugins={"pdf.dll": "x64", "legacy_tiff.dll": "x86"})
+
+
+def build_exercise_app(folder: str | os.PathLike[str]) -> Path:
+    """An x64 app with four DLLs beside it, one of the wrong bitness (find it)."""
+    return _build(Path(folder), Machine.AMD64,
+                  {"audio.dll": "x64", "codec.dll": "x86", "network.dll": "x64",
+                   "storage.dll": "x64"})

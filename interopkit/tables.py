@@ -1,0 +1,200 @@
+"""HTML tables for the notebooks: what the inspector, the header reader, the doctor, the loader
+model, the real loader and the dependency checker found. Pure functions returning HTML strings;
+``interopkit.widgets`` wires some of them to controls.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import InteropKitError
+from .headers import DLL_CHARACTERISTICS, FILE_CHARACTERISTICS, field_values, flag_names
+from .inspection import inspect
+from .sources import SOURCES
+
+__all__ = [
+    "check_report_html",
+    "checks_table_html",
+    "comparison_table_html",
+    "error_codes_html",
+    "fields_table_html",
+    "image_summary_html",
+    "images_table_html",
+    "outcome_html",
+    "sources_html",
+    "start_table_html",
+]
+
+
+def image_summary_html(path: str | os.PathLike[str]) -> str:
+    """An HTML table of what the inspector reads from ``path`` (or the kit's error)."""
+    try:
+        info = inspect(path)
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    rows = [
+        ("format", f"{info.format} ({info.pe_magic or info.elf_class})"),
+        ("machine", f"{info.machine_name} = 0x{info.machine_value:04X}"
+                    + (f" ({info.machine.display_name})" if info.machine is not None else "")),
+        ("bits", f"{info.bits}-bit code: loads only into a {info.bits}-bit process of that CPU"),
+        ("kind", info.kind),
+    ]
+    if info.format == "PE":
+        rows += [("subsystem", info.subsystem or ""),
+                 ("large address aware", "yes" if info.large_address_aware else "no"),
+                 ("image base", f"0x{info.image_base:X}" if info.image_base is not None else "")]
+    rows += [("exports", ", ".join(info.exports) or "none"),
+             ("imports", "; ".join(f"{i.library}: {', '.join(i.names)}" if i.names else
+                                   i.library for i in info.imports) or "none (import-free)"),
+             ("sections", " ".join(info.sections))]
+    if info.clr is not None:
+        rows.append((".NET", (f"{info.clr.platform} ({', '.join(info.clr.flags)}): "
+                             f"{info.clr.explanation}")))
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                   for k, v in rows)
+    return f"<b>{html.escape(Path(path).name)}</b><table>{body}</table>"
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>"
+                                    for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def images_table_html(paths: list[str | os.PathLike[str]]) -> str:
+    """One row per image: format, machine, bits, kind, PE32/PE32+ or ELF class, exports."""
+    rows = []
+    for path in paths:
+        info = inspect(path)
+        if info.format == "ELF" and info.elf_machine is not None:
+            machine = (f"{info.elf_machine.name} = {info.machine_value} "
+                       f"(like PE {info.machine_name})")
+            kind = "shared object" if info.kind == "dll" else info.kind
+        else:
+            machine, kind = f"{info.machine_name} = 0x{info.machine_value:04X}", info.kind
+        rows.append([Path(path).name, info.format, machine,
+                     info.bits, kind, info.pe_magic or info.elf_class,
+                     ", ".join(i.library for i in info.imports) or "none", len(info.exports)])
+    return _table(["file", "format", "machine", "bits", "kind", "PE32/PE32+ or class",
+                   "imports", "exports"], rows)
+
+
+def fields_table_html(path: str | os.PathLike[str], region: str) -> str:
+    """The fields of one header structure (``DOS header``, ``COFF file header`` ...) of a file."""
+    rows = []
+    for field in field_values(path):
+        if field.region.startswith(region):
+            shown = _shown(field.value)
+            if field.name in _FLAG_FIELDS:
+                names = flag_names(field.value, _FLAG_FIELDS[field.name])
+                shown = f"0x{field.value:04X} = {' | '.join(names) or 'no flags'}"
+            rows.append([f"0x{field.offset:03X}", field.size, field.name, shown, field.doc])
+    return _table(["offset", "bytes", "field", "value", "meaning"], rows)
+
+
+_FLAG_FIELDS = {"Characteristics": FILE_CHARACTERISTICS,
+                "DllCharacteristics": DLL_CHARACTERISTICS}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int):
+        return f"0x{value:X} ({value})"
+    if isinstance(value, tuple):
+        return f"RVA 0x{value[0]:X}, {value[1]} bytes" if any(value) else "empty"
+    if isinstance(value, bytes) and not any(value):
+        return f"{len(value)} zero bytes"
+    if isinstance(value, bytes) and len(value) > 4:
+        return value.hex(" ")
+    return repr(value)
+
+
+def checks_table_html(checks: list[Any]) -> str:
+    """The doctor's checks: what works here, and the remedy for what does not."""
+    rows = [["yes" if c.ok else ("NO (required)" if c.required else "no"), c.name, c.detail,
+             c.remedy] for c in checks]
+    return _table(["works", "what", "found", "what to do"], rows)
+
+
+def sources_html(keys: tuple[str, ...] | list[str]) -> str:
+    """Source keys as links."""
+    return ", ".join(f'<a href="{html.escape(SOURCES[k][1])}" target="_blank" '
+                     f'title="{html.escape(SOURCES[k][0])}">{html.escape(k)}</a>'
+                     for k in keys)
+
+
+def outcome_html(outcome: Any) -> str:
+    """One loader-model outcome: verdict, error and message, why, remedy, certainty, sources."""
+    if not outcome.possible:
+        verdict, colour = "no such process on this Windows", "#777777"
+    elif outcome.loads:
+        verdict, colour = "loads", "#1a7f37"
+    else:
+        verdict, colour = f"fails: {outcome.error.describe()}", "#b03000"
+    rows = [f'<p><b style="color:{colour}">{html.escape(verdict)}</b></p>']
+    if outcome.error is not None:
+        rows.append(f"<p>Windows says: <i>{html.escape(outcome.message('the DLL'))}</i></p>")
+    rows.append(f"<p>{html.escape(outcome.explanation)}</p>")
+    if outcome.remedy:
+        rows.append(f"<p><b>Remedy:</b> {html.escape(outcome.remedy)}</p>")
+    if outcome.alternatives:
+        rows.append("<p>Windows may report " + html.escape(", ".join(
+            a.describe() for a in outcome.alternatives)) + " instead: which code appears when "
+            "is not documented.</p>")
+    rows.append(f"<p><small>Model: {html.escape(outcome.certainty.value)}; sources "
+                f"{sources_html(outcome.sources)}</small></p>")
+    return "".join(rows)
+
+
+def comparison_table_html(comparisons: list[Any]) -> str:
+    """The sample DLLs: the model's answer for this process beside this machine's loader."""
+    rows = []
+    for c in comparisons:
+        model = "loads" if c.model.loads else c.model.error.describe()
+        real = "loaded" if c.real.loaded else (f"error {c.real.code}: " if c.real.code else
+                                                "refused: ") + c.real.message.split(": ")[-1]
+        rows.append([c.dll, f"{c.model.process.value} on {c.model.host.label}", model,
+                     Path(c.real.path).name, real])
+    return _table(["DLL", "model: process", "model: LoadLibrary", "really loaded here",
+                   "this machine's loader said"], rows)
+
+
+def start_table_html(exes: list[Any], hosts: list[Any]) -> str:
+    """How each EXE kind starts on each Windows (CreateProcess), from the loader model."""
+    from .loader import start_outcome
+
+    rows = []
+    for exe in exes:
+        cells = []
+        for host in hosts:
+            outcome = start_outcome(exe, host)
+            mark = "" if outcome.certainty.value == "documented" else " *"
+            cells.append((outcome.how if outcome.runs else
+                          f"no ({outcome.error.value})") + mark)
+        rows.append([exe.value, *cells])
+    return _table(["EXE", *[h.label for h in hosts]], rows) + (
+        "<p><small>* not documented: derived, reported or unverified.</small></p>")
+
+
+def check_report_html(report: Any) -> str:
+    """The dependency checker's report: one row per DLL, the failures explained below."""
+    rows = [[d.name, d.machine or "-", "yes" if d.loads else "NO",
+             d.error.describe() if d.error else "-", ", ".join(d.imported_by) or "(in folder)"]
+            for d in report.dlls]
+    head = (f"<p><b>{html.escape(Path(report.app).name)}</b> runs as an "
+            f"{html.escape(report.process.value)} process on {html.escape(report.host.label)} "
+            f"({html.escape(report.start)})</p>")
+    notes = "".join(f"<p><b>{html.escape(d.name)}</b>: {html.escape(d.reason)}<br>"
+                    f"&rarr; {html.escape(d.remedy)}</p>" for d in report.dlls if not d.loads)
+    return head + _table(["DLL", "machine", "loads", "error", "imported by"], rows) + notes
+
+
+def error_codes_html(codes: list[Any]) -> str:
+    """Windows error codes with Microsoft's message and the source."""
+    return _table(["code", "name", "message", "source"],
+                  [[c.describe().split(" ")[-1].strip("()"), c.name, c.phrase, c.source]
+                   for c in codes])

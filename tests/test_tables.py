@@ -1,0 +1,52 @@
+import re
+from pathlib import Path
+
+from interopkit.appfolders import build_demo_app
+from interopkit.checker import check_app
+from interopkit.loader import Host, ImageKind, load_outcome
+from interopkit.realload import compare_samples
+from interopkit.samples import sample_path
+from interopkit.tables import (check_report_html, comparison_table_html, error_codes_html,
+                               fields_table_html, images_table_html, outcome_html,
+                               sources_html, start_table_html)
+from interopkit.winerror import WinError
+
+
+def text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_outcome_shows_verdict_message_remedy_and_linked_sources() -> None:
+    html = outcome_html(load_outcome("x64", "I386", "win11-x64"))
+    assert "fails: ERROR_BAD_EXE_FORMAT (193)" in html
+    assert "the DLL is not a valid Win32 application." in html
+    assert "Remedy:" in html and "216" in html
+    assert 'href="https://learn.microsoft.com/windows/win32/winprog64/' in html
+    assert "no such process" in outcome_html(load_outcome("arm64", "ARM64", "win11-x64"))
+
+
+def test_fields_table_decodes_flags() -> None:
+    html = text(fields_table_html(sample_path("windows", "x86"), "COFF"))
+    assert "0x2102 = EXECUTABLE_IMAGE | 32BIT_MACHINE | DLL" in html
+
+
+def test_images_table_uses_elf_names_for_elf() -> None:
+    html = text(images_table_html([sample_path("linux", "i386"), sample_path("windows", "x86")]))
+    assert "EM_386 = 3 (like PE I386)" in html and "shared object" in html
+    assert "I386 = 0x014C" in html
+
+
+def test_comparison_and_start_tables() -> None:
+    html = text(comparison_table_html(compare_samples()))
+    assert "sample_x86.dll" in html and "ERROR_BAD_EXE_FORMAT" in html
+    starts = text(start_table_html([ImageKind.I386, ImageKind.AMD64],
+                                   [Host.WIN11_X64, Host.WIN10_ARM64]))
+    assert "WOW64 + x86 emulation" in starts and "no (216)" in starts
+
+
+def test_check_report_and_error_codes(tmp_path: Path) -> None:
+    html = text(check_report_html(check_app(build_demo_app(tmp_path), host="win11-x64")))
+    assert "scanner.dll" in html and "0xC000007B" in html and "legacy_tiff.dll" not in html
+    codes = text(error_codes_html([WinError.ERROR_BAD_EXE_FORMAT]))
+    assert "193" in codes and "not a valid Win32 application" in codes
+    assert sources_html(["W64-RUN"]).startswith('<a href="https://')
