@@ -6,9 +6,16 @@ from interopkit.checker import check_app
 from interopkit.loader import Host, ImageKind, load_outcome
 from interopkit.realload import compare_samples
 from interopkit.samples import sample_path
-from interopkit.tables import (check_report_html, comparison_table_html, error_codes_html,
-                               fields_table_html, images_table_html, outcome_html,
-                               sources_html, start_table_html)
+from interopkit.tables import (
+    check_report_html,
+    comparison_table_html,
+    error_codes_html,
+    fields_table_html,
+    images_table_html,
+    outcome_html,
+    sources_html,
+    start_table_html,
+)
 from interopkit.winerror import WinError
 
 
