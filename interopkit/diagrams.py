@@ -204,3 +204,46 @@ def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = N
         ], loc="center", fontsize=9, title=f"LoadLibrary ({mode})")
         legend_ax.figure.tight_layout()
     return list(axes)
+
+
+def draw_address_spaces(spaces: list[Any], ax: Axes | None = None) -> Axes:
+    """Each measured process as a bar of the address space it could reserve (log scale), with
+    its code, heap and stack marked, beside Windows' documented WOW64 limits.
+
+    ``spaces`` come from ``interopkit.wow64.measure_both``; taught in notebook 02.
+    """
+    import matplotlib.pyplot as plt
+
+    from .wow64 import WOW64_LIMITS
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 1.6 + 1.1 * len(spaces)))
+    markers = {"code": ("code_address", "^", "#1f77b4"), "heap": ("heap_address", "s", "#2ca02c"),
+               "stack": ("stack_address", "v", "#d62728")}
+    for row, space in enumerate(spaces):
+        ax.barh(row, space.reserved_bytes, height=0.5, color="#9ecae1",
+                label="address space reserved" if row == 0 else None)
+        ax.text(space.reserved_bytes * 1.8, row, _size(space.reserved_bytes), va="center",
+                fontsize=9)
+        for name, (attribute, marker, colour) in markers.items():
+            ax.plot(getattr(space, attribute), row, marker=marker, color=colour, linestyle="",
+                    markersize=8, label=name if row == 0 else None)
+    for index, (label, limit) in enumerate(WOW64_LIMITS.items()):
+        ax.axvline(limit, color="#555555", linestyle="--" if index == 0 else ":", linewidth=1)
+        ax.text(limit, len(spaces) - 0.45, f" {label}: {_size(limit)} (W64-PERF)", fontsize=8,
+                rotation=0, va="bottom", ha="left" if index else "right")
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(2 ** 16, 2 ** 50)
+    ax.set_ylim(-0.6, len(spaces) - 0.2)
+    ax.set_yticks(range(len(spaces)), [f"{s.bits}-bit {s.arch} process" for s in spaces])
+    ax.set_xlabel("address / bytes (log scale)")
+    ax.set_title("Address space of real processes on this machine")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def _size(value: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20)):
+        if value >= 1 << shift:
+            return f"{value / (1 << shift):.4g} {unit}"
+    return f"{value} bytes"

@@ -17,8 +17,9 @@ import platform
 import struct
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .errors import HostError
 from .machine import Machine
@@ -69,6 +70,8 @@ class ProbeRun:
     """Architecture the probe was built for, as it reported it."""
     detail: str
     """What happened, in a sentence (the error when it did not run)."""
+    report: dict[str, Any] = field(default_factory=dict)
+    """Everything the probe reported (its JSON), empty when it did not run."""
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +125,7 @@ def run_probe(name: str, timeout: float = 10.0) -> ProbeRun:
         return ProbeRun(name, False, None, None, f"exited with status {result.returncode} "
                         f"without its report (stderr: {result.stderr[:200]!r})")
     return ProbeRun(name, True, size, arch, f"ran as a {size * 8}-bit {arch} process "
-                    f"(exit status {result.returncode})")
+                    f"(exit status {result.returncode})", report)
 
 
 def _exec_failure(exc: OSError) -> str:

@@ -41,10 +41,10 @@ def test_elf_details() -> None:
 
 
 @pytest.mark.parametrize("name", ["probe_x86.exe", "probe_x64.exe", "probe_arm64.exe"])
-def test_probe_exes_import_only_three_kernel32_functions(name: str) -> None:
+def test_probe_exes_import_only_kernel32(name: str) -> None:
     info = inspect(probe_path(name))
-    assert [(i.library, i.names) for i in info.imports] == [
-        ("KERNEL32.dll", ("ExitProcess", "GetStdHandle", "WriteFile"))]
+    assert [i.library for i in info.imports] == ["KERNEL32.dll"]
+    assert {"VirtualAlloc", "GetProcAddress", "WriteFile"} <= set(info.imports[0].names)
 
 
 # (Magic, flags) -> platform, written from corhdr.h CorPEKind and the CorFlags docs.
