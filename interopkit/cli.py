@@ -7,6 +7,8 @@
                                           the loader model's answer, and the real one
     interopkit check APP [--dir DIR]... [--process P] [--host H] [--json]
                                           which of an app's DLLs would fail to load, and why
+    interopkit redirect PATH_OR_KEY --process P [--host H] [--flags F]... [--json]
+                                          where WOW64 really sends a path or registry key
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
@@ -25,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import InteropKitError
+from .errors import InteropKitError, UsageError
 
 __all__ = ["format_table", "main", "to_jsonable"]
 
@@ -36,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except UsageError as exc:
+        print(f"interopkit: {exc}", file=sys.stderr)
+        return 2
     except InteropKitError as exc:
         print(f"interopkit: {exc}", file=sys.stderr)
         return 1
@@ -89,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--host", choices=hosts, default=None)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(run=_check)
+
+    redirect = commands.add_parser("redirect", help="where WOW64 sends a path or registry key")
+    redirect.add_argument("target", metavar="PATH_OR_KEY",
+                          help="a full Windows path, or a key starting with HKLM, HKCU, HKCR ...")
+    redirect.add_argument("--process", required=True,
+                          choices=[p for p in processes if p != "arm64ec"])
+    redirect.add_argument("--host", choices=hosts, default="win11-x64")
+    redirect.add_argument("--flags", action="append", default=[],
+                          choices=["KEY_WOW64_64KEY", "KEY_WOW64_32KEY"],
+                          help="registry view flags (repeatable)")
+    redirect.add_argument("--json", action="store_true", help="print JSON")
+    redirect.set_defaults(run=_redirect)
     return parser
 
 
@@ -268,6 +285,30 @@ def _check(args: argparse.Namespace) -> int:
             if not d.loads:
                 print(f"\n{d.name}: {d.reason}\n  -> {d.remedy}")
     return 0 if report.ok else 1
+
+
+def _redirect(args: argparse.Namespace) -> int:
+    from . import redirect
+
+    if args.target.strip().upper().startswith("HK"):
+        flags = 0
+        for name in args.flags:
+            flags |= getattr(redirect, name)
+        result = redirect.redirect_key(args.target, args.process, flags, args.host)
+    else:
+        if args.flags:
+            print("interopkit: --flags apply to registry keys only", file=sys.stderr)
+            return 2
+        result = redirect.redirect_path(args.target, args.process, args.host)
+    if args.json:
+        _print_json({"input": result.input, "result": result.result,
+                     "redirected": result.redirected, "reason": result.reason,
+                     "sources": list(result.sources)})
+    else:
+        arrow = "->" if result.redirected else "(not redirected)"
+        print(f"{result.input} {arrow} {result.result if result.redirected else ''}".rstrip())
+        print(f"  {result.reason} [{', '.join(result.sources)}]")
+    return 0
 
 
 def _print_json(data: Any) -> None:

@@ -31,6 +31,7 @@ class WinError(IntEnum):
     ERROR_ACCESS_DENIED = (5, "Access is denied.", "ERR0-499")
     ERROR_BAD_FORMAT = (11, "An attempt was made to load a program with an incorrect format.",
                         "ERR0-499")
+    ERROR_INVALID_PARAMETER = (87, "The parameter is incorrect.", "ERR0-499")
     ERROR_MOD_NOT_FOUND = (126, "The specified module could not be found.", "ERR0-499")
     ERROR_BAD_EXE_FORMAT = (193, "%1 is not a valid Win32 application.", "ERR0-499")
     ERROR_EXE_MACHINE_TYPE_MISMATCH = (

@@ -126,3 +126,29 @@ def test_check_finds_the_wrong_dll(tmp_path: Path) -> None:
         assert {"name", "path", "loads", "error", "reason"} <= set(entry)
     text = run("check", str(app), "--host", "win11-x64").stdout
     assert "old.dll" in text and "surrogate" in text
+
+
+def test_redirect_done_when_lines() -> None:
+    hosts = run("redirect", "C:\\Windows\\System32\\drivers\\etc\\hosts", "--process", "x86",
+                "--json")
+    assert json.loads(hosts.stdout)["redirected"] is False
+    kernel32 = "C:\\Windows\\System32\\kernel32.dll"
+    x86 = json.loads(run("redirect", kernel32, "--process", "x86", "--json").stdout)
+    assert x86["redirected"] and x86["result"] == "C:\\Windows\\SysWOW64\\kernel32.dll"
+    x64 = json.loads(run("redirect", kernel32, "--process", "x64", "--json").stdout)
+    assert not x64["redirected"] and x64["result"] == kernel32
+    clsid = json.loads(run("redirect", "HKLM\\SOFTWARE\\Classes\\CLSID", "--process", "x86",
+                           "--json").stdout)
+    appid = json.loads(run("redirect", "HKLM\\SOFTWARE\\Classes\\AppID", "--process", "x86",
+                           "--json").stdout)
+    assert clsid["redirected"] and not appid["redirected"]
+    assert {"input", "result", "redirected", "reason"} <= set(clsid)
+
+
+def test_redirect_bad_input_exits_2() -> None:
+    both = run("redirect", "HKLM\\SOFTWARE\\X", "--process", "x64", "--flags", "KEY_WOW64_64KEY",
+               "--flags", "KEY_WOW64_32KEY")
+    assert both.returncode == 2 and "ERROR_INVALID_PARAMETER (87)" in both.stderr
+    assert run("redirect", "relative\\path", "--process", "x86").returncode == 2
+    assert run("redirect", "C:\\x", "--process", "x86", "--flags", "KEY_WOW64_32KEY"
+               ).returncode == 2

@@ -1,0 +1,62 @@
+"""Real 32-bit and 64-bit probe processes, and their address spaces."""
+
+import matplotlib
+import pytest
+
+from interopkit.errors import HostError
+from interopkit.host import can_run_x86_32, host_info
+from interopkit.wow64 import GIB, WOW64_LIMITS, measure, measure_both
+
+matplotlib.use("Agg")
+
+x86_host = pytest.mark.skipif(host_info().cpu != "x86_64" or host_info().os not in (
+    "linux", "windows"), reason="the probes are x86 programs for Linux and Windows")
+
+
+@x86_host
+def test_the_64_bit_probe_reaches_terabytes() -> None:
+    space = measure_both()[-1]
+    assert space.pointer_size == 8 and space.bits == 64
+    assert space.reserved_bytes > 1024 * GIB  # terabytes of address space, untouched
+    assert space.highest_address >= 2**40
+    assert 0 < space.code_address < 2**48 and space.stack_address > space.code_address
+    assert space.syscall_abi
+
+
+@x86_host
+def test_the_32_bit_probe_reaches_close_to_4_gib() -> None:
+    run = can_run_x86_32()
+    if not run.ran:
+        pytest.skip(f"this machine cannot run 32-bit x86 processes: {run.detail}")
+    space = measure_both()[0]
+    assert space.pointer_size == 4 and space.arch in ("i386", "x86")
+    # A 32-bit process on a 64-bit kernel gets nearly all of its 4 GiB (Linux) or 2 or 4 GB
+    # under WOW64; either way more than 1.5 GiB and never beyond 4 GiB.
+    assert 1.5 * GIB < space.reserved_bytes <= 4 * GIB
+    assert space.highest_address < 2**32
+    for address in (space.code_address, space.stack_address, space.heap_address):
+        assert address < 2**32
+
+
+def test_documented_limits() -> None:
+    assert sorted(WOW64_LIMITS.values()) == [2 * GIB, 4 * GIB]
+
+
+def test_a_probe_that_cannot_run_is_a_host_error(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path) -> None:
+    monkeypatch.setattr("interopkit.samples.BIN_DIR", tmp_path)
+    with pytest.raises(HostError, match="did not run"):
+        measure("probe-i386")
+
+
+@x86_host
+def test_address_space_chart() -> None:
+    from interopkit.diagrams import draw_address_spaces
+
+    spaces = measure_both()
+    ax = draw_address_spaces(spaces)
+    assert len(ax.patches) == len(spaces)  # one bar per process
+    assert [p.get_width() for p in ax.patches] == [s.reserved_bytes for s in spaces]
+    assert ax.get_xscale() == "log"
+    labels = " ".join(t.get_text() for t in ax.texts)
+    assert "2 GiB (W64-PERF)" in labels and "4 GiB (W64-PERF)" in labels
