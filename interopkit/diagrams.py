@@ -8,6 +8,7 @@ inspector reads with, so the picture is of the actual bytes. Used in notebook 01
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,3 +248,31 @@ def _size(value: int) -> str:
         if value >= 1 << shift:
             return f"{value / (1 << shift):.4g} {unit}"
     return f"{value} bytes"
+
+
+def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
+    """The layers of a 32-bit program's system call: WOW64 on x64, WOW64 plus emulation on
+    Arm, and the Linux kernel's compatibility mode on this machine. 32-bit code in orange,
+    64-bit in blue; data from ``interopkit.wow64.LAYERS``. Taught in notebook 02."""
+    import matplotlib.pyplot as plt
+
+    from .wow64 import LAYERS
+
+    if axes is None:
+        _, grid = plt.subplots(1, len(LAYERS), figsize=(15, 5.2))
+        axes = list(grid)
+    colours = {32: "#fdd0a2", 64: "#c6dbef"}
+    for ax, (title, layers) in zip(axes, LAYERS.items()):
+        for row, layer in enumerate(layers):
+            top = len(layers) - row
+            ax.add_patch(plt.Rectangle((0.02, top - 0.92), 0.96, 0.84,
+                                       facecolor=colours[layer.bits], edgecolor="#444444"))
+            ax.text(0.5, top - 0.3, layer.name, ha="center", va="center", fontsize=8.5,
+                    weight="bold")
+            ax.text(0.5, top - 0.62, textwrap.fill(layer.note, 46), ha="center", va="center",
+                    fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, len(layers) + 0.1)
+        ax.axis("off")
+        ax.set_title(textwrap.fill(title, 38), fontsize=9.5)
+    return axes

@@ -198,3 +198,27 @@ def error_codes_html(codes: list[Any]) -> str:
     return _table(["code", "name", "message", "source"],
                   [[c.describe().split(" ")[-1].strip("()"), c.name, c.phrase, c.source]
                    for c in codes])
+
+
+def redirections_html(results: list[Any]) -> str:
+    """Redirection results: what was asked, what is really reached, and why."""
+    rows = [[r.input, r.result if r.redirected else "(not redirected)", r.reason] for r in results]
+    return _table(["asked for", "really reaches", "why"], rows)
+
+
+def spaces_table_html(spaces: list[Any]) -> str:
+    """What each probe process reported about its address space."""
+    rows = [[f"{s.bits}-bit {s.arch}", s.pointer_size, f"0x{s.code_address:x}",
+             f"0x{s.stack_address:x}", f"0x{s.heap_address:x}", f"{s.reserved_bytes:,}",
+             f"{s.reserved_bytes / 2**30:,.2f} GiB", f"0x{s.highest_address:x}", s.syscall_abi]
+            for s in spaces]
+    return _table(["process", "pointer", "code", "stack", "heap", "reserved bytes", "= GiB",
+                   "highest address", "system calls"], rows)
+
+
+def environment_html(columns: dict[str, dict[str, str | None]]) -> str:
+    """Environment variables side by side, one column per process (None: not in the sources)."""
+    names = list(next(iter(columns.values())))
+    rows = [[name, *[(values[name] if values[name] is not None else "(not in the sources)")
+                     for values in columns.values()]] for name in names]
+    return _table(["variable", *columns], rows)

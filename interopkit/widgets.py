@@ -16,7 +16,8 @@ from typing import Any
 from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
-__all__ = ["explorer_choices", "image_explorer", "load_explorer", "render_check", "render_status"]
+__all__ = ["explorer_choices", "image_explorer", "load_explorer", "redirect_explorer",
+           "render_check", "render_status"]
 
 
 def render_check() -> Any:
@@ -92,3 +93,43 @@ def load_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([process, host, mode]), image, output])
+
+
+def redirect_explorer() -> Any:
+    """Type a path or a registry key, pick a process, a Windows and view flags; see where it
+    really goes."""
+    import ipywidgets as widgets
+
+    from . import redirect
+    from .errors import InteropKitError
+    from .kinds import Host
+    from .tables import redirections_html
+
+    target = widgets.Text(value="C:\\Windows\\System32\\kernel32.dll", description="path/key",
+                          layout=widgets.Layout(width="70%"))
+    process = widgets.Dropdown(options=["x86", "x64", "arm32", "arm64"], value="x86",
+                               description="process")
+    host = widgets.Dropdown(options=[(h.label, h.value) for h in Host], value="win11-x64",
+                            description="Windows")
+    view64 = widgets.Checkbox(description="KEY_WOW64_64KEY", indent=False)
+    view32 = widgets.Checkbox(description="KEY_WOW64_32KEY", indent=False)
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        flags = (redirect.KEY_WOW64_64KEY if view64.value else 0) | (
+            redirect.KEY_WOW64_32KEY if view32.value else 0)
+        text = target.value.strip()
+        try:
+            if text.upper().startswith("HK"):
+                result = redirect.redirect_key(text, process.value, flags, host.value)
+            else:
+                result = redirect.redirect_path(text, process.value, host.value)
+            output.value = redirections_html([result])
+        except InteropKitError as exc:
+            output.value = f'<p style="color:#b03000">{exc}</p>'
+
+    for control in (target, process, host, view64, view32):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([target, widgets.HBox([process, host]), widgets.HBox([view64, view32]),
+                         output])

@@ -91,3 +91,77 @@ def measure_both() -> list[AddressSpace]:
             if probe == x86_probes()[1]:
                 raise
     return spaces
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer a 32-bit program's system call passes through."""
+
+    name: str
+    """What runs there."""
+    bits: int
+    """32 or 64: the code's width."""
+    note: str
+    """What it does."""
+
+
+LAYERS: dict[str, tuple[Layer, ...]] = {
+    "x86 app on x64 Windows (WOW64)": (
+        Layer("32-bit app and its x86 DLLs (kernel32, ...)", 32, "x86 code, run natively"),
+        Layer("x86 ntdll.dll", 32, "the 32-bit ntdll; a WOW64 process also has the 64-bit one"),
+        Layer("wow64cpu.dll", 64, "switches the CPU from 32-bit compatibility mode to 64-bit "
+              "mode (mode switch)"),
+        Layer("wow64.dll, wow64win.dll", 64, "thunk the system calls: widen the arguments, "
+              "redirect files and registry"),
+        Layer("64-bit ntdll.dll", 64, "the native system-call stubs"),
+        Layer("64-bit kernel (ntoskrnl, win32k)", 64, "unchanged; it also keeps 32-bit PEB/TEB"),
+    ),
+    "x86 app on Windows on Arm (WOW64 + emulation)": (
+        Layer("32-bit app and its x86 DLLs", 32, "x86 code, translated to Arm64 by the "
+              "emulator"),
+        Layer("x86 ntdll.dll (or a CHPE build)", 32, "CHPE DLLs hold Arm64 code to cut "
+              "translation"),
+        Layer("xtajit.dll", 64, "the x86 emulator: JIT-translates blocks, caches them "
+              "(no mode switch: emulation)"),
+        Layer("wow64.dll, wow64win.dll", 64, "thunk the system calls, redirect files and "
+              "registry"),
+        Layer("Arm64 ntdll.dll", 64, "the native system-call stubs"),
+        Layer("Arm64 kernel", 64, "emulation is user mode only: drivers are native"),
+    ),
+    "i386 program on a 64-bit Linux kernel (this machine's counterpart)": (
+        Layer("32-bit program (the kit's i386 probe)", 32, "x86 code, run natively"),
+        Layer("32-bit libc (static musl)", 32, "makes i386 system calls"),
+        Layer("int 0x80 / sysenter", 32, "the i386 system-call instructions (mode switch)"),
+        Layer("the kernel's IA-32 compatibility entry", 64, "translates the 32-bit system "
+              "calls: this is in the kernel, WOW64 does it in user mode"),
+        Layer("64-bit Linux kernel", 64, "unchanged; no file or registry redirection"),
+    ),
+}
+"""The layers of a system call from a 32-bit program (W64-IMPL, ARM-EMU, WINE-WOW64CPU).
+
+``wow64base.dll`` is left out: no source the kit read describes it (FACTS.md: UNVERIFIED)."""
+
+
+def registry_views(key: str, winreg: Any = None) -> list[tuple[str, str]]:
+    """On Windows: open ``key`` (under HKLM) in the default, 64-bit and 32-bit views for real.
+
+    Returns (view, what was found) pairs. ``winreg`` may be given for tests; the real module
+    is used by default.
+    """
+    if winreg is None:
+        if host_info().os != "windows":
+            raise HostError("the registry", "exists only on Windows",
+                            "The notebook shows the model alone on this machine")
+        import winreg  # type: ignore[no-redef]
+    path = key.split("\\", 1)[1] if "\\" in key else ""
+    out = []
+    for view, flag in (("default", 0), ("KEY_WOW64_64KEY", winreg.KEY_WOW64_64KEY),
+                       ("KEY_WOW64_32KEY", winreg.KEY_WOW64_32KEY)):
+        try:
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, path, 0,
+                                winreg.KEY_READ | flag) as handle:
+                count = winreg.QueryInfoKey(handle)[0]
+            out.append((view, f"opened: {count} subkeys"))
+        except OSError as exc:
+            out.append((view, f"not found ({exc.strerror or exc})"))
+    return out

@@ -2,11 +2,12 @@
 
 import pytest
 
-from interopkit.exercises import Exercise, Feedback, State, bitness, loading, start
+from interopkit.exercises import Exercise, Feedback, State, bitness, loading, start, wow64
 
 ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_magic,
        bitness.q4_address_space, bitness.q5_prefer32_dll, loading.q1_predict,
-       loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy]
+       loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
+       wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -21,6 +22,10 @@ WRONG = {
     "q2_find_dll": ("audio.dll", "loads into the app's x64 process"),
     "q3_start_code": (193, "LoadLibrary returns to a running program"),
     "q4_remedy": ("a", "System32 holds 64-bit DLLs"),
+    "q1_installer_file": ("C:\\Windows\\System32\\vendor.dll", "a 64-bit process would write"),
+    "q2_installer_key": ("HKLM\\SOFTWARE\\Vendor\\Settings", "shows the 64-bit view"),
+    "q3_program_files": ("C:\\Program Files", "what a 64-bit process sees"),
+    "q4_sysnative": ("C:\\Windows\\System32\\notepad.exe", "redirected to SysWOW64"),
 }
 
 

@@ -4,6 +4,7 @@ from interopkit.widgets import (
     explorer_choices,
     image_explorer,
     load_explorer,
+    redirect_explorer,
     render_check,
     render_status,
 )
@@ -51,3 +52,17 @@ def test_load_explorer_follows_every_control() -> None:
     assert "no such process" in output.value  # no x64 on Windows 10 on Arm
     process.value, image.value, mode.value = "x86", "ARM64", "datafile"
     assert "data file" in output.value
+
+
+def test_redirect_explorer_follows_every_control() -> None:
+    box = redirect_explorer()
+    target, (process, _host), (view64, view32), output = (
+        box.children[0], box.children[1].children, box.children[2].children, box.children[3])
+    assert "SysWOW64" in output.value
+    process.value = "x64"
+    assert "(not redirected)" in output.value
+    target.value = "HKLM\\SOFTWARE\\Vendor"
+    view32.value = True
+    assert "Wow6432Node" in output.value
+    view64.value = True
+    assert "ERROR_INVALID_PARAMETER" in output.value

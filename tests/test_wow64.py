@@ -60,3 +60,54 @@ def test_address_space_chart() -> None:
     assert ax.get_xscale() == "log"
     labels = " ".join(t.get_text() for t in ax.texts)
     assert "2 GiB (W64-PERF)" in labels and "4 GiB (W64-PERF)" in labels
+
+
+def test_layers_are_drawn_from_the_data() -> None:
+    from interopkit.diagrams import draw_wow64_layers
+    from interopkit.wow64 import LAYERS
+
+    axes = draw_wow64_layers()
+    assert len(axes) == len(LAYERS)
+    for ax, layers in zip(axes, LAYERS.values()):
+        assert len(ax.patches) == len(layers)
+        names = [t.get_text() for t in ax.texts]
+        assert all(layer.name in names for layer in layers)
+    assert not any("wow64base" in layer.name for layers in LAYERS.values() for layer in layers)
+
+
+class FakeWinreg:
+    """The three winreg calls registry_views makes, for a key only the 32-bit view has."""
+
+    HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY, KEY_WOW64_32KEY = 1, 0x20019, 0x100, 0x200
+
+    class Handle:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+    def OpenKey(self, hive: int, path: str, reserved: int, access: int):
+        if access & self.KEY_WOW64_32KEY:
+            return self.Handle()
+        raise FileNotFoundError(2, "The system cannot find the file specified")
+
+    def QueryInfoKey(self, handle: object) -> tuple[int, int, int]:
+        return (3, 0, 0)
+
+
+def test_registry_views_code_path() -> None:
+    from interopkit.wow64 import registry_views
+
+    views = dict(registry_views("HKLM\\SOFTWARE\\Vendor", FakeWinreg()))
+    assert views["KEY_WOW64_32KEY"] == "opened: 3 subkeys"
+    assert views["default"].startswith("not found")
+
+
+def test_registry_views_need_windows() -> None:
+    from interopkit.wow64 import registry_views
+
+    if host_info().os == "windows":
+        pytest.skip("this is the Windows machine")
+    with pytest.raises(HostError, match="exists only on Windows"):
+        registry_views("HKLM\\SOFTWARE")

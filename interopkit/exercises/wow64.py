@@ -1,0 +1,113 @@
+"""Exercises of notebook 02 (WOW64 from the inside); answers come from the redirection models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InteropKitError
+from ..redirect import environment, redirect_key, redirect_path
+from . import Exercise
+
+__all__ = ["q1_installer_file", "q2_installer_key", "q3_program_files", "q4_sysnative"]
+
+_DLL = "C:\\Windows\\System32\\vendor.dll"
+_KEY = "HKLM\\SOFTWARE\\Vendor\\Settings"
+
+
+def _same(left: str, right: str) -> bool:
+    return left.strip().replace("/", "\\").lower() == right.lower()
+
+
+def _check_file(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, "Give the full path as a string."
+    expected = redirect_path(_DLL, "x86").result
+    if _same(answer, expected):
+        return True, ("SysWOW64: the 32-bit installer asked for System32 and WOW64 redirected it. "
+                      "A 64-bit program looking in System32 will not find it.")
+    if _same(answer, _DLL):
+        return False, "That is where a 64-bit process would write. The installer is 32-bit."
+    if "program files" in answer.lower():
+        return False, "The installer named a System32 path; only the folder gets redirected."
+    return False, "Ask the model: redirect_path(path, 'x86')."
+
+
+def _check_key(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, "Give the key as a string starting with HKLM."
+    expected = redirect_key(_KEY, "x86").result
+    if _same(answer, expected):
+        return True, ("Wow6432Node: HKLM\\SOFTWARE is redirected for 32-bit processes. Read it "
+                      "from 64-bit code with KEY_WOW64_32KEY, not by hard-coding Wow6432Node.")
+    if _same(answer, _KEY):
+        return False, "A 64-bit regedit shows the 64-bit view; the 32-bit app wrote elsewhere."
+    if "wowaa32node" in answer.lower():
+        return False, "WowAA32Node is the view of 32-bit Arm processes; this app is x86."
+    return False, "Try redirect_key(key, 'x86') and look at the result."
+
+
+def _check_program_files(answer: Any) -> tuple[bool, str]:
+    expected = environment("x86", "win11-x64")["ProgramFiles"]
+    if isinstance(answer, str) and _same(answer, expected or ""):
+        return True, ("WOW64 sets ProgramFiles to the (x86) folder for 32-bit processes; "
+                      "ProgramW6432 still names the native one.")
+    if isinstance(answer, str) and _same(answer, "C:\\Program Files"):
+        return False, "That is what a 64-bit process sees (and ProgramW6432 in a 32-bit one)."
+    return False, "Give the path as a string; the environment table above has it."
+
+
+def _check_sysnative(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, "Give the full path as a string."
+    target = "C:\\Windows\\System32\\notepad.exe"
+    try:
+        result = redirect_path(answer, "x86")
+    except InteropKitError:
+        return False, "Give a full path such as C:\\Windows\\...\\notepad.exe."
+    if _same(result.result, target) and result.redirected:
+        return True, ("Sysnative: a virtual folder only 32-bit processes see, which reaches the "
+                      "real System32 without turning redirection off.")
+    if _same(answer, target):
+        return False, "From a 32-bit process that path is redirected to SysWOW64."
+    return False, "There is a virtual alias for exactly this; the redirector section names it."
+
+
+q1_installer_file = Exercise(
+    name="q1_installer_file",
+    question=f"A 32-bit installer on 64-bit Windows writes {_DLL}. Where does the file land?",
+    checker=_check_file,
+    hint_text="The installer's process is x86; which folder does WOW64 send System32 to?",
+    solution_code=("from interopkit.redirect import redirect_path\n"
+                   f"answer = redirect_path({_DLL!r}, 'x86').result\n"),
+    explanation="The file-system redirector sends a 32-bit process's System32 to SysWOW64.",
+)
+
+q2_installer_key = Exercise(
+    name="q2_installer_key",
+    question=f"The same installer writes {_KEY}. Under which key does 64-bit regedit show it?",
+    checker=_check_key,
+    hint_text="HKLM\\SOFTWARE is a redirected key for 32-bit processes.",
+    solution_code=("from interopkit.redirect import redirect_key\n"
+                   f"answer = redirect_key({_KEY!r}, 'x86').result\n"),
+    explanation="The 32-bit view of HKLM\\SOFTWARE lives under Wow6432Node.",
+)
+
+q3_program_files = Exercise(
+    name="q3_program_files",
+    question="What is %ProgramFiles% in a 32-bit process on 64-bit Windows?",
+    checker=_check_program_files,
+    hint_text="Compare the x86 and x64 columns of the environment table.",
+    solution_code=("from interopkit.redirect import environment\n"
+                   "answer = environment('x86', 'win11-x64')['ProgramFiles']\n"),
+    explanation="WOW64 sets ProgramFiles=%ProgramFiles(x86)% for 32-bit processes.",
+)
+
+q4_sysnative = Exercise(
+    name="q4_sysnative",
+    question="A 32-bit tool needs the real 64-bit C:\\Windows\\System32\\notepad.exe. Which path "
+             "must it open?",
+    checker=_check_sysnative,
+    hint_text="Not System32 (redirected) and not SysWOW64 (the 32-bit copy).",
+    solution_code="answer = 'C:\\\\Windows\\\\Sysnative\\\\notepad.exe'\n",
+    explanation="Sysnative is the documented way for 32-bit processes to reach System32.",
+)
