@@ -70,6 +70,9 @@ SOURCES: dict[str, tuple[str, str]] = {
                   "https://github.com/FFRI/ProjectChameleon"),
     "ISWOW2": ("Microsoft, IsWow64Process2",
                _LEARN + "windows/win32/api/wow64apiset/nf-wow64apiset-iswow64process2"),
+    "CHEN-TECHNET": ("R. Chen, Windows Confidential: History, the Long Way Through",
+                     _LEARN + "previous-versions/technet-magazine/ff955767(v=msdn.10)"),
+    "WINE-WOW64CPU": ("Wine, dlls/wow64cpu/cpu.c", "https://gitlab.winehq.org/wine/wine"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
 }
 
