@@ -107,11 +107,18 @@ def _windows_native_machine() -> Machine | None:  # pragma: no cover - needs Win
         (arch or "").upper())
 
 
-def run_probe(name: str, timeout: float = 10.0) -> ProbeRun:
-    """Run a probe program shipped with the kit and read its one line of JSON."""
+def run_probe(name: str, timeout: float = 10.0, args: tuple[str, ...] = (),
+              launcher: tuple[str, ...] = (), env: dict[str, str] | None = None) -> ProbeRun:
+    """Run a probe program shipped with the kit and read its one line of JSON.
+
+    ``args`` go to the probe (``("list", folder)``); ``launcher`` runs it through another
+    program (Wine); ``env`` adds environment variables (``INTEROPKIT_PROBE_CAP_GIB``).
+    """
     try:
         path = probe_path(name)
-        result = subprocess.run([str(path)], capture_output=True, timeout=timeout, check=False)
+        result = subprocess.run([*launcher, str(path), *args], capture_output=True,
+                                timeout=timeout, check=False,
+                                env={**os.environ, **env} if env else None)
     except subprocess.TimeoutExpired:
         return ProbeRun(name, False, None, None, f"did not finish within {timeout:g} s")
     except OSError as exc:

@@ -51,6 +51,8 @@ class AddressSpace:
     """How the process makes system calls."""
     windows: dict[str, Any]
     """On Windows: IsWow64Process2's machines and the WOW64 environment variables."""
+    cap_bytes: int = 0
+    """The reservation cap the probe was given (0: none, it reserved all it could)."""
 
     @property
     def bits(self) -> int:
@@ -58,9 +60,14 @@ class AddressSpace:
         return self.pointer_size * 8
 
 
-def measure(probe: str) -> AddressSpace:
-    """Run one probe and read its report; HostError when it cannot run here."""
-    run = run_probe(probe, timeout=30.0)
+def measure(probe: str, cap_gib: int = 0, launcher: tuple[str, ...] = ()) -> AddressSpace:
+    """Run one probe and read its report; HostError when it cannot run here.
+
+    ``cap_gib`` caps the reservation (for Wine, which keeps bookkeeping per reserved page);
+    ``launcher`` runs the probe through another program.
+    """
+    env = {"INTEROPKIT_PROBE_CAP_GIB": str(cap_gib)} if cap_gib else None
+    run = run_probe(probe, timeout=30.0, launcher=launcher, env=env)
     if not run.ran:
         raise HostError(probe, f"did not run: {run.detail}",
                         "See `interopkit doctor`; the lesson shows the 64-bit side alone")
@@ -74,7 +81,34 @@ def measure(probe: str) -> AddressSpace:
         heap_address=int(report["heap_address"], 16),
         reserved_bytes=int(report["reserved_bytes"]),
         highest_address=int(report["highest_address"], 16),
-        syscall_abi=str(report["syscall_abi"]), windows=windows)
+        syscall_abi=str(report["syscall_abi"]), windows=windows,
+        cap_bytes=int(report.get("cap_bytes", 0)))
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """A folder as one probe process sees it."""
+
+    probe: str
+    """The probe program that listed it."""
+    bits: int
+    """The probe's pointer width."""
+    folder: str
+    """The folder it was asked for."""
+    found: bool
+    """False when the folder could not be opened."""
+    entries: tuple[str, ...]
+    """Names in the folder (at most 400), sorted."""
+
+
+def list_folder(probe: str, folder: str, launcher: tuple[str, ...] = ()) -> FolderListing:
+    """Ask a probe process to list ``folder``: on Windows a 32-bit probe sees redirection."""
+    run = run_probe(probe, timeout=30.0, args=("list", folder), launcher=launcher)
+    if not run.ran:
+        raise HostError(probe, f"did not run: {run.detail}", "See `interopkit doctor`")
+    report = run.report
+    return FolderListing(probe, int(report["pointer_size"]) * 8, str(report["folder"]),
+                         bool(report["found"]), tuple(sorted(report["entries"])))
 
 
 def measure_both() -> list[AddressSpace]:

@@ -111,3 +111,22 @@ def test_registry_views_need_windows() -> None:
         pytest.skip("this is the Windows machine")
     with pytest.raises(HostError, match="exists only on Windows"):
         registry_views("HKLM\\SOFTWARE")
+
+
+@x86_host
+def test_probes_list_a_folder(tmp_path) -> None:
+    from interopkit.wow64 import list_folder
+
+    for name in ("a.dll", 'quote".txt', "b.exe"):
+        (tmp_path / name).write_text("x")
+    probe = "probe-x86_64" if host_info().os == "linux" else "probe_x64.exe"
+    listing = list_folder(probe, str(tmp_path))
+    assert listing.found and listing.entries == ("a.dll", "b.exe", 'quote".txt')
+    assert not list_folder(probe, str(tmp_path / "missing")).found
+
+
+@x86_host
+def test_the_cap_is_honoured() -> None:
+    probe = "probe-x86_64" if host_info().os == "linux" else "probe_x64.exe"
+    space = measure(probe, cap_gib=2)
+    assert space.cap_bytes == 2 * GIB and space.reserved_bytes <= 2 * GIB

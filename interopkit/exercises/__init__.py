@@ -102,19 +102,29 @@ class Exercise:
         """The solution code and why it is right."""
         return Solution(self.name, self.solution_code.strip(), self.explanation)
 
-    def verify_solution(self) -> str:
+    def verify_solution(self) -> Note:
         """Run the worked solution and check it; raise if it is wrong; reveal nothing."""
         feedback = self.check(self.solve())
         if feedback.state is not State.RIGHT:
             raise AssertionError(f"the worked solution of {self.name} is wrong: {feedback}")
-        return (f"The worked solution of {self.name} was run and checked. When you have tried, "
-                f"{self.name}.solution() shows it.")
+        return Note(f"The worked solution of {self.name} was run and checked. When you have "
+                    f"tried, {self.name}.solution() shows it.")
 
     def solve(self) -> Any:
         """Run the solution code and return its answer."""
         scope: dict[str, Any] = {}
         exec(compile(self.solution_code, f"<solution {self.name}>", "exec"), scope)  # noqa: S102
         return scope["answer"]
+
+
+class Note(str):
+    """A line of text that a notebook shows as text, not as a quoted string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f'<p style="color:#555555"><small>{html.escape(self)}</small></p>'
 
 
 @dataclass(frozen=True)
