@@ -8,11 +8,15 @@ entry points are available here lazily:
     <Machine.I386: 332>
 
 Modules, one per concept: ``machine`` (machine facts), ``winerror`` (Windows error codes),
-``errors`` (the exception tree), ``layout`` and ``headers`` (declared binary structures, fast
-header reads), ``elf`` (ELF dynamic symbols), ``inspection`` (``inspect``), ``scan``,
-``host`` (this machine), ``doctor``, ``samples`` and ``build`` (the kit's binaries),
-``pewriter`` (images constructed for teaching), ``exercises`` (checked exercises),
-``diagrams`` (matplotlib helpers), ``widgets`` (ipywidgets explorers), ``cli``.
+``errors`` (the exception tree), ``sources`` (the cited sources), ``layout`` and ``headers``
+(declared binary structures, fast header reads), ``elf`` (ELF dynamic symbols), ``inspection``
+(``inspect``), ``scan``, ``host`` (this machine), ``doctor``, ``samples`` and ``build`` (the
+kit's binaries), ``pewriter`` (images constructed for teaching), ``kinds`` and ``loader`` (the
+Windows loader's bitness rules), ``realload`` (this machine's real loader), ``checker`` and
+``appfolders`` (dependency checking), ``wow64`` and ``redirect`` (WOW64 measured and modelled),
+``pemap`` and ``emulation`` (mapping and emulating DLLs), ``native`` (the same calls natively),
+``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
+notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
 """
 
 from __future__ import annotations

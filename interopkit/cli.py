@@ -9,6 +9,8 @@
                                           which of an app's DLLs would fail to load, and why
     interopkit redirect PATH_OR_KEY --process P [--host H] [--flags F]... [--json]
                                           where WOW64 really sends a path or registry key
+    interopkit emulate DLL EXPORT [ARGS...] [--json]
+                                          run an export on an emulated x86/x64/ARM64 CPU
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
@@ -106,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
                           help="registry view flags (repeatable)")
     redirect.add_argument("--json", action="store_true", help="print JSON")
     redirect.set_defaults(run=_redirect)
+
+    emulate = commands.add_parser("emulate", help="run a DLL export on an emulated CPU")
+    emulate.add_argument("dll", metavar="DLL")
+    emulate.add_argument("export", metavar="EXPORT")
+    emulate.add_argument("args", nargs="*", metavar="ARG",
+                         help="integers (42, 0x2a), or buffers: text:hello, hex:00ff, zeros:16")
+    emulate.add_argument("--limit", type=int, default=1_000_000,
+                         help="stop runaway code after this many instructions")
+    emulate.add_argument("--json", action="store_true", help="print JSON")
+    emulate.set_defaults(run=_emulate)
     return parser
 
 
@@ -309,6 +321,42 @@ def _redirect(args: argparse.Namespace) -> int:
         print(f"{result.input} {arrow} {result.result if result.redirected else ''}".rstrip())
         print(f"  {result.reason} [{', '.join(result.sources)}]")
     return 0
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    from .emulation import Emulator
+
+    values = [_emulate_arg(text) for text in args.args]
+    call = Emulator(args.dll, limit=args.limit).call(args.export, *values)
+    if args.json:
+        _print_json({"result": call.result, "signed32": call.signed(32), "arch": call.arch,
+                     "instructions": call.instructions, "seconds": call.seconds,
+                     "buffers": [b.hex() for b in call.buffers]})
+    else:
+        print(f"{args.export} on an emulated {call.arch} CPU: {call.result} "
+              f"(0x{call.result:x}; signed 32-bit {call.signed(32)}), {call.instructions} "
+              f"instructions in {call.seconds * 1e6:.0f} us")
+        for index, data in enumerate(call.buffers):
+            print(f"  buffer {index}: {data[:64].hex()}{'...' if len(data) > 64 else ''}")
+    return 0
+
+
+def _emulate_arg(text: str) -> Any:
+    from .emulation import Buffer
+
+    kind, _, rest = text.partition(":")
+    try:
+        if kind == "text" and rest:
+            return Buffer(rest.encode())
+        if kind == "hex":
+            return Buffer(bytes.fromhex(rest))
+        if kind == "zeros":
+            return Buffer(bytes(int(rest, 0)))
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(text, "is not an argument the emulator understands",
+                         "Give an integer (42, 0x2a, -1) or a buffer: text:hello, hex:00ff, "
+                         "zeros:16") from None
 
 
 def _print_json(data: Any) -> None:

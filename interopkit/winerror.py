@@ -33,6 +33,7 @@ class WinError(IntEnum):
                         "ERR0-499")
     ERROR_INVALID_PARAMETER = (87, "The parameter is incorrect.", "ERR0-499")
     ERROR_MOD_NOT_FOUND = (126, "The specified module could not be found.", "ERR0-499")
+    ERROR_PROC_NOT_FOUND = (127, "The specified procedure could not be found.", "ERR0-499")
     ERROR_BAD_EXE_FORMAT = (193, "%1 is not a valid Win32 application.", "ERR0-499")
     ERROR_EXE_MACHINE_TYPE_MISMATCH = (
         216,

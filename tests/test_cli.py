@@ -152,3 +152,23 @@ def test_redirect_bad_input_exits_2() -> None:
     assert run("redirect", "relative\\path", "--process", "x86").returncode == 2
     assert run("redirect", "C:\\x", "--process", "x86", "--flags", "KEY_WOW64_32KEY"
                ).returncode == 2
+
+
+@pytest.mark.parametrize("arch", ["x86", "x64", "arm64"])
+def test_emulate_checksum_equals_native(arch: str) -> None:
+    from interopkit.emulation import Buffer
+    from interopkit.native import NativeLibrary
+
+    result = run("emulate", str(sample_path("windows", arch)), "checksum", "text:interop", "7",
+                 "--json")
+    data = json.loads(result.stdout)
+    native = NativeLibrary().call("checksum", Buffer(b"interop"), 7).result & 0xFFFFFFFF
+    assert (data["arch"], data["result"] & 0xFFFFFFFF) == (arch, native)
+    assert data["instructions"] > 0 and data["seconds"] > 0
+
+
+def test_emulate_errors() -> None:
+    dll = str(sample_path("windows", "x64"))
+    assert run("emulate", dll, "nope").returncode == 1
+    bad = run("emulate", dll, "add", "x")
+    assert bad.returncode == 2 and "not an argument" in bad.stderr

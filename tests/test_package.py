@@ -35,10 +35,12 @@ def test_import_defers_heavy_dependencies() -> None:
     assert out.strip() == "[]"
 
 
-def test_only_inspection_imports_pefile() -> None:
+@pytest.mark.parametrize("dependency,owner", [("pefile", "inspection.py"),
+                                              ("unicorn", "emulation.py")])
+def test_each_dependency_is_wrapped_at_one_boundary(dependency: str, owner: str) -> None:
     from pathlib import Path
 
     for path in Path(interopkit.__file__).parent.rglob("*.py"):
         text = path.read_text()
-        if "import pefile" in text:
-            assert path.name == "inspection.py", path
+        if f"import {dependency}" in text or f"from {dependency}" in text:
+            assert path.name == owner, path
