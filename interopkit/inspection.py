@@ -106,6 +106,9 @@ class ImageInfo(Headers):
     """Imported libraries in file order (PE import directory or ELF DT_NEEDED)."""
     clr: ClrInfo | None
     """The .NET header, or None for a native image."""
+    hybrid: str | None = None
+    """``ARM64EC`` (x64 header), ``ARM64X`` (Arm64 header) or ``CHPE`` (x86 header) when the
+    load configuration points at hybrid (CHPE) metadata; None otherwise."""
 
     @property
     def elf_class(self) -> str | None:
@@ -183,6 +186,7 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
         exports = _pe_exports(pe)
         imports = _pe_imports(pe)
         clr = _pe_clr(pe, headers)
+        hybrid = _pe_hybrid(pe, headers)
         sections = tuple(s.Name.rstrip(b"\0").decode("ascii", "replace") for s in pe.sections)
         optional = pe.OPTIONAL_HEADER
         image_base, dll_flags = optional.ImageBase, optional.DllCharacteristics
@@ -198,7 +202,7 @@ def _inspect_pe(headers: Headers) -> ImageInfo:
     return _with_tables(
         headers, image_base=image_base,
         dll_characteristics=flag_names(dll_flags, DLL_CHARACTERISTICS),
-        sections=sections, exports=exports, imports=imports, clr=clr)
+        sections=sections, exports=exports, imports=imports, clr=clr, hybrid=hybrid)
 
 
 def _check_complete(pe: object, shown: str) -> None:
@@ -246,6 +250,29 @@ def _pe_clr(pe: object, headers: Headers) -> ClrInfo | None:
         flags=tuple(name for value, name in CLR_FLAGS.items() if flags & value),
         platform=platform, explanation=explanation,
     )
+
+
+# Offset of CHPEMetadataPointer in IMAGE_LOAD_CONFIG_DIRECTORY32/64 (Windows SDK winnt.h; it
+# follows DynamicValueRelocTable). A non-zero value is the VA of the hybrid metadata that
+# ARM64EC, ARM64X and CHPE images carry (LLVM-D149089, ARM64EC, ARM64X).
+CHPE_POINTER_OFFSET = {32: 124, 64: 200}
+_HYBRID_BY_MACHINE = {Machine.AMD64: "ARM64EC", Machine.ARM64: "ARM64X", Machine.I386: "CHPE",
+                      Machine.CHPE_X86: "CHPE"}
+
+
+def _pe_hybrid(pe: object, headers: Headers) -> str | None:
+    directories = pe.OPTIONAL_HEADER.DATA_DIRECTORY  # type: ignore[attr-defined]
+    if len(directories) <= 10 or not directories[10].VirtualAddress:
+        return None
+    offset, width = CHPE_POINTER_OFFSET[headers.bits], headers.bits // 8
+    config = pe.get_data(directories[10].VirtualAddress,  # type: ignore[attr-defined]
+                         max(directories[10].Size, offset + width))
+    size = int.from_bytes(config[:4], "little")  # the structure's own Size field
+    if size < offset + width or len(config) < offset + width:
+        return None  # an older load configuration, from before hybrid images existed
+    if not int.from_bytes(config[offset:offset + width], "little"):
+        return None
+    return _HYBRID_BY_MACHINE.get(headers.machine)  # type: ignore[arg-type]
 
 
 def _inspect_elf(headers: Headers) -> ImageInfo:

@@ -411,10 +411,13 @@ def matrix(host: Host | str, mode: str = "execute",
 def image_kind(info: ImageInfo) -> ImageKind:
     """The loader-relevant kind of an inspected image.
 
-    Hybrid images (an ARM64EC DLL's x64 header, an ARM64X DLL's Arm64 header) are recognised
-    from their header values only where the header says so; reading their hybrid metadata is
-    the emulation lesson's inspector.
+    Hybrid images are recognised from the hybrid (CHPE) metadata their load configuration
+    points at: an ARM64EC DLL has an x64 header, an ARM64X DLL an Arm64 one (ARM64EC).
     """
+    hybrid = {"ARM64EC": ImageKind.ARM64EC, "ARM64X": ImageKind.ARM64X,
+              "CHPE": ImageKind.CHPE_X86}.get(getattr(info, "hybrid", None) or "")
+    if hybrid is not None:
+        return hybrid
     if info.clr is not None and "ILONLY" in info.clr.flags:
         by_platform = {"AnyCPU": ImageKind.NET_ANYCPU,
                        "AnyCPU-prefer-32-bit": ImageKind.NET_PREFER32,

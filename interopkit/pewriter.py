@@ -42,6 +42,7 @@ _SECTION_RVA, _SECTION_OFFSET = 0x1000, 0x200
 _IMAGE_SCN_CNT_INITIALIZED_DATA, _IMAGE_SCN_MEM_READ = 0x40, 0x40000000
 _COM_DESCRIPTOR = DIRECTORY_NAMES.index("COM_DESCRIPTOR")
 _IMPORT = DIRECTORY_NAMES.index("IMPORT")
+_LOAD_CONFIG = DIRECTORY_NAMES.index("LOAD_CONFIG")
 
 IMPORT_DESCRIPTOR = Layout("import descriptor", [
     ("OriginalFirstThunk", "I", "RVA of the import lookup table"),
@@ -55,12 +56,14 @@ IMPORT_DESCRIPTOR = Layout("import descriptor", [
 def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = True,
                 large_address_aware: bool = False, subsystem: int = 3,
                 clr_flags: int | None = None,
-                imports: dict[str, list[str]] | None = None) -> bytes:
+                imports: dict[str, list[str]] | None = None, hybrid: bool = False) -> bytes:
     """The bytes of a minimal PE image.
 
     ``pe32_plus`` defaults to the machine's bitness; ``clr_flags`` (COMIMAGE_FLAGS_*) adds a
     CLR header, making it look like a .NET assembly to any PE reader; ``imports`` maps DLL
-    names to the function names the image imports from them (an import directory).
+    names to the function names the image imports from them (an import directory);
+    ``hybrid`` adds a load configuration pointing at (placeholder) hybrid metadata, which is
+    what marks an ARM64EC (x64 header) or ARM64X (Arm64 header) image.
     """
     plus = machine.bits == 64 if pe32_plus is None else pe32_plus
     optional = OPTIONAL_HEADER64 if plus else OPTIONAL_HEADER32
@@ -76,6 +79,22 @@ def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = 
         table_rva = _SECTION_RVA + len(body)
         body += _import_tables(imports, table_rva, 8 if plus else 4)
         directories[_IMPORT] = (table_rva, IMPORT_DESCRIPTOR.size * (len(imports) + 1))
+    image_base = 0x180000000 if plus else 0x10000000
+    if hybrid:
+        from .inspection import CHPE_POINTER_OFFSET
+
+        width = 8 if plus else 4
+        body += b"\0" * (-len(body) % 8)
+        metadata_rva = _SECTION_RVA + len(body)
+        body += (1).to_bytes(4, "little") + b"constructed CHPE metadata\0"  # version 1
+        body += b"\0" * (-len(body) % 8)
+        config_rva = _SECTION_RVA + len(body)
+        size = CHPE_POINTER_OFFSET[64 if plus else 32] + width
+        config = bytearray(size)
+        config[:4] = size.to_bytes(4, "little")
+        config[size - width:] = (image_base + metadata_rva).to_bytes(width, "little")
+        body += config
+        directories[_LOAD_CONFIG] = (config_rva, size)
     raw_size = _align(len(body), _FILE_ALIGN)
     characteristics = IMAGE_FILE_EXECUTABLE_IMAGE
     characteristics |= IMAGE_FILE_DLL if dll else 0
@@ -89,7 +108,7 @@ def build_image(machine: Machine, *, pe32_plus: bool | None = None, dll: bool = 
     headers += optional.pack(
         Magic=PE32PLUS_MAGIC if plus else PE32_MAGIC, MajorLinkerVersion=14,
         SizeOfInitializedData=raw_size,
-        ImageBase=0x180000000 if plus else 0x10000000, SectionAlignment=_SECTION_ALIGN,
+        ImageBase=image_base, SectionAlignment=_SECTION_ALIGN,
         FileAlignment=_FILE_ALIGN, MajorOperatingSystemVersion=6, MajorSubsystemVersion=6,
         SizeOfImage=_SECTION_RVA + _align(len(body), _SECTION_ALIGN),
         SizeOfHeaders=_SECTION_OFFSET, Subsystem=subsystem, DllCharacteristics=0x0140,

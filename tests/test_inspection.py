@@ -110,3 +110,37 @@ def test_mutated_dlls_give_an_image_info_or_an_image_error(tmp_path_factory: pyt
         assert "mutant.dll" in str(exc)
     else:
         assert info.bits in (32, 64)
+
+
+@pytest.mark.parametrize("machine,hybrid", [(Machine.AMD64, "ARM64EC"), (Machine.ARM64, "ARM64X"),
+                                            (Machine.I386, "CHPE")])
+def test_constructed_hybrid_images_are_detected(tmp_path: Path, machine: Machine,
+                                                hybrid: str) -> None:
+    info = inspect(write_image(tmp_path / "hybrid.dll", machine, hybrid=True))
+    assert info.hybrid == hybrid
+    # A finished ARM64EC image says 0x8664 in its header, not 0xA641 (FACTS.md: DISAGREE).
+    assert info.machine is machine
+
+
+def test_an_older_load_configuration_is_not_hybrid(tmp_path: Path) -> None:
+    from interopkit.inspection import CHPE_POINTER_OFFSET
+
+    data = bytearray(write_image(tmp_path / "h.dll", Machine.AMD64, hybrid=True).read_bytes())
+    size = (CHPE_POINTER_OFFSET[64] + 8).to_bytes(4, "little")
+    at = bytes(data).index(size, 0x200)  # the structure's own Size field, in the section
+    assert at > 0x200
+    data[at:at + 4] = (64).to_bytes(4, "little")  # a structure from before hybrid images
+    (tmp_path / "old.dll").write_bytes(bytes(data))
+    assert inspect(tmp_path / "old.dll").hybrid is None
+
+
+def test_real_files_are_not_hybrid() -> None:
+    import pip
+
+    assert all(inspect(p).hybrid is None for p in [sample_path("windows", a)
+                                                   for a in ("x86", "x64", "arm64")])
+    launchers = sorted(Path(pip.__file__).parent.rglob("*.exe"))  # MSVC-built, with load config
+    if not launchers:
+        pytest.skip("this pip ships no Windows launchers")
+    for launcher in launchers:
+        assert inspect(launcher).hybrid is None, launcher

@@ -195,3 +195,12 @@ def test_matrix_chart_draws_one_panel_per_host() -> None:
     assert all(len(ax.patches) == cells for ax in axes)
     texts = [t.get_text() for t in axes[1].texts]  # Windows 11 x64
     assert texts[:2] == ["yes", "193"]  # x86 process: I386 loads, AMD64 fails
+
+
+def test_image_kind_of_constructed_hybrids(tmp_path) -> None:
+    arm64ec = inspect(write_image(tmp_path / "ec.dll", Machine.AMD64, hybrid=True))
+    arm64x = inspect(write_image(tmp_path / "x.dll", Machine.ARM64, hybrid=True))
+    assert image_kind(arm64ec) is ImageKind.ARM64EC and image_kind(arm64x) is ImageKind.ARM64X
+    assert load_outcome("x64", image_kind(arm64ec), "win11-arm64").loads
+    assert not load_outcome("arm64", image_kind(arm64ec), "win11-arm64").loads
+    assert load_outcome("arm64", image_kind(arm64x), "win11-arm64").loads
