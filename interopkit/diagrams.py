@@ -29,7 +29,8 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Region", "draw_file_map", "file_regions"]
+__all__ = ["Region", "draw_address_spaces", "draw_emulation_cost", "draw_file_map",
+           "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
 
 _HEADER_KINDS = ("DOS header", "DOS stub", "PE signature", "COFF header", "optional header",
                  "data directories", "section table", "ELF identification", "ELF header",
@@ -276,3 +277,55 @@ def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
         ax.axis("off")
         ax.set_title(textwrap.fill(title, 38), fontsize=9.5)
     return axes
+
+
+def draw_emulation_cost(records: list[Any], ax: Axes | None = None) -> Axes:
+    """Measured slowdown of the emulated checksum against native, per architecture and size,
+    beside the slowdowns other emulators published (shaded, labelled as others' numbers).
+
+    ``records`` come from ``interopkit.emucost.native_vs_emulated``; taught in notebook 04.
+    """
+    import matplotlib.pyplot as plt
+
+    from .emucost import PUBLISHED
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 5))
+    shades = ["#eeeeee", "#e0ecf4", "#fde0dd", "#e5f5e0"]
+    for shade, published in zip(shades, PUBLISHED):
+        low, high = 1 / published.high, 1 / published.low
+        ax.axhspan(low, high, color=shade, alpha=0.9, zorder=0)
+        ax.text(1.01, (low * high) ** 0.5, f"{published.name}: {low:.1f}x-{high:.1f}x "
+                f"[{published.source}]", transform=ax.get_yaxis_transform(), fontsize=7,
+                va="center")
+    for arch in sorted({r.arch for r in records}):
+        mine = sorted((r for r in records if r.arch == arch), key=lambda r: r.size)
+        ax.plot([r.size for r in mine], [r.slowdown for r in mine], marker="o",
+                label=f"emulated {arch} (measured here)")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    ax.set_xlabel("bytes checksummed")
+    ax.set_ylabel("times slower than native")
+    ax.set_title("Emulation cost on this machine; shaded: other emulators' published figures "
+                 "(other hardware, other work)", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def draw_translation(seconds: list[float], ax: Axes | None = None) -> Axes:
+    """Time of each call on one fresh emulator: the first pays for translating the code."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    colours = ["#d62728"] + ["#1f77b4"] * (len(seconds) - 1)
+    ax.bar(range(1, len(seconds) + 1), [s * 1e6 for s in seconds], color=colours)
+    ax.set_xlabel("call number on the same emulator")
+    ax.set_ylabel("microseconds")
+    ax.set_title("First call translates the code; later calls reuse the translation",
+                 fontsize=9)
+    return ax

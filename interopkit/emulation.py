@@ -60,8 +60,8 @@ class EmulatedCall:
     """The function called."""
     result: int
     """The return register (EAX, RAX or X0), as an unsigned value of the pointer width."""
-    instructions: int
-    """Instructions executed from entry to return."""
+    instructions: int | None
+    """Instructions executed from entry to return (None when the emulator does not count)."""
     seconds: float
     """Wall time of the emulation."""
     buffers: tuple[bytes, ...]
@@ -80,7 +80,8 @@ class EmulatedCall:
 class Emulator:
     """One emulated CPU with one DLL mapped; calls keep the DLL's state (its counter)."""
 
-    def __init__(self, path: str | os.PathLike[str], limit: int = 1_000_000) -> None:
+    def __init__(self, path: str | os.PathLike[str], limit: int = 1_000_000,
+                 count_instructions: bool = True) -> None:
         import unicorn  # deferred: importing the kit stays fast
 
         self.image: MappedImage = map_image(path)
@@ -97,7 +98,9 @@ class Emulator:
                               (_SCRATCH, _SCRATCH_SIZE), (_SENTINEL, _PAGE)):
             self._uc.mem_map(start, length)
         self._count = 0
-        self._uc.hook_add(unicorn.UC_HOOK_CODE, self._tick)
+        self.counting = count_instructions
+        if count_instructions:  # a Python callback per instruction: exact, but slow to time
+            self._uc.hook_add(unicorn.UC_HOOK_CODE, self._tick)
 
     def _tick(self, *_args: Any) -> None:
         self._count += 1
@@ -125,8 +128,8 @@ class Emulator:
                                  "Raise the instruction limit if the work is really that long")
         after = {name: self._uc.reg_read(reg) for name, reg in registers.items()}
         out = tuple(bytes(self._uc.mem_read(address, length)) for address, length in buffers)
-        return EmulatedCall(self.arch, export, after["result"], self._count, seconds, out,
-                            before, after)
+        return EmulatedCall(self.arch, export, after["result"],
+                            self._count if self.counting else None, seconds, out, before, after)
 
     def _place(self, args: tuple[int | Buffer, ...]) -> tuple[list[int], list[tuple[int, int]]]:
         values, buffers, cursor = [], [], _SCRATCH
@@ -227,18 +230,57 @@ class _LazyRegisters(dict):  # filled on first use, so importing this module nee
 _REGISTERS: dict[str, dict[str, int]] = _LazyRegisters()
 
 
+@dataclass(frozen=True)
+class Instruction:
+    """One disassembled instruction."""
+
+    address: int
+    """Where it is in the mapped image."""
+    encoding: bytes
+    """Its bytes."""
+    text: str
+    """Mnemonic and operands."""
+
+
+def disassemble(path: str | os.PathLike[str], export: str, count: int = 40) -> list[Instruction]:
+    """The first instructions of an export, up to its first return (needs capstone)."""
+    try:
+        import capstone
+    except ImportError as exc:
+        raise EmulationError("capstone", "is not installed",
+                             "pip install capstone to see disassembly") from exc
+    image = map_image(path)
+    arch = ARCHES.get(image.machine)
+    if arch is None:
+        raise EmulationError(str(path), f"is a {image.machine.name} image",
+                             "The kit disassembles x86, x64 and ARM64 DLLs")
+    start = image.address_of(export)
+    code = image.memory[start - image.base:start - image.base + 16 * count]
+    out = []
+    for insn in _capstone(capstone, arch).disasm(code, start):
+        out.append(Instruction(insn.address, bytes(insn.bytes),
+                               f"{insn.mnemonic} {insn.op_str}".rstrip()))
+        if insn.mnemonic in ("ret", "retn") or len(out) >= count:
+            break
+    return out
+
+
+def _capstone(capstone: Any, arch: str) -> Any:
+    modes = {"x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
+             "x64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
+             "arm64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)}
+    return capstone.Cs(*modes[arch])
+
+
 def _disassemble(uc: Any, arch: str, pc: int) -> str:
     try:
         import capstone
     except ImportError:
         return ""
-    modes = {"x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
-             "x64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
-             "arm64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)}
     try:
         code = bytes(uc.mem_read(pc, 16))
     except Exception:  # noqa: BLE001 - the faulting address itself may be unmapped
         return ""
-    for instruction in capstone.Cs(*modes[arch]).disasm(code, pc):
+    for instruction in _capstone(capstone, arch).disasm(code, pc):
         return f" ({instruction.mnemonic} {instruction.op_str})".rstrip()
     return ""

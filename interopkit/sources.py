@@ -73,6 +73,13 @@ SOURCES: dict[str, tuple[str, str]] = {
     "CHEN-TECHNET": ("R. Chen, Windows Confidential: History, the Long Way Through",
                      _LEARN + "previous-versions/technet-magazine/ff955767(v=msdn.10)"),
     "WINE-WOW64CPU": ("Wine, dlls/wow64cpu/cpu.c", "https://gitlab.winehq.org/wine/wine"),
+    "ROSETTA-MR": ("Unilad, quoting MacRumors: Rosetta 2 Geekbench scores",
+                   ("https://www.unilad.co.uk/technology/"
+                   "the-new-mac-mini-is-faster-than-every-intel-mac/")),
+    "BOX86-2022": ("box86.org, Box86/Box64 vs QEMU vs FEX (vs Rosetta2)",
+                   "https://box86.org/2022/03/box86-box64-vs-qemu-vs-fex-vs-rosetta2/"),
+    "LLVM-D149089": ("LLVM review D149089: CHPE metadata in the load configuration",
+                     "https://reviews.llvm.org/D149089"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
 }
 

@@ -13,6 +13,7 @@ from typing import Any
 from .errors import InteropKitError
 from .headers import DLL_CHARACTERISTICS, FILE_CHARACTERISTICS, field_values, flag_names
 from .inspection import inspect
+from .samples import sample_path
 from .sources import SOURCES
 
 __all__ = [
@@ -222,3 +223,42 @@ def environment_html(columns: dict[str, dict[str, str | None]]) -> str:
     rows = [[name, *[(values[name] if values[name] is not None else "(not in the sources)")
                      for values in columns.values()]] for name in names]
     return _table(["variable", *columns], rows)
+
+
+def emulated_call_html(arch: str, export: str, arguments: str) -> str:
+    """Run ``export`` of the sample built for ``arch`` on the emulator; registers before/after."""
+    from .cli import _emulate_arg
+    from .emulation import Emulator
+
+    name = "add_stdcall@8" if (arch, export) == ("x86", "add_stdcall") else export
+    try:
+        values = [_emulate_arg(text) for text in arguments.split()]
+        call = Emulator(sample_path("windows", arch)).call(name, *values)
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    rows = [[register, f"0x{call.registers_before[register]:x}",
+             f"0x{call.registers_after[register]:x}"]
+            for register in call.registers_before if register != "pc"]
+    head = (f"<p><b>{html.escape(name)}</b> on an emulated {arch} CPU returned "
+            f"<b>{call.result}</b> (0x{call.result:x}) after {call.instructions} instructions"
+            f" ({call.seconds * 1e6:.0f} us).</p>")
+    buffers = "".join(f"<p>buffer {i}: {data[:32].hex()}</p>" for i, data in
+                      enumerate(call.buffers))
+    return head + _table(["register", "at entry", "at return"], rows) + buffers
+
+
+def disassembly_html(listings: dict[str, list[Any]]) -> str:
+    """Disassembled exports side by side, one column per build."""
+    depth = max(len(v) for v in listings.values())
+    rows = [[(listing[i].text if i < len(listing) else "") for listing in listings.values()]
+            for i in range(depth)]
+    return _table(list(listings), rows)
+
+
+def cost_table_html(records: list[Any]) -> str:
+    """Measured native and emulated times, instructions and slowdown per arch and size."""
+    rows = [[r.arch, f"{r.size:,}", f"{r.native_seconds * 1e6:,.1f}",
+             f"{r.emulated_seconds * 1e6:,.1f}", f"{r.instructions:,}", f"{r.slowdown:.1f}x"]
+            for r in records]
+    return _table(["CPU", "bytes", "native (us)", "emulated (us)", "instructions", "slowdown"],
+                  rows)

@@ -16,8 +16,8 @@ from typing import Any
 from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
-__all__ = ["explorer_choices", "image_explorer", "load_explorer", "redirect_explorer",
-           "render_check", "render_status"]
+__all__ = ["emulator_explorer", "explorer_choices", "image_explorer", "load_explorer",
+           "redirect_explorer", "render_check", "render_status"]
 
 
 def render_check() -> Any:
@@ -133,3 +133,27 @@ def redirect_explorer() -> Any:
     update()
     return widgets.VBox([target, widgets.HBox([process, host]), widgets.HBox([view64, view32]),
                          output])
+
+
+def emulator_explorer() -> Any:
+    """Pick an architecture, an export and arguments; run it on the emulated CPU and see the
+    registers before and after."""
+    import ipywidgets as widgets
+
+    from .tables import emulated_call_html
+
+    arch = widgets.Dropdown(options=["x86", "x64", "arm64"], value="x64", description="CPU")
+    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
+                                       "echo_ptr", "counter_next"], value="add",
+                              description="export")
+    arguments = widgets.Text(value="2 3", description="arguments",
+                             placeholder="ints, or text:hello / zeros:8 for buffers")
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        output.value = emulated_call_html(arch.value, export.value, arguments.value)
+
+    for control in (arch, export, arguments):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([arch, export]), arguments, output])

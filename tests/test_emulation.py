@@ -102,3 +102,20 @@ def test_bad_arguments() -> None:
         EMULATORS["x64"].call("nope")
     with pytest.raises(UsageError, match="more than 8 arguments"):
         EMULATORS["arm64"].call("add", *range(9))
+
+
+def test_disassembly_shows_each_convention() -> None:
+    from interopkit.emulation import disassemble
+
+    x86 = [i.text for i in disassemble(sample_path("windows", "x86"), "add_stdcall@8")]
+    x64 = [i.text for i in disassemble(sample_path("windows", "x64"), "add")]
+    arm = [i.text for i in disassemble(sample_path("windows", "arm64"), "add")]
+    assert x86[-1] == "ret 8" and any("[ebp + 8]" in text for text in x86)  # stack arguments
+    assert any("rcx" in text and "rdx" in text for text in x64)  # register arguments
+    assert arm == ["add w0, w1, w0", "ret"]
+
+
+def test_timing_without_counting() -> None:
+    emulator = Emulator(sample_path("windows", "x64"), count_instructions=False)
+    call = emulator.call("add", 1, 2)
+    assert call.result == 3 and call.instructions is None

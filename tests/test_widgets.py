@@ -66,3 +66,19 @@ def test_redirect_explorer_follows_every_control() -> None:
     assert "Wow6432Node" in output.value
     view64.value = True
     assert "ERROR_INVALID_PARAMETER" in output.value
+
+
+def test_emulator_explorer_runs_what_is_chosen() -> None:
+    from interopkit.widgets import emulator_explorer
+
+    box = emulator_explorer()
+    arch, export = box.children[0].children
+    arguments, output = box.children[1], box.children[2]
+    assert "returned <b>5</b>" in output.value and "rcx" in output.value
+    arch.value = "x86"
+    export.value = "add_stdcall"
+    assert "add_stdcall@8" in output.value and "esp" in output.value
+    export.value, arguments.value = "checksum", "text:hello 5"
+    assert "0x4f9f2cab" in output.value
+    arguments.value = "0x10 5"
+    assert "faulted" in output.value
