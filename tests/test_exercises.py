@@ -2,12 +2,23 @@
 
 import pytest
 
-from interopkit.exercises import Exercise, Feedback, State, bitness, loading, start, wow64
+from interopkit.exercises import (
+    Exercise,
+    Feedback,
+    State,
+    bitness,
+    emulation,
+    loading,
+    start,
+    wow64,
+)
 
 ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_magic,
        bitness.q4_address_space, bitness.q5_prefer32_dll, loading.q1_predict,
        loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
-       wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative]
+       wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
+       emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
+       emulation.q4_arm64_per_byte]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -26,6 +37,10 @@ WRONG = {
     "q2_installer_key": ("HKLM\\SOFTWARE\\Vendor\\Settings", "shows the 64-bit view"),
     "q3_program_files": ("C:\\Program Files", "what a 64-bit process sees"),
     "q4_sysnative": ("C:\\Windows\\System32\\notepad.exe", "redirected to SysWOW64"),
+    "q1_stdcall_bytes": (12, "includes the 4-byte return address"),
+    "q2_second_register": ("rsi", "System V"),
+    "q3_arm64ec_processes": ({"x64", "arm64ec", "arm64"}, "classic Arm64 process cannot"),
+    "q4_arm64_per_byte": (3.75, "two sizes"),
 }
 
 
