@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pefile
 
 from interopkit.samples import BIN_DIR, SAMPLES_DIR
 from interopkit.scan import scan
+from interopkit.timing import median_seconds
 
 SOURCES = [SAMPLES_DIR / n for n in ("sample_x86.dll", "sample_x64.dll", "sample_arm64.dll")] + [
     BIN_DIR / n for n in ("probe_x86.exe", "probe_x64.exe", "probe_arm64.exe")]
@@ -50,17 +49,6 @@ def make_corpus(root: Path, count: int) -> list[Path]:
         shutil.copyfile(source, target)
         paths.append(target)
     return paths
-
-
-def median_seconds(action, repeats: int) -> float:
-    """Median wall time of ``repeats`` runs after one warm-up run."""
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def pefile_all(paths: list[Path]) -> None:

@@ -15,6 +15,7 @@ kit's binaries), ``pewriter`` (images constructed for teaching), ``kinds`` and `
 Windows loader's bitness rules), ``realload`` (this machine's real loader), ``checker`` and
 ``appfolders`` (dependency checking), ``wow64`` and ``redirect`` (WOW64 measured and modelled),
 ``pemap`` and ``emulation`` (mapping and emulating DLLs), ``native`` (the same calls natively),
+``emucost`` and ``timing`` (what emulation costs, measured),
 ``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
 notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
 """

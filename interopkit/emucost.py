@@ -10,15 +10,14 @@ hardware. Taught in notebook 04.
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from .emulation import ARCHES, Buffer, Emulator
 from .native import NativeLibrary
 from .quick import is_quick
 from .samples import sample_path
+from .timing import median_seconds
 
 __all__ = [
     "PUBLISHED",
@@ -78,16 +77,6 @@ PUBLISHED = (
 """FACTS.md section 8: others' numbers, other hardware and workloads; context, not a ranking."""
 
 
-def _median_time(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm-up: loads the library, translates the code
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def native_vs_emulated(sizes: tuple[int, ...] = SIZES,
                        repeats: int | None = None) -> list[CostRecord]:
     """checksum over each size, natively and on each emulated architecture."""
@@ -99,9 +88,9 @@ def native_vs_emulated(sizes: tuple[int, ...] = SIZES,
         counted = Emulator(sample_path("windows", arch), limit=50_000_000)
         for size in sizes:
             data = Buffer(bytes(range(256)) * (size // 256) + bytes(size % 256))
-            native_time = _median_time(lambda d=data, n=size: native.call("checksum", d, n),
+            native_time = median_seconds(lambda d=data, n=size: native.call("checksum", d, n),
                                        repeats)
-            emulated_time = _median_time(
+            emulated_time = median_seconds(
                 lambda d=data, n=size, e=timed: e.call("checksum", d, n), repeats)
             instructions = counted.call("checksum", data, size).instructions or 0
             records.append(CostRecord(arch, size, native_time, emulated_time, instructions))
