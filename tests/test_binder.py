@@ -20,7 +20,7 @@ def requirements() -> dict[str, str]:
 def test_every_requirement_is_pinned_and_the_core_is_there() -> None:
     pins = requirements()
     for name in ("jupyterlab", "ipywidgets", "jupyterlab-widgets", "matplotlib", "pefile",
-                 "unicorn"):
+                 "unicorn", "capstone"):
         assert name in pins, name
 
 

@@ -36,9 +36,9 @@ def test_tampered_sample_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert "sample_x86.dll" in check.detail and "python -m interopkit.build" in check.remedy
 
 
-def test_missing_optional_package_is_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     real = doctor_module.importlib.util.find_spec
     monkeypatch.setattr(doctor_module.importlib.util, "find_spec",
                         lambda name: None if name == "capstone" else real(name))
     check = next(c for c in doctor() if c.name.startswith("disassembler"))
-    assert not check.ok and not check.required and "pip install capstone" in check.remedy
+    assert not check.ok and check.required and "pip install capstone" in check.remedy

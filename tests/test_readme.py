@@ -36,7 +36,9 @@ def test_every_notebook_is_listed_with_minutes() -> None:
 def test_runtime_dependencies_are_the_documented_ones() -> None:
     requirements = metadata.requires("interopkit") or []
     runtime = {re.split(r"[<>=!~ ;]", r)[0] for r in requirements if "extra ==" not in r}
-    assert runtime == {"jupyterlab", "ipywidgets", "matplotlib", "pefile", "unicorn"}
+    assert runtime == {"jupyterlab", "ipywidgets", "matplotlib", "pefile", "unicorn", "capstone"}
+    for name in runtime:
+        assert name in README.split("## Dependencies")[1], f"the README does not list {name}"
     test_extra = {re.split(r"[<>=!~ ;]", r)[0] for r in requirements if 'extra == "test"' in r}
     assert test_extra
     for name in test_extra:
