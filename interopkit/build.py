@@ -83,6 +83,8 @@ TARGETS: tuple[Target, ...] = (
     Target("probe_x86.exe", "probe.c", "x86-windows-gnu", _WIN_EXE, "bin"),
     Target("probe_x64.exe", "probe.c", "x86_64-windows-gnu", _WIN_EXE, "bin"),
     Target("probe_arm64.exe", "probe.c", "aarch64-windows-gnu", _WIN_EXE, "bin"),
+    Target("surrogate-i386", "surrogate.c", "x86-linux-musl", _LINUX_EXE, "bin"),
+    Target("surrogate-x86_64", "surrogate.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
 )
 
 _DESTINATIONS = {"samples": SAMPLES_DIR, "bin": BIN_DIR}
@@ -101,6 +103,10 @@ def build(out: dict[str, Path] | None = None, targets: Iterable[Target] = TARGET
     """
     in_place = out is None
     folders = _DESTINATIONS if out is None else out
+    if in_place:  # the C side's copy of the wire format follows interopkit/wire.py
+        from .wire import c_header
+
+        (CSRC_DIR / "wire.h").write_text(c_header(), encoding="utf-8")
     version = zig_version()
     built: list[Path] = []
     for target in targets:
@@ -156,6 +162,8 @@ def _build_one(target: Target, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="interopkit-zig-") as tmp:
         shutil.copyfile(CSRC_DIR / target.source, Path(tmp, target.source))
+        for header in CSRC_DIR.glob("*.h"):  # wire.h, generated from interopkit/wire.py
+            shutil.copyfile(header, Path(tmp, header.name))
         _zig(["cc", "-target", target.zig_target, *target.flags, "-o", target.file,
               target.source], cwd=tmp)
         destination = folder / target.file

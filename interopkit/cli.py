@@ -11,6 +11,8 @@
                                           where WOW64 really sends a path or registry key
     interopkit emulate DLL EXPORT [ARGS...] [--json]
                                           run an export on an emulated x86/x64/ARM64 CPU
+    interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--json]
+                                          call an export in a surrogate process of its bitness
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
@@ -118,6 +120,18 @@ def _parser() -> argparse.ArgumentParser:
                          help="stop runaway code after this many instructions")
     emulate.add_argument("--json", action="store_true", help="print JSON")
     emulate.set_defaults(run=_emulate)
+
+    surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
+    actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
+    call = actions.add_parser("call", help="start the surrogate, call an export, stop it")
+    call.add_argument("dll", metavar="DLL")
+    call.add_argument("export", metavar="EXPORT")
+    call.add_argument("args", nargs="*", metavar="ARG",
+                      help="integers (42, 0x2a), or buffers: text:hello, hex:00ff, zeros:16")
+    call.add_argument("--bitness", type=int, choices=(32, 64), default=None,
+                      help="the surrogate's bitness (it must match the DLL's)")
+    call.add_argument("--json", action="store_true", help="print JSON")
+    call.set_defaults(run=_surrogate_call)
     return parser
 
 
@@ -338,6 +352,25 @@ def _emulate(args: argparse.Namespace) -> int:
               f"instructions in {call.seconds * 1e6:.0f} us")
         for index, data in enumerate(call.buffers):
             print(f"  buffer {index}: {data[:64].hex()}{'...' if len(data) > 64 else ''}")
+    return 0
+
+
+def _surrogate_call(args: argparse.Namespace) -> int:
+    from .surrogate import Surrogate, describe
+
+    values = [_emulate_arg(text) for text in args.args]
+    with Surrogate(args.dll, bitness=args.bitness) as surrogate:
+        result = surrogate.call(args.export, *values)
+        info = surrogate.info
+    assert info is not None
+    if args.json:
+        _print_json(describe(result, info))
+    else:
+        print(f"{args.export} in a {info.kind} surrogate (pid {info.pid}, {info.pointer_size}-byte "
+              f"pointers): {result.result} (0x{result.result:x}) in "
+              f"{result.seconds * 1e6:.0f} us")
+        for index, data in enumerate(result.buffers):
+            print(f"  buffer {index}: {data[:64].hex()}")
     return 0
 
 

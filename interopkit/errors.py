@@ -6,6 +6,7 @@
     ├── HostError              this machine cannot do what was asked (no 32-bit processes,
     │                          not Windows, a probe that would not run)
     ├── ToolchainError         the zig build failed or zig is not installed
+    ├── SurrogateError         the surrogate process refused, failed or died
     └── UsageError             a wrong argument to a kit function or command
 
 Errors from lower layers (pefile, struct, OSError, subprocess) are converted where the kit
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 from .winerror import WinError
 
-__all__ = ["HostError", "ImageError", "InteropKitError", "ToolchainError", "UsageError"]
+__all__ = ["HostError", "ImageError", "InteropKitError", "SurrogateError", "ToolchainError",
+           "UsageError"]
 
 
 class InteropKitError(Exception):
@@ -50,6 +52,10 @@ class HostError(InteropKitError):
 
 class ToolchainError(InteropKitError):
     """Building the kit's binaries failed."""
+
+
+class SurrogateError(InteropKitError):
+    """The surrogate process could not host the DLL, failed a call, or died."""
 
 
 class UsageError(InteropKitError):

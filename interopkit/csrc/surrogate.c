@@ -1,0 +1,434 @@
+/*
+ * The kit's DLL surrogate for Linux: like dllhost.exe, a process that hosts a DLL and calls it
+ * on behalf of a client in another process, possibly of the other bitness.
+ *
+ *   surrogate-i386   PATH_TO_X86_DLL     (a real 32-bit process on a 64-bit kernel)
+ *   surrogate-x86_64 PATH_TO_X64_DLL
+ *
+ * It maps an import-free Windows DLL itself (no Windows loader here): copies the headers and
+ * sections, applies base relocations if it cannot have its preferred base, finds exports by
+ * name, and calls DllMain. Calls use the DLL's own conventions: cdecl or stdcall (a name
+ * decorated "@N") on x86, which Linux and Windows share; the Microsoft x64 convention (ms_abi)
+ * on x86-64. Requests and replies are frames on stdin/stdout, in the format declared by
+ * interopkit/wire.py (wire.h is generated from it). A malformed frame gets an error reply, never
+ * a crash; a fault inside the DLL ends the process, and the client reports its exit status.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+#if defined(__i386__)
+#define IK_MACHINE 0x014C
+#define IK_MAGIC 0x10B
+#define IK_ARCH "i386"
+#define IK_REL_TYPE 3 /* IMAGE_REL_BASED_HIGHLOW */
+#elif defined(__x86_64__)
+#define IK_MACHINE 0x8664
+#define IK_MAGIC 0x20B
+#define IK_ARCH "x86_64"
+#define IK_REL_TYPE 10 /* IMAGE_REL_BASED_DIR64 */
+#else
+#error "the surrogate is built for i386 and x86_64"
+#endif
+
+#define MAX_ARGS 16
+
+static uint8_t *image;       /* the mapped DLL */
+static uint32_t image_size;
+static uintptr_t preferred_base;
+static char load_error[512]; /* empty when the DLL is loaded */
+static const char *dll_path;
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static void wr32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void wr64(uint8_t *p, uint64_t v) {
+  wr32(p, (uint32_t)v);
+  wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static int fail(const char *message) {
+  snprintf(load_error, sizeof load_error, "%s: %s", dll_path, message);
+  return -1;
+}
+
+/* ---- the loader ------------------------------------------------------------------------- */
+
+static uint8_t *read_file(const char *path, size_t *size) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return 0;
+  size_t cap = 1 << 16, used = 0;
+  uint8_t *data = malloc(cap);
+  for (;;) {
+    if (used == cap) {
+      if (cap > (256u << 20)) break; /* the kit maps images up to 256 MiB */
+      uint8_t *bigger = realloc(data, cap *= 2);
+      if (!bigger) break;
+      data = bigger;
+    }
+    ssize_t got = read(fd, data + used, cap - used);
+    if (got <= 0) break;
+    used += (size_t)got;
+  }
+  close(fd);
+  *size = used;
+  return data;
+}
+
+static int load_dll(const char *path) {
+  size_t size = 0;
+  uint8_t *file = read_file(path, &size);
+  if (!file) return fail("cannot be read");
+  if (size < 0x40 || file[0] != 'M' || file[1] != 'Z') return fail("is not a PE image");
+  uint32_t pe = rd32(file + 0x3C);
+  if (pe > size - 24 || memcmp(file + pe, "PE\0\0", 4)) return fail("has no PE signature");
+  uint16_t machine = rd16(file + pe + 4), sections = rd16(file + pe + 6);
+  uint16_t optional_size = rd16(file + pe + 20);
+  const uint8_t *opt = file + pe + 24;
+  if (machine != IK_MACHINE) {
+    snprintf(load_error, sizeof load_error, "%s: is a DLL for machine 0x%04X; this is the %d-bit "
+             IK_ARCH " surrogate (ERROR_BAD_EXE_FORMAT, 193)", path, machine,
+             (int)(8 * sizeof(void *)));
+    return -1;
+  }
+  if ((size_t)(opt - file) + optional_size > size || rd16(opt) != IK_MAGIC)
+    return fail("has an optional header of the wrong format");
+#if defined(__i386__)
+  preferred_base = rd32(opt + 28);
+  const uint8_t *dirs = opt + 96;
+#else
+  preferred_base = (uintptr_t)rd64(opt + 24);
+  const uint8_t *dirs = opt + 112;
+#endif
+  image_size = rd32(opt + 56);
+  uint32_t headers = rd32(opt + 60), entry = rd32(opt + 16), count = rd32(dirs - 4);
+  if (!image_size || image_size > (256u << 20) || headers > size || headers > image_size)
+    return fail("has impossible sizes in its headers");
+  if (count > 1 && rd32(dirs + 8)) { /* the IMPORT directory: nothing here could resolve it */
+    return fail("imports functions from other DLLs: the Linux surrogate hosts import-free "
+                "DLLs only (build it with -nostdlib)");
+  }
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  void *at = mmap((void *)preferred_base, image_size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                  flags | MAP_FIXED_NOREPLACE, -1, 0);
+  if (at == MAP_FAILED || at != (void *)preferred_base) {
+    if (at != MAP_FAILED) munmap(at, image_size);
+    at = mmap(0, image_size, PROT_READ | PROT_WRITE | PROT_EXEC, flags, -1, 0);
+    if (at == MAP_FAILED) return fail("cannot be mapped (out of address space)");
+  }
+  image = at;
+  memcpy(image, file, headers);
+  const uint8_t *table = opt + optional_size;
+  for (unsigned i = 0; i < sections; i++, table += 40) {
+    if ((size_t)(table + 40 - file) > size) return fail("is truncated in its section table");
+    uint32_t vsize = rd32(table + 8), rva = rd32(table + 12), raw = rd32(table + 16),
+             from = rd32(table + 20);
+    uint32_t n = vsize && vsize < raw ? vsize : raw;
+    if ((uint64_t)from + n > size || (uint64_t)rva + n > image_size)
+      return fail("has a section outside the file or the image");
+    memcpy(image + rva, file + from, n);
+  }
+  intptr_t delta = (intptr_t)((uintptr_t)image - preferred_base);
+  if (delta && count > 5) { /* BASERELOC directory */
+    uint32_t rva = rd32(dirs + 40), length = rd32(dirs + 44), done = 0;
+    while (done + 8 <= length && rva + done + 8 <= image_size) {
+      uint32_t page = rd32(image + rva + done), block = rd32(image + rva + done + 4);
+      if (block < 8 || done + block > length) break;
+      for (uint32_t k = 8; k + 2 <= block; k += 2) {
+        uint16_t entry16 = rd16(image + rva + done + k);
+        uint32_t where = page + (entry16 & 0xFFF);
+        if ((entry16 >> 12) == 0) continue;
+        if ((entry16 >> 12) != IK_REL_TYPE || where + sizeof(void *) > image_size)
+          return fail("has a relocation the surrogate cannot apply");
+#if defined(__i386__)
+        wr32(image + where, rd32(image + where) + (uint32_t)delta);
+#else
+        wr64(image + where, rd64(image + where) + (uint64_t)delta);
+#endif
+      }
+      done += block;
+    }
+  } else if (delta) {
+    return fail("has no relocations and cannot be moved from its preferred base");
+  }
+  free(file);
+  if (entry) {
+#if defined(__i386__)
+    typedef int(__attribute__((stdcall)) * dll_main_t)(void *, uint32_t, void *);
+#else
+    typedef int(__attribute__((ms_abi)) * dll_main_t)(void *, uint32_t, void *);
+#endif
+    if (!((dll_main_t)(image + entry))(image, 1 /* DLL_PROCESS_ATTACH */, 0))
+      return fail("DllMain refused DLL_PROCESS_ATTACH");
+  }
+  return 0;
+}
+
+static void *find_export(const char *name, uint32_t *exports_seen) {
+  const uint8_t *dirs = image + rd32(image + 0x3C) + 24 + (sizeof(void *) == 4 ? 96 : 112);
+  uint32_t rva = rd32(dirs);
+  *exports_seen = 0;
+  if (!rva || rva + 40 > image_size) return 0;
+  const uint8_t *table = image + rva;
+  uint32_t names = rd32(table + 24), functions = rd32(table + 28);
+  uint32_t name_table = rd32(table + 32), ordinals = rd32(table + 36);
+  *exports_seen = names;
+  for (uint32_t i = 0; i < names; i++) {
+    uint32_t at = rd32(image + name_table + 4 * i);
+    if (at < image_size && !strcmp((const char *)image + at, name)) {
+      uint16_t ordinal = rd16(image + ordinals + 2 * i);
+      if (ordinal >= functions) return 0;
+      return image + rd32(image + rd32(table + 28) + 4 * ordinal);
+    }
+  }
+  return 0;
+}
+
+/* ---- calling ---------------------------------------------------------------------------- */
+
+typedef uintptr_t w;
+#if defined(__i386__)
+typedef uint64_t (*cdecl_t)(w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, w);
+
+/* stdcall pops exactly its arguments, so the call must pass exactly that many words. */
+static uint64_t call_stdcall(void *fn, const w *a, int n) {
+#define S(...) ((uint64_t(__attribute__((stdcall)) *)(__VA_ARGS__))fn)
+  switch (n) {
+    case 0: return S(void)();
+    case 1: return S(w)(a[0]);
+    case 2: return S(w, w)(a[0], a[1]);
+    case 3: return S(w, w, w)(a[0], a[1], a[2]);
+    case 4: return S(w, w, w, w)(a[0], a[1], a[2], a[3]);
+    case 5: return S(w, w, w, w, w)(a[0], a[1], a[2], a[3], a[4]);
+    case 6: return S(w, w, w, w, w, w)(a[0], a[1], a[2], a[3], a[4], a[5]);
+    case 7: return S(w, w, w, w, w, w, w)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    default: return S(w, w, w, w, w, w, w, w)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  }
+#undef S
+}
+#else
+typedef uint64_t(__attribute__((ms_abi)) * cdecl_t)(w, w, w, w, w, w, w, w, w, w, w, w, w, w,
+                                                      w, w);
+#endif
+
+static uint64_t invoke(void *fn, const char *name, const w *a, int n) {
+#if defined(__i386__)
+  if (strchr(name, '@')) return call_stdcall(fn, a, n);
+#else
+  (void)name;
+  (void)n;
+#endif
+  /* cdecl and ms_abi: the caller cleans up, so extra words are harmless */
+  return ((cdecl_t)fn)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
+                       a[11], a[12], a[13], a[14], a[15]);
+}
+
+/* ---- frames ------------------------------------------------------------------------------ */
+
+static int read_full(uint8_t *to, uint32_t n) {
+  while (n) {
+    ssize_t got = read(0, to, n);
+    if (got <= 0) {
+      if (got < 0 && errno == EINTR) continue;
+      return -1;
+    }
+    to += got;
+    n -= (uint32_t)got;
+  }
+  return 0;
+}
+
+static void write_full(const uint8_t *from, size_t n) {
+  while (n) {
+    ssize_t put = write(1, from, n);
+    if (put <= 0) {
+      if (put < 0 && errno == EINTR) continue;
+      exit(4); /* the client has gone */
+    }
+    from += put;
+    n -= (size_t)put;
+  }
+}
+
+static void reply(uint32_t call_id, uint32_t status, const uint8_t *payload, uint32_t length) {
+  uint8_t header[IK_WIRE_HEADER_SIZE] = {0};
+  header[IK_WIRE_OFFSET_MAGIC] = IK_WIRE_MAGIC & 0xFF;
+  header[IK_WIRE_OFFSET_MAGIC + 1] = IK_WIRE_MAGIC >> 8;
+  header[IK_WIRE_OFFSET_VERSION] = IK_WIRE_VERSION;
+  header[IK_WIRE_OFFSET_KIND] = IK_KIND_REPLY;
+  wr32(header + IK_WIRE_OFFSET_CALL_ID, call_id);
+  wr32(header + IK_WIRE_OFFSET_STATUS, status);
+  wr32(header + IK_WIRE_OFFSET_LENGTH, length);
+  write_full(header, sizeof header);
+  if (length) write_full(payload, length);
+}
+
+static void reply_error(uint32_t call_id, uint32_t status, const char *message) {
+  reply(call_id, status, (const uint8_t *)message, (uint32_t)strlen(message));
+}
+
+static void hello(uint32_t call_id) {
+  char text[1024];
+  uint32_t exports = 0;
+  find_export("", &exports);
+  int n = snprintf(text, sizeof text,
+                   "{\"pid\": %d, \"pointer_size\": %d, \"arch\": \"" IK_ARCH
+                   "\", \"image_base\": \"0x%lx\", \"relocated\": %s, \"exports\": %u}",
+                   (int)getpid(), (int)sizeof(void *), (unsigned long)(uintptr_t)image,
+                   (uintptr_t)image == preferred_base ? "false" : "true", exports);
+  reply(call_id, IK_STATUS_OK, (const uint8_t *)text, (uint32_t)n);
+}
+
+/* Parse and run one CALL; every length is checked against the payload before use. */
+static void call(uint32_t call_id, const uint8_t *p, uint32_t length) {
+  char message[400], name[256];
+  uint32_t at = 2;
+  if (length < 2 || rd16(p) == 0 || rd16(p) > 255 || 2u + rd16(p) + 4 > length)
+    return reply_error(call_id, IK_STATUS_BAD_FRAME, "malformed call: bad export name");
+  memcpy(name, p + 2, rd16(p));
+  name[rd16(p)] = 0;
+  at += rd16(p);
+  at += (4 - at % 4) % 4;
+  if (at + 4 > length) return reply_error(call_id, IK_STATUS_BAD_FRAME, "malformed call");
+  uint8_t returns = p[at], count = p[at + 1];
+  at += 4;
+  if (count > MAX_ARGS)
+    return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, "more than 16 arguments");
+  w words[MAX_ARGS * 2] = {0};
+  uint8_t *buffers[MAX_ARGS] = {0};
+  uint32_t sizes[MAX_ARGS] = {0}, kinds[MAX_ARGS] = {0};
+  int n = 0, nbuf = 0, bad = 0;
+  for (int i = 0; i < count && !bad; i++) {
+    if (at + 4 > length) { bad = 1; break; }
+    uint8_t kind = p[at];
+    at += 4;
+    if (kind == IK_ARG_INT32) {
+      if (at + 4 > length) { bad = 1; break; }
+      words[n++] = (w)rd32(p + at);
+      at += 4;
+    } else if (kind == IK_ARG_INT64 || kind == IK_ARG_PTR) {
+      at += (8 - at % 8) % 8;
+      if (at + 8 > length) { bad = 1; break; }
+      uint64_t value = rd64(p + at);
+      at += 8;
+      words[n++] = (w)value; /* a 32-bit surrogate keeps the low 32 bits, as its ABI does */
+#if defined(__i386__)
+      if (kind == IK_ARG_INT64) words[n++] = (w)(value >> 32);
+#endif
+    } else if (kind == IK_ARG_IN || kind == IK_ARG_INOUT || kind == IK_ARG_OUT) {
+      if (at + 4 > length) { bad = 1; break; }
+      uint32_t size = rd32(p + at);
+      at += 4;
+      if (kind != IK_ARG_OUT && size > length - at) { bad = 1; break; }
+      if (size > IK_WIRE_MAX_PAYLOAD) { bad = 1; break; }
+      uint8_t *copy = calloc(1, size ? size : 1);
+      if (!copy) { bad = 2; break; }
+      if (kind != IK_ARG_OUT) {
+        memcpy(copy, p + at, size);
+        at += size + (4 - (4 + size) % 4) % 4;
+      }
+      buffers[nbuf] = copy;
+      sizes[nbuf] = size;
+      kinds[nbuf++] = kind;
+      words[n++] = (w)copy;
+    } else {
+      snprintf(message, sizeof message, "argument %d has unknown type %d", i, kind);
+      for (int k = 0; k < nbuf; k++) free(buffers[k]);
+      return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, message);
+    }
+    if (n > MAX_ARGS) { bad = 1; break; }
+  }
+  if (bad) {
+    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    return reply_error(call_id, bad == 2 ? IK_STATUS_NO_MEMORY : IK_STATUS_BAD_ARGUMENT,
+                       bad == 2 ? "out of memory" : "an argument overruns the call frame");
+  }
+  uint32_t exports = 0;
+  void *fn = find_export(name, &exports);
+  if (!fn) {
+    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    snprintf(message, sizeof message, "%s exports no function named '%s' "
+             "(ERROR_PROC_NOT_FOUND, 127)", dll_path, name);
+    return reply_error(call_id, IK_STATUS_UNKNOWN_EXPORT, message);
+  }
+  uint64_t result = invoke(fn, name, words, n);
+  if (returns == IK_ARG_INT32 || (sizeof(void *) == 4 && returns == IK_ARG_PTR))
+    result &= 0xFFFFFFFFu; /* EDX/upper half hold nothing for these */
+  else if (returns == IK_ARG_VOID)
+    result = 0;
+  size_t out = 8;
+  for (int k = 0; k < nbuf; k++)
+    if (kinds[k] != IK_ARG_IN) out += 4 + sizes[k] + 3;
+  uint8_t *payload = malloc(out);
+  if (!payload) {
+    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    return reply_error(call_id, IK_STATUS_NO_MEMORY, "out of memory for the reply");
+  }
+  wr64(payload, result);
+  uint32_t used = 8;
+  for (int k = 0; k < nbuf; k++) {
+    if (kinds[k] != IK_ARG_IN) {
+      wr32(payload + used, sizes[k]);
+      memcpy(payload + used + 4, buffers[k], sizes[k]);
+      used += 4 + sizes[k];
+      while (used % 4) payload[used++] = 0;
+    }
+    free(buffers[k]);
+  }
+  reply(call_id, IK_STATUS_OK, payload, used);
+  free(payload);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s PATH_TO_DLL\n", argv[0]);
+    return 2;
+  }
+  dll_path = argv[1];
+  load_dll(dll_path);
+  uint8_t header[IK_WIRE_HEADER_SIZE];
+  static uint8_t small[4096];
+  for (;;) {
+    if (read_full(header, sizeof header)) return 0; /* the client closed the pipe */
+    uint32_t call_id = rd32(header + IK_WIRE_OFFSET_CALL_ID);
+    uint32_t length = rd32(header + IK_WIRE_OFFSET_LENGTH);
+    uint8_t kind = header[IK_WIRE_OFFSET_KIND];
+    if (length > IK_WIRE_MAX_PAYLOAD) {
+      reply_error(call_id, IK_STATUS_TOO_LARGE, "payload larger than 64 MiB");
+      continue;
+    }
+    uint8_t *payload = length <= sizeof small ? small : malloc(length);
+    if (!payload) return 5;
+    if (read_full(payload, length)) return 0; /* consumed even for a bad header: stay framed */
+    if (rd16(header + IK_WIRE_OFFSET_MAGIC) != IK_WIRE_MAGIC ||
+        header[IK_WIRE_OFFSET_VERSION] != IK_WIRE_VERSION) {
+      reply_error(call_id, IK_STATUS_BAD_FRAME, "bad frame header (magic or version)");
+      if (payload != small) free(payload);
+      continue;
+    }
+    if (kind == IK_KIND_BYE) {
+      reply(call_id, IK_STATUS_OK, 0, 0);
+      return 0;
+    }
+    if (load_error[0])
+      reply_error(call_id, IK_STATUS_BAD_ARGUMENT, load_error);
+    else if (kind == IK_KIND_HELLO)
+      hello(call_id);
+    else if (kind == IK_KIND_CALL)
+      call(call_id, payload, length);
+    else
+      reply_error(call_id, IK_STATUS_BAD_FRAME, "unknown frame kind");
+    if (payload != small) free(payload);
+  }
+}

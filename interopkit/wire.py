@@ -1,0 +1,219 @@
+"""The surrogate's wire format, declared once: frames, argument types and their encoding.
+
+The 64-bit client and the surrogate process (``interopkit/csrc/surrogate.c``) exchange frames
+over the surrogate's stdin and stdout: no socket, nothing for another process to connect to.
+Every frame is a 16-byte header and a payload:
+
+    header   magic "IK" (u16), version (u8), kind (u8), call id (u32), status (u32),
+             payload length (u32); little-endian
+    CALL     u16 export-name length, the name, padding to 4; u8 return type, u8 argument
+             count, u16 zero; then each argument: u8 type, 3 bytes of padding, its value
+    REPLY    u64 return value, then each out/in-out buffer as u32 length, bytes, padding to 4
+    HELLO    (empty) -> REPLY with one line of JSON: pid, pointer size, arch, DLL, exports
+    BYE      (empty) -> REPLY, and the surrogate exits
+    errors   status != OK; the payload is the message (UTF-8)
+
+Argument values, NDR-style (each aligned to its size from the start of the payload, like MIDL's
+interpreted stubs describe each argument by a format character, so one generic stub in the
+surrogate can call any export): ``l`` 32-bit int, ``h`` 64-bit int, ``p`` pointer-sized int
+(8 bytes on the wire; a 32-bit surrogate keeps the low 32 bits, as a 32-bit process must),
+``i`` in-buffer and ``b`` in-out buffer (u32 length, bytes, padding), ``o`` out-buffer (u32
+length; the surrogate supplies zeroed memory). The C side includes ``wire.h``, generated from
+this module by ``c_header()``; a test checks the committed header against it. Taught in
+notebook 05.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .errors import UsageError
+from .layout import Layout
+
+__all__ = [
+    "HEADER",
+    "MAGIC",
+    "MAX_PAYLOAD",
+    "VERSION",
+    "ArgType",
+    "Argument",
+    "Kind",
+    "Status",
+    "c_header",
+    "decode_call",
+    "decode_reply",
+    "encode_call",
+    "encode_reply",
+    "frame",
+]
+
+MAGIC = 0x4B49  # "IK" little-endian
+VERSION = 1
+MAX_PAYLOAD = 64 << 20
+"""Largest payload either side accepts (64 MiB); larger frames are refused with TOO_LARGE."""
+
+HEADER = Layout("frame header", [
+    ("magic", "H", "0x4B49, 'IK'"),
+    ("version", "B", "1"),
+    ("kind", "B", "CALL, REPLY, HELLO or BYE"),
+    ("call_id", "I", "chosen by the client, echoed in the reply"),
+    ("status", "I", "OK (0) or an error"),
+    ("length", "I", "payload bytes that follow"),
+])
+
+
+class Kind(IntEnum):
+    """What a frame is."""
+
+    CALL = 1
+    REPLY = 2
+    HELLO = 3
+    BYE = 4
+
+
+class Status(IntEnum):
+    """A reply's status."""
+
+    OK = 0
+    BAD_FRAME = 1
+    UNKNOWN_EXPORT = 2
+    BAD_ARGUMENT = 3
+    TOO_LARGE = 4
+    NO_MEMORY = 5
+
+
+class ArgType(IntEnum):
+    """Argument and return types, as format characters."""
+
+    INT32 = ord("l")
+    INT64 = ord("h")
+    PTR = ord("p")
+    IN = ord("i")
+    OUT = ord("o")
+    INOUT = ord("b")
+    VOID = ord("v")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a call."""
+
+    type: ArgType
+    """How it travels."""
+    value: int | bytes
+    """An int for INT32/INT64/PTR and the length (int) for OUT; bytes for IN and INOUT."""
+
+
+def _pad(data: bytearray, alignment: int) -> None:
+    data.extend(b"\0" * (-len(data) % alignment))
+
+
+def encode_call(export: str, args: list[Argument], returns: ArgType = ArgType.PTR) -> bytes:
+    """The payload of a CALL frame."""
+    name = export.encode("ascii")
+    if not 0 < len(name) < 256 or len(args) > 16:
+        raise UsageError(export, "cannot be called with these arguments",
+                         "Export names are 1-255 ASCII characters; at most 16 arguments")
+    out = bytearray(struct.pack("<H", len(name)) + name)
+    _pad(out, 4)
+    out += struct.pack("<BBH", returns, len(args), 0)
+    for arg in args:
+        out += struct.pack("<B3x", arg.type)
+        if arg.type is ArgType.INT32:
+            out += struct.pack("<I", int(arg.value) % (1 << 32))
+        elif arg.type in (ArgType.INT64, ArgType.PTR):
+            _pad(out, 8)
+            out += struct.pack("<Q", int(arg.value) % (1 << 64))
+        elif arg.type is ArgType.OUT:
+            out += struct.pack("<I", int(arg.value))
+        elif arg.type in (ArgType.IN, ArgType.INOUT):
+            data = bytes(arg.value)  # type: ignore[arg-type]
+            out += struct.pack("<I", len(data)) + data
+            _pad(out, 4)
+        else:
+            raise UsageError(repr(arg.type), "is not an argument type", "Use l, h, p, i, o or b")
+    return bytes(out)
+
+
+def decode_call(payload: bytes) -> tuple[str, ArgType, list[Argument]]:
+    """Parse a CALL payload (the tests use it to check the C side's reading of the format)."""
+    try:
+        (size,) = struct.unpack_from("<H", payload, 0)
+        name = payload[2:2 + size].decode("ascii")
+        at = 2 + size + (-(2 + size) % 4)
+        returns, count, _ = struct.unpack_from("<BBH", payload, at)
+        at += 4
+        args = []
+        for _ in range(count):
+            kind = ArgType(payload[at])
+            at += 4
+            if kind is ArgType.INT32:
+                args.append(Argument(kind, struct.unpack_from("<I", payload, at)[0]))
+                at += 4
+            elif kind in (ArgType.INT64, ArgType.PTR):
+                at += -at % 8
+                args.append(Argument(kind, struct.unpack_from("<Q", payload, at)[0]))
+                at += 8
+            elif kind is ArgType.OUT:
+                args.append(Argument(kind, struct.unpack_from("<I", payload, at)[0]))
+                at += 4
+            else:
+                (length,) = struct.unpack_from("<I", payload, at)
+                args.append(Argument(kind, payload[at + 4:at + 4 + length]))
+                at += 4 + length + (-(4 + length) % 4)
+        return name, ArgType(returns), args
+    except (struct.error, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError("call payload", f"is malformed ({exc})", "Encode it with encode_call")
+
+
+def encode_reply(result: int, buffers: list[bytes]) -> bytes:
+    """The payload of an OK REPLY to a CALL."""
+    out = bytearray(struct.pack("<Q", result % (1 << 64)))
+    for data in buffers:
+        out += struct.pack("<I", len(data)) + data
+        _pad(out, 4)
+    return bytes(out)
+
+
+def decode_reply(payload: bytes, buffer_count: int) -> tuple[int, list[bytes]]:
+    """The return value and the out/in-out buffers of an OK REPLY."""
+    try:
+        (result,) = struct.unpack_from("<Q", payload, 0)
+        at, buffers = 8, []
+        for _ in range(buffer_count):
+            (length,) = struct.unpack_from("<I", payload, at)
+            if at + 4 + length > len(payload):
+                raise ValueError(f"a buffer of {length} bytes overruns the reply")
+            buffers.append(payload[at + 4:at + 4 + length])
+            at += 4 + length + (-(4 + length) % 4)
+        return result, buffers
+    except (struct.error, ValueError) as exc:
+        raise UsageError("reply payload", f"is malformed ({exc})",
+                         "The surrogate sent a frame the client cannot read") from exc
+
+
+def frame(kind: Kind, call_id: int, payload: bytes = b"", status: Status = Status.OK) -> bytes:
+    """A whole frame: header and payload."""
+    return HEADER.pack(magic=MAGIC, version=VERSION, kind=kind, call_id=call_id, status=status,
+                       length=len(payload)) + payload
+
+
+def c_header() -> str:
+    """``wire.h`` for the surrogate, generated from the declarations above."""
+    lines = ["/* Generated by interopkit.wire.c_header(): do not edit; edit wire.py. */",
+             "#ifndef INTEROPKIT_WIRE_H", "#define INTEROPKIT_WIRE_H",
+             f"#define IK_WIRE_MAGIC 0x{MAGIC:04X}", f"#define IK_WIRE_VERSION {VERSION}",
+             f"#define IK_WIRE_HEADER_SIZE {HEADER.size}",
+             f"#define IK_WIRE_MAX_PAYLOAD {MAX_PAYLOAD}"]
+    for field in HEADER.fields:
+        lines.append(f"#define IK_WIRE_OFFSET_{field.name.upper()} {field.offset}")
+    for enum, prefix in ((Kind, "IK_KIND"), (Status, "IK_STATUS"), (ArgType, "IK_ARG")):
+        lines += [f"#define {prefix}_{member.name} {member.value}" for member in enum]
+    lines += ["#endif", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(c_header(), end="")

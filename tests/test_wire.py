@@ -1,0 +1,81 @@
+"""The wire format: exact bytes, round trips, and the C header generated from it."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from interopkit.errors import UsageError
+from interopkit.wire import (
+    HEADER,
+    ArgType,
+    Argument,
+    Kind,
+    Status,
+    c_header,
+    decode_call,
+    decode_reply,
+    encode_call,
+    encode_reply,
+    frame,
+)
+
+
+def test_exact_bytes_of_a_call() -> None:
+    payload = encode_call("checksum", [Argument(ArgType.IN, b"hello"),
+                                       Argument(ArgType.INT32, 5)], ArgType.INT32)
+    assert payload.hex() == (
+        "0800" + b"checksum".hex() + "0000"      # name length, name, padding to 4
+        + "6c" + "02" + "0000"                   # returns 'l', 2 arguments
+        + "69000000" + "05000000" + b"hello".hex() + "000000"  # 'i', length 5, bytes, pad
+        + "6c000000" + "05000000")               # 'l', 5
+
+
+def test_pointer_sized_values_are_8_byte_aligned() -> None:
+    payload = encode_call("echo_ptr", [Argument(ArgType.PTR, 0x123456789)])
+    at = payload.index(bytes([ArgType.PTR]))
+    value = payload.index((0x123456789).to_bytes(8, "little"))
+    assert value % 8 == 0 and value > at
+
+
+def test_frame_header() -> None:
+    data = frame(Kind.CALL, 7, b"xyz")
+    assert data[:2] == b"IK" and len(data) == HEADER.size + 3
+    assert HEADER.unpack(data) == {"magic": 0x4B49, "version": 1, "kind": 1, "call_id": 7,
+                                   "status": 0, "length": 3}
+
+
+arguments = st.lists(st.one_of(
+    st.builds(Argument, st.just(ArgType.INT32), st.integers(0, 2**32 - 1)),
+    st.builds(Argument, st.sampled_from([ArgType.INT64, ArgType.PTR]), st.integers(0, 2**64 - 1)),
+    st.builds(Argument, st.sampled_from([ArgType.IN, ArgType.INOUT]), st.binary(max_size=40)),
+    st.builds(Argument, st.just(ArgType.OUT), st.integers(0, 1000))), max_size=16)
+
+
+@given(name=st.text("abcdefghijklmnopqrstuvwxyz_@0123456789", min_size=1, max_size=40),
+       args=arguments)
+def test_calls_round_trip(name: str, args: list[Argument]) -> None:
+    assert decode_call(encode_call(name, args, ArgType.INT64)) == (name, ArgType.INT64, args)
+
+
+def test_replies_round_trip() -> None:
+    payload = encode_reply(2**64 - 1, [b"abc", b"", b"12345"])
+    assert decode_reply(payload, 3) == (2**64 - 1, [b"abc", b"", b"12345"])
+    with pytest.raises(UsageError, match="overruns the reply"):
+        decode_reply(payload[:8] + (100).to_bytes(4, "little") + b"abc", 1)
+
+
+def test_bad_calls() -> None:
+    with pytest.raises(UsageError):
+        encode_call("", [])
+    with pytest.raises(UsageError):
+        encode_call("f", [Argument(ArgType.INT32, 1)] * 17)
+    with pytest.raises(UsageError, match="malformed"):
+        decode_call(b"\x05\x00ab")
+
+
+def test_the_committed_c_header_is_generated_from_this_module() -> None:
+    committed = Path(__file__).resolve().parents[1] / "interopkit" / "csrc" / "wire.h"
+    assert committed.read_text() == c_header()
+    assert "#define IK_STATUS_UNKNOWN_EXPORT 2" in c_header() and Status.UNKNOWN_EXPORT == 2
