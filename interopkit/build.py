@@ -85,6 +85,8 @@ TARGETS: tuple[Target, ...] = (
     Target("probe_arm64.exe", "probe.c", "aarch64-windows-gnu", _WIN_EXE, "bin"),
     Target("surrogate-i386", "surrogate.c", "x86-linux-musl", _LINUX_EXE, "bin"),
     Target("surrogate-x86_64", "surrogate.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
+    Target("pipeecho-i386", "pipeecho.c", "x86-linux-musl", _LINUX_EXE, "bin"),
+    Target("pipeecho-x86_64", "pipeecho.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
 )
 
 _DESTINATIONS = {"samples": SAMPLES_DIR, "bin": BIN_DIR}

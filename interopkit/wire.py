@@ -116,25 +116,31 @@ def encode_call(export: str, args: list[Argument], returns: ArgType = ArgType.PT
     if not 0 < len(name) < 256 or len(args) > 16:
         raise UsageError(export, "cannot be called with these arguments",
                          "Export names are 1-255 ASCII characters; at most 16 arguments")
-    out = bytearray(struct.pack("<H", len(name)) + name)
-    _pad(out, 4)
-    out += struct.pack("<BBH", returns, len(args), 0)
-    for arg in args:
-        out += struct.pack("<B3x", arg.type)
+    parts = [struct.pack("<H", len(name)), name, _zeros(-(2 + len(name)) % 4),
+             struct.pack("<BBH", returns, len(args), 0)]
+    size = sum(len(part) for part in parts)
+    for arg in args:  # parts joined once at the end: a 1 MiB buffer is copied a single time
+        piece: list[bytes] = [struct.pack("<B3x", arg.type)]
         if arg.type is ArgType.INT32:
-            out += struct.pack("<I", int(arg.value) % (1 << 32))
+            piece.append(struct.pack("<I", int(arg.value) % (1 << 32)))
         elif arg.type in (ArgType.INT64, ArgType.PTR):
-            _pad(out, 8)
-            out += struct.pack("<Q", int(arg.value) % (1 << 64))
+            piece.append(_zeros(-(size + 4) % 8))
+            piece.append(struct.pack("<Q", int(arg.value) % (1 << 64)))
         elif arg.type is ArgType.OUT:
-            out += struct.pack("<I", int(arg.value))
+            piece.append(struct.pack("<I", int(arg.value)))
         elif arg.type in (ArgType.IN, ArgType.INOUT):
-            data = bytes(arg.value)  # type: ignore[arg-type]
-            out += struct.pack("<I", len(data)) + data
-            _pad(out, 4)
+            data = arg.value if isinstance(arg.value, (bytes, bytearray, memoryview)) else \
+                bytes(arg.value)  # type: ignore[arg-type]
+            piece += [struct.pack("<I", len(data)), data, _zeros(-(4 + len(data)) % 4)]
         else:
             raise UsageError(repr(arg.type), "is not an argument type", "Use l, h, p, i, o or b")
-    return bytes(out)
+        parts += piece
+        size += sum(len(part) for part in piece)
+    return b"".join(parts)
+
+
+def _zeros(count: int) -> bytes:
+    return b"\0" * count
 
 
 def decode_call(payload: bytes) -> tuple[str, ArgType, list[Argument]]:

@@ -16,3 +16,17 @@ def test_scan_benchmark_runs_on_a_small_corpus() -> None:
     assert "kit installed editable" in result.stdout or "kit installed regular" in result.stdout
     assert result.stdout.count("target ") == 3
     assert result.returncode in (0, 1)  # 1 = a target missed on this small, noisy run
+
+
+def test_surrogate_benchmark_runs() -> None:
+    from interopkit.host import can_run_x86_32, host_info
+
+    if host_info().os != "linux" or not can_run_x86_32().ran:
+        import pytest
+
+        pytest.skip("the benchmark runs the 32-bit x86 surrogate on Linux")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_surrogate.py"),
+                             "--calls", "200", "--starts", "3"], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert "ping-pong with pipeecho-i386" in result.stdout, result.stderr
+    assert result.stdout.count("target ") == 3 and result.returncode in (0, 1)

@@ -222,6 +222,11 @@ typedef uint64_t(__attribute__((ms_abi)) * cdecl_t)(w, w, w, w, w, w, w, w, w, w
                                                       w, w);
 #endif
 
+static void free_out(uint8_t **buffers, const uint32_t *kinds, int count) {
+  for (int k = 0; k < count; k++)
+    if (kinds[k] == IK_ARG_OUT) free(buffers[k]);
+}
+
 static uint64_t invoke(void *fn, const char *name, const w *a, int n) {
 #if defined(__i386__)
   if (strchr(name, '@')) return call_stdcall(fn, a, n);
@@ -291,7 +296,7 @@ static void hello(uint32_t call_id) {
 }
 
 /* Parse and run one CALL; every length is checked against the payload before use. */
-static void call(uint32_t call_id, const uint8_t *p, uint32_t length) {
+static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
   char message[400], name[256];
   uint32_t at = 2;
   if (length < 2 || rd16(p) == 0 || rd16(p) > 255 || 2u + rd16(p) + 4 > length)
@@ -332,32 +337,34 @@ static void call(uint32_t call_id, const uint8_t *p, uint32_t length) {
       at += 4;
       if (kind != IK_ARG_OUT && size > length - at) { bad = 1; break; }
       if (size > IK_WIRE_MAX_PAYLOAD) { bad = 1; break; }
-      uint8_t *copy = calloc(1, size ? size : 1);
-      if (!copy) { bad = 2; break; }
-      if (kind != IK_ARG_OUT) {
-        memcpy(copy, p + at, size);
+      uint8_t *data;
+      if (kind == IK_ARG_OUT) { /* fresh zeroed memory, freed after the reply */
+        data = calloc(1, size ? size : 1);
+        if (!data) { bad = 2; break; }
+      } else { /* in and in-out buffers are used where they arrived: no copy */
+        data = (uint8_t *)p + at;
         at += size + (4 - (4 + size) % 4) % 4;
       }
-      buffers[nbuf] = copy;
+      buffers[nbuf] = data;
       sizes[nbuf] = size;
       kinds[nbuf++] = kind;
-      words[n++] = (w)copy;
+      words[n++] = (w)data;
     } else {
       snprintf(message, sizeof message, "argument %d has unknown type %d", i, kind);
-      for (int k = 0; k < nbuf; k++) free(buffers[k]);
+      free_out(buffers, kinds, nbuf);
       return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, message);
     }
     if (n > MAX_ARGS) { bad = 1; break; }
   }
   if (bad) {
-    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    free_out(buffers, kinds, nbuf);
     return reply_error(call_id, bad == 2 ? IK_STATUS_NO_MEMORY : IK_STATUS_BAD_ARGUMENT,
                        bad == 2 ? "out of memory" : "an argument overruns the call frame");
   }
   uint32_t exports = 0;
   void *fn = find_export(name, &exports);
   if (!fn) {
-    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    free_out(buffers, kinds, nbuf);
     snprintf(message, sizeof message, "%s exports no function named '%s' "
              "(ERROR_PROC_NOT_FOUND, 127)", dll_path, name);
     return reply_error(call_id, IK_STATUS_UNKNOWN_EXPORT, message);
@@ -372,7 +379,7 @@ static void call(uint32_t call_id, const uint8_t *p, uint32_t length) {
     if (kinds[k] != IK_ARG_IN) out += 4 + sizes[k] + 3;
   uint8_t *payload = malloc(out);
   if (!payload) {
-    for (int k = 0; k < nbuf; k++) free(buffers[k]);
+    free_out(buffers, kinds, nbuf);
     return reply_error(call_id, IK_STATUS_NO_MEMORY, "out of memory for the reply");
   }
   wr64(payload, result);
@@ -384,8 +391,8 @@ static void call(uint32_t call_id, const uint8_t *p, uint32_t length) {
       used += 4 + sizes[k];
       while (used % 4) payload[used++] = 0;
     }
-    free(buffers[k]);
   }
+  free_out(buffers, kinds, nbuf);
   reply(call_id, IK_STATUS_OK, payload, used);
   free(payload);
 }
@@ -399,6 +406,8 @@ int main(int argc, char **argv) {
   load_dll(dll_path);
   uint8_t header[IK_WIRE_HEADER_SIZE];
   static uint8_t small[4096];
+  static uint8_t *large;
+  static uint32_t capacity;
   for (;;) {
     if (read_full(header, sizeof header)) return 0; /* the client closed the pipe */
     uint32_t call_id = rd32(header + IK_WIRE_OFFSET_CALL_ID);
@@ -408,13 +417,17 @@ int main(int argc, char **argv) {
       reply_error(call_id, IK_STATUS_TOO_LARGE, "payload larger than 64 MiB");
       continue;
     }
-    uint8_t *payload = length <= sizeof small ? small : malloc(length);
-    if (!payload) return 5;
+    if (length > capacity) { /* grow-only: a large payload reuses warm pages next time */
+      uint8_t *bigger = realloc(large, length);
+      if (!bigger) return 5;
+      large = bigger;
+      capacity = length;
+    }
+    uint8_t *payload = length <= sizeof small ? small : large;
     if (read_full(payload, length)) return 0; /* consumed even for a bad header: stay framed */
     if (rd16(header + IK_WIRE_OFFSET_MAGIC) != IK_WIRE_MAGIC ||
         header[IK_WIRE_OFFSET_VERSION] != IK_WIRE_VERSION) {
       reply_error(call_id, IK_STATUS_BAD_FRAME, "bad frame header (magic or version)");
-      if (payload != small) free(payload);
       continue;
     }
     if (kind == IK_KIND_BYE) {
@@ -429,6 +442,5 @@ int main(int argc, char **argv) {
       call(call_id, payload, length);
     else
       reply_error(call_id, IK_STATUS_BAD_FRAME, "unknown frame kind");
-    if (payload != small) free(payload);
   }
 }
