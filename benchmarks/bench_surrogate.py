@@ -27,7 +27,7 @@ import time
 
 from interopkit.samples import probe_path, sample_path
 from interopkit.surrogate import Surrogate
-from interopkit.wire import Argument, ArgType, Kind, frame
+from interopkit.wire import ArgType, Argument, Kind, frame
 
 
 def ping_pong(calls: int) -> list[float]:
