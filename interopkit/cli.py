@@ -338,9 +338,9 @@ def _redirect(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    from .emulation import Emulator
+    from .emulation import Emulator, parse_argument
 
-    values = [_emulate_arg(text) for text in args.args]
+    values = [parse_argument(text) for text in args.args]
     call = Emulator(args.dll, limit=args.limit).call(args.export, *values)
     if args.json:
         _print_json({"result": call.result, "signed32": call.signed(32), "arch": call.arch,
@@ -350,15 +350,15 @@ def _emulate(args: argparse.Namespace) -> int:
         print(f"{args.export} on an emulated {call.arch} CPU: {call.result} "
               f"(0x{call.result:x}; signed 32-bit {call.signed(32)}), {call.instructions} "
               f"instructions in {call.seconds * 1e6:.0f} us")
-        for index, data in enumerate(call.buffers):
-            print(f"  buffer {index}: {data[:64].hex()}{'...' if len(data) > 64 else ''}")
+        _print_buffers(call.buffers)
     return 0
 
 
 def _surrogate_call(args: argparse.Namespace) -> int:
+    from .emulation import parse_argument
     from .surrogate import Surrogate, describe
 
-    values = [_emulate_arg(text) for text in args.args]
+    values = [parse_argument(text) for text in args.args]
     with Surrogate(args.dll, bitness=args.bitness) as surrogate:
         result = surrogate.call(args.export, *values)
         info = surrogate.info
@@ -369,27 +369,13 @@ def _surrogate_call(args: argparse.Namespace) -> int:
         print(f"{args.export} in a {info.kind} surrogate (pid {info.pid}, {info.pointer_size}-byte "
               f"pointers): {result.result} (0x{result.result:x}) in "
               f"{result.seconds * 1e6:.0f} us")
-        for index, data in enumerate(result.buffers):
-            print(f"  buffer {index}: {data[:64].hex()}")
+        _print_buffers(result.buffers)
     return 0
 
 
-def _emulate_arg(text: str) -> Any:
-    from .emulation import Buffer
-
-    kind, _, rest = text.partition(":")
-    try:
-        if kind == "text" and rest:
-            return Buffer(rest.encode())
-        if kind == "hex":
-            return Buffer(bytes.fromhex(rest))
-        if kind == "zeros":
-            return Buffer(bytes(int(rest, 0)))
-        return int(text, 0)
-    except ValueError:
-        raise UsageError(text, "is not an argument the emulator understands",
-                         "Give an integer (42, 0x2a, -1) or a buffer: text:hello, hex:00ff, "
-                         "zeros:16") from None
+def _print_buffers(buffers: tuple[bytes, ...]) -> None:
+    for index, data in enumerate(buffers):
+        print(f"  buffer {index}: {data[:64].hex()}{'...' if len(data) > 64 else ''}")
 
 
 def _print_json(data: Any) -> None:

@@ -28,7 +28,8 @@ from .errors import InteropKitError, UsageError
 from .machine import Machine
 from .pemap import MappedImage, map_image
 
-__all__ = ["ARCHES", "Buffer", "EmulatedCall", "EmulationError", "Emulator"]
+__all__ = ["ARCHES", "Buffer", "EmulatedCall", "EmulationError", "Emulator", "Instruction",
+           "disassemble", "parse_argument"]
 
 ARCHES = {Machine.I386: "x86", Machine.AMD64: "x64", Machine.ARM64: "arm64"}
 
@@ -48,6 +49,24 @@ class Buffer:
 
     data: bytes
     """Initial contents (its length is the buffer's size)."""
+
+
+def parse_argument(text: str) -> int | Buffer:
+    """An argument as the command line and the explorer write it: an integer (``42``,
+    ``0x2a``, ``-1``) or a buffer (``text:hello``, ``hex:00ff``, ``zeros:16``)."""
+    kind, _, rest = text.partition(":")
+    try:
+        if kind == "text" and rest:
+            return Buffer(rest.encode())
+        if kind == "hex":
+            return Buffer(bytes.fromhex(rest))
+        if kind == "zeros":
+            return Buffer(bytes(int(rest, 0)))
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(text, "is not an argument the emulator understands",
+                         "Give an integer (42, 0x2a, -1) or a buffer: text:hello, hex:00ff, "
+                         "zeros:16") from None
 
 
 @dataclass(frozen=True)

@@ -227,12 +227,11 @@ def environment_html(columns: dict[str, dict[str, str | None]]) -> str:
 
 def emulated_call_html(arch: str, export: str, arguments: str) -> str:
     """Run ``export`` of the sample built for ``arch`` on the emulator; registers before/after."""
-    from .cli import _emulate_arg
-    from .emulation import Emulator
+    from .emulation import Emulator, parse_argument
 
     name = "add_stdcall@8" if (arch, export) == ("x86", "add_stdcall") else export
     try:
-        values = [_emulate_arg(text) for text in arguments.split()]
+        values = [parse_argument(text) for text in arguments.split()]
         call = Emulator(sample_path("windows", arch)).call(name, *values)
     except InteropKitError as exc:
         return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
