@@ -15,7 +15,9 @@ kit's binaries), ``pewriter`` (images constructed for teaching), ``kinds`` and `
 Windows loader's bitness rules), ``realload`` (this machine's real loader), ``checker`` and
 ``appfolders`` (dependency checking), ``wow64`` and ``redirect`` (WOW64 measured and modelled),
 ``pemap`` and ``emulation`` (mapping and emulating DLLs), ``native`` (the same calls natively),
-``emucost`` and ``timing`` (what emulation costs, measured),
+``emucost`` and ``timing`` (what emulation costs, measured), ``comreg`` and ``comobject`` (COM
+registration and activation), ``wire``, ``pipes``, ``surrogate``, ``emusurrogate`` and ``wine``
+(DLL surrogates and how they are reached),
 ``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
 notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
 """

@@ -49,6 +49,7 @@ _DLL = ("-shared", "-nostdlib", "-ffreestanding", "-fno-builtin", "-O2", "-s")
 _WIN_EXE = ("-nostdlib", "-O2", "-s", "-lkernel32", "-Wl,--entry,probe_entry",
             "-Wl,--subsystem,console")
 _LINUX_EXE = ("-static", "-O2", "-s")
+_WIN_CRT_EXE = ("-O2", "-s", "-municode")  # with the C runtime; wmain for a UTF-16 DLL path
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ TARGETS: tuple[Target, ...] = (
     Target("probe_arm64.exe", "probe.c", "aarch64-windows-gnu", _WIN_EXE, "bin"),
     Target("surrogate-i386", "surrogate.c", "x86-linux-musl", _LINUX_EXE, "bin"),
     Target("surrogate-x86_64", "surrogate.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
+    Target("surrogate_x86.exe", "surrogate.c", "x86-windows-gnu", _WIN_CRT_EXE, "bin"),
+    Target("surrogate_x64.exe", "surrogate.c", "x86_64-windows-gnu", _WIN_CRT_EXE, "bin"),
     Target("pipeecho-i386", "pipeecho.c", "x86-linux-musl", _LINUX_EXE, "bin"),
     Target("pipeecho-x86_64", "pipeecho.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
 )

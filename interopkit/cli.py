@@ -11,8 +11,9 @@
                                           where WOW64 really sends a path or registry key
     interopkit emulate DLL EXPORT [ARGS...] [--json]
                                           run an export on an emulated x86/x64/ARM64 CPU
-    interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--json]
-                                          call an export in a surrogate process of its bitness
+    interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
+                                          call an export in a surrogate process (native,
+                                          wine or emulated) of its bitness
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
@@ -32,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InteropKitError, UsageError
+
+SURROGATE_KINDS = ("auto", "native", "wine", "emulated")
+"""interopkit.surrogate.KINDS, repeated so that parsing a command imports no surrogate code
+(a test keeps the two equal)."""
 
 __all__ = ["format_table", "main", "to_jsonable"]
 
@@ -129,7 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("args", nargs="*", metavar="ARG",
                       help="integers (42, 0x2a), or buffers: text:hello, hex:00ff, zeros:16")
     call.add_argument("--bitness", type=int, choices=(32, 64), default=None,
-                      help="the surrogate's bitness (it must match the DLL's)")
+                      help="the surrogate's bitness (default: the DLL's; another one refuses "
+                      "it, as Windows would)")
+    call.add_argument("--kind", choices=SURROGATE_KINDS, default="auto",
+                      help="native process, the Windows build under Wine, or emulated "
+                      "(default: native where it can run)")
+    call.add_argument("--returns", choices=("int32", "int64", "ptr", "void"), default="ptr",
+                      help="how to read the return value (default: pointer-sized)")
     call.add_argument("--json", action="store_true", help="print JSON")
     call.set_defaults(run=_surrogate_call)
     return parser
@@ -357,18 +368,22 @@ def _emulate(args: argparse.Namespace) -> int:
 def _surrogate_call(args: argparse.Namespace) -> int:
     from .emulation import parse_argument
     from .surrogate import Surrogate, describe
+    from .wire import ArgType
 
     values = [parse_argument(text) for text in args.args]
-    with Surrogate(args.dll, bitness=args.bitness) as surrogate:
-        result = surrogate.call(args.export, *values)
+    with Surrogate(args.dll, bitness=args.bitness, kind=args.kind) as surrogate:
+        result = surrogate.call(args.export, *values, returns=ArgType[args.returns.upper()])
         info = surrogate.info
     assert info is not None
     if args.json:
         _print_json(describe(result, info))
     else:
-        print(f"{args.export} in a {info.kind} surrogate (pid {info.pid}, {info.pointer_size}-byte "
-              f"pointers): {result.result} (0x{result.result:x}) in "
-              f"{result.seconds * 1e6:.0f} us")
+        value = result.result
+        if args.returns == "int32" and value >= 1 << 31:  # read as the signed LONG it is
+            value -= 1 << 32
+        print(f"{args.export} in the {info.kind} surrogate (pid {info.pid}, {info.pointer_size}-"
+              f"byte pointers, {info.arch}, loaded by {info.loader}): {value} "
+              f"(0x{result.result:x}) in {result.seconds * 1e6:.0f} us")
         _print_buffers(result.buffers)
     return 0
 

@@ -194,6 +194,8 @@ class Activation:
     """Fact-sheet keys."""
     derived: bool = False
     """True when no source names this outcome exactly (the model derived it)."""
+    registration: ComClass | None = None
+    """The registration whose DLL (or EXE) serves the object, when one does."""
 
 
 def activate(classes: list[ComClass], clsid: str, clsctx: int,
@@ -210,7 +212,8 @@ def activate(classes: list[ComClass], clsid: str, clsctx: int,
     if CLSCTX.INPROC_SERVER in flags and client_bits in views:
         return Activation(True, "in-process", client_bits, None, f"The {client_bits}-bit view "
                           "has an InprocServer32 of the client's bitness: the DLL loads into the "
-                          "client.", ("COM-INPROC", "W64-REGKEYS"))
+                          "client.", ("COM-INPROC", "W64-REGKEYS"),
+                          registration=views[client_bits])
     if CLSCTX.LOCAL_SERVER not in flags:
         other = f" (only a {next(iter(views))}-bit registration exists)" if views else ""
         return Activation(False, "none", None, REGDB_E_CLASSNOTREG, "No InprocServer32 in the "
@@ -259,7 +262,7 @@ def _local(cls: ComClass, why: str) -> Activation:
     if cls.local_server32 is not None:
         return Activation(True, "local server EXE", cls.bits, None, f"{why}; an EXE server is "
                           "registered (LocalServer32), and it always wins over a surrogate.",
-                          ("COM-SURRREG",))
+                          ("COM-SURRREG",), registration=cls)
     missing = []
     if cls.appid is None:
         missing.append("the CLSID has no AppID value")
@@ -276,4 +279,4 @@ def _local(cls: ComClass, why: str) -> Activation:
     host = cls.dll_surrogate if custom else f"the system's {cls.bits}-bit dllhost.exe"
     return Activation(True, how, cls.bits, None, f"{why}; {host} loads the {cls.bits}-bit DLL "
                       "and every call is marshaled across processes.",
-                      ("COM-SURRREG", "COM-SURR", "COM-SYSSURR"))
+                      ("COM-SURRREG", "COM-SURR", "COM-SYSSURR"), registration=cls)

@@ -230,7 +230,8 @@ def _register_names() -> dict[str, dict[str, int]]:
     from unicorn import x86_const as x
 
     return {
-        "x86": {"result": x.UC_X86_REG_EAX, "esp": x.UC_X86_REG_ESP, "pc": x.UC_X86_REG_EIP},
+        "x86": {"result": x.UC_X86_REG_EAX, "edx": x.UC_X86_REG_EDX, "esp": x.UC_X86_REG_ESP,
+                "pc": x.UC_X86_REG_EIP},
         "x64": {"result": x.UC_X86_REG_RAX, "rcx": x.UC_X86_REG_RCX, "rdx": x.UC_X86_REG_RDX,
                 "r8": x.UC_X86_REG_R8, "r9": x.UC_X86_REG_R9, "rsp": x.UC_X86_REG_RSP,
                 "pc": x.UC_X86_REG_RIP},

@@ -1,30 +1,43 @@
 """The 64-bit client's side of a DLL surrogate: start it, call exports through it, stop it.
 
-``Surrogate(dll)`` starts the kit's surrogate of the DLL's own bitness
-(``interopkit/csrc/surrogate.c``), which maps the DLL in its own process and calls its exports
-for us. On this 64-bit machine an x86 DLL thus runs in a real 32-bit process. Frames travel
-over the child's stdin and stdout in the format of ``interopkit.wire``: no socket, no pickle.
-Calls from several threads are serialised; every read has a timeout; a surrogate that dies is
-reported with its exit status, never waited for. Taught in notebook 05.
+``Surrogate(dll)`` starts a surrogate process of the DLL's own bitness, which loads the DLL and
+calls its exports for us. Which program that is depends on the machine (``kind``):
+
+* ``native``: the kit's surrogate (``interopkit/csrc/surrogate.c``) built for this OS. On
+  64-bit Linux an x86 DLL thus runs in a real 32-bit process; on Windows the surrogate loads
+  the DLL with ``LoadLibraryW``, as dllhost.exe does.
+* ``wine``: the Windows x64 build of the same program under Wine (``interopkit.wine``), so that
+  its ``LoadLibraryW`` path runs on Linux too.
+* ``emulated``: a Python process running the DLL on the kit's emulator
+  (``interopkit.emusurrogate``), for machines that cannot run the native one (macOS, ARM64
+  Linux, a kernel without 32-bit support). It speaks the same protocol.
+
+``auto`` (the default) picks native where it can run and emulated elsewhere, and every output
+names the kind. Frames travel over the child's stdin and stdout in the format of
+``interopkit.wire`` (``interopkit.pipes`` moves them): no socket, no pickle. Calls from several
+threads are serialised; every read has a timeout; a surrogate that dies is reported with its
+exit status, never waited for. Taught in notebook 05.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import selectors
 import subprocess
+import sys
 import threading
 import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from . import wine
 from .emulation import Buffer
 from .errors import HostError, SurrogateError, UsageError
-from .host import host_info
+from .host import can_run_x86_32, host_info
 from .inspection import inspect
 from .machine import Machine
+from .pipes import Channel
 from .samples import probe_path
 from .winerror import WinError
 from .wire import (
@@ -39,9 +52,20 @@ from .wire import (
     frame,
 )
 
-__all__ = ["CallResult", "Surrogate", "SurrogateInfo"]
+__all__ = ["KINDS", "CallResult", "Surrogate", "SurrogateInfo", "choose_kind", "describe"]
 
-_EXECUTABLES = {32: "surrogate-i386", 64: "surrogate-x86_64"}
+KINDS = ("auto", "native", "wine", "emulated")
+"""What may host the DLL: see the module's description."""
+
+_BITS = {Machine.I386: 32, Machine.AMD64: 64, Machine.ARM64: 64}
+_NATIVE = {("linux", 32): "surrogate-i386", ("linux", 64): "surrogate-x86_64",
+           ("windows", 32): "surrogate_x86.exe", ("windows", 64): "surrogate_x64.exe"}
+_REMEDIES = {
+    Status.UNKNOWN_EXPORT: "Check the export's name (x86 stdcall names end in @N)",
+    Status.FAULT: "The emulated CPU stopped at the fault; the surrogate is still running",
+    Status.TOO_LARGE: "Send at most 64 MiB in one call",
+}
+_START_TIMEOUT = {"wine": 120.0, "emulated": 30.0}  # Wine may be making its prefix
 
 
 @dataclass(frozen=True)
@@ -49,17 +73,21 @@ class SurrogateInfo:
     """What the running surrogate says about itself."""
 
     pid: int
-    """Its process id."""
+    """Its process id (under Wine, Wine's own number for it)."""
     pointer_size: int
-    """4 or 8: measured by the surrogate process itself."""
+    """4 or 8: measured by the surrogate process itself (emulated: the emulated CPU's)."""
     arch: str
-    """``i386`` or ``x86_64``."""
+    """``i386`` or ``x86_64`` (or ``aarch64``, emulated)."""
+    os: str
+    """The API the surrogate was built for: ``linux`` or ``windows``."""
+    loader: str
+    """What mapped the DLL: ``LoadLibraryW``, the kit's PE loader, or the emulator's."""
     image_base: int
-    """Where it mapped the DLL."""
+    """Where the DLL was mapped."""
     relocated: bool
     """True when the DLL could not have its preferred base."""
     kind: str
-    """``native-32`` or ``native-64``."""
+    """``native-32``, ``native-64``, ``wine-64`` or ``emulated``."""
 
 
 @dataclass(frozen=True)
@@ -74,28 +102,44 @@ class CallResult:
     """Round-trip time, from sending the request to reading the reply."""
 
 
+def choose_kind(bits: int) -> str:
+    """``native`` where this machine can run the kit's surrogate of ``bits``, else
+    ``emulated``."""
+    info = host_info()
+    if info.os == "windows" and info.cpu in ("x86_64", "aarch64"):
+        return "native"  # WOW64 runs the 32-bit one; Windows 11 on Arm emulates both
+    if info.os == "linux" and info.cpu == "x86_64" and (bits == 64 or can_run_x86_32().ran):
+        return "native"
+    return "emulated"
+
+
 class Surrogate:
     """A surrogate process hosting one DLL, started on first use."""
 
     def __init__(self, dll: str | os.PathLike[str], bitness: int | None = None,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, kind: str = "auto") -> None:
         self.dll = str(dll)
         image = inspect(dll)
-        bits = {Machine.I386: 32, Machine.AMD64: 64}.get(image.machine)  # type: ignore[arg-type]
-        if bits is None or image.format != "PE":
+        bits = _BITS.get(image.machine)  # type: ignore[arg-type]
+        hostable = image.format == "PE" and bits is not None and (
+            kind == "emulated" or image.machine is not Machine.ARM64)
+        if not hostable:
             raise SurrogateError(self.dll, f"is a {image.format} {image.machine_name} image",
-                                 "The surrogate hosts x86 and x64 Windows DLLs",
-                                 WinError.ERROR_BAD_EXE_FORMAT)
-        if bitness is not None and bitness != bits:
-            raise SurrogateError(self.dll, f"is a {bits}-bit DLL and cannot be hosted in a "
-                                 f"{bitness}-bit surrogate", f"Use --bitness {bits}",
-                                 WinError.ERROR_BAD_EXE_FORMAT)
-        if host_info().os != "linux" or host_info().cpu != "x86_64":
-            raise HostError(f"{host_info().os}/{host_info().cpu}", "has no native surrogate yet",
-                            "The native surrogates run on x86-64 Linux")
-        self.bits, self.timeout = bits, timeout
+                                 "The surrogate hosts x86 and x64 Windows DLLs (and, emulated, "
+                                 "ARM64 ones)", WinError.ERROR_BAD_EXE_FORMAT)
+        if bitness not in (None, 32, 64):
+            raise UsageError(f"bitness={bitness}", "is not 32 or 64", "Give 32 or 64")
+        if kind not in KINDS:
+            raise UsageError(f"kind={kind!r}", "is not a surrogate kind",
+                             f"Use one of {', '.join(KINDS)}")
+        # A DLL of the other bitness is passed on: the surrogate itself refuses it, for real.
+        self.bits: int = bitness or bits  # type: ignore[assignment]
+        self.kind = choose_kind(self.bits) if kind == "auto" else kind
+        self.command = _command(self.kind, self.bits, self.dll)
+        self.timeout = timeout
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._channel: Channel | None = None
         self._next_id = 0
         self.info: SurrogateInfo | None = None
 
@@ -107,25 +151,34 @@ class Surrogate:
             return self._ensure_started()
 
     def _ensure_started(self) -> SurrogateInfo:
-        if self._process is not None and self._process.poll() is None and self.info:
-            return self.info
-        executable = probe_path(_EXECUTABLES[self.bits])
-        self._process = subprocess.Popen([str(executable), self.dll], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         bufsize=0)
+        if self._process is not None and self.info:
+            if self._process.poll() is None:
+                return self.info
+            raise self._died()  # it ended between calls: say so once; the next call restarts
+        try:
+            self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             bufsize=0)
+        except OSError as exc:
+            raise HostError(self.command[0], f"could not be started ({exc.strerror or exc})",
+                            "Run interopkit doctor to see what this machine can run") from exc
         self._finalizer = weakref.finalize(self, _stop, self._process)
+        self._channel = Channel(self._process)
         _widen_pipes(self._process)
-        status, payload = self._exchange(Kind.HELLO, b"")
+        status, payload = self._exchange(Kind.HELLO, b"",
+                                         _START_TIMEOUT.get(self.kind, self.timeout))
         if status is not Status.OK:
             self._stop_process()
-            raise SurrogateError(self.dll, payload.decode("utf-8", "replace"),
-                                 "Host the DLL in a surrogate of its own bitness",
-                                 WinError.ERROR_BAD_EXE_FORMAT)
+            message = payload.decode("utf-8", "replace")
+            raise SurrogateError(f"the {self.bits}-bit {self.kind} surrogate", message,
+                                 "Host the DLL in a surrogate of its own bitness"
+                                 if "193" in message else "Check the DLL", _code_in(message))
         report = json.loads(payload)
-        self.info = SurrogateInfo(int(report["pid"]), int(report["pointer_size"]),
-                                  str(report["arch"]), int(report["image_base"], 16),
-                                  bool(report["relocated"]),
-                                  f"native-{8 * int(report['pointer_size'])}")
+        self.info = SurrogateInfo(
+            int(report["pid"]), int(report["pointer_size"]), str(report["arch"]),
+            str(report["os"]), str(report["loader"]), int(report["image_base"], 16),
+            bool(report["relocated"]),
+            "emulated" if self.kind == "emulated" else f"{self.kind}-{self.bits}")
         return self.info
 
     def close(self) -> None:
@@ -135,7 +188,7 @@ class Surrogate:
                 try:
                     self._write(frame(Kind.BYE, 0))
                     self._process.wait(timeout=1.0)
-                except (OSError, subprocess.TimeoutExpired):
+                except (SurrogateError, subprocess.TimeoutExpired):
                     pass
             self._stop_process()
 
@@ -143,7 +196,7 @@ class Surrogate:
         if self._process is not None:
             _stop(self._process)
             self._finalizer.detach()
-        self._process, self.info = None, None
+        self._process, self._channel, self.info = None, None, None
 
     # typing.Self would be exact, but the kit supports Python 3.10.
     def __enter__(self) -> Surrogate:  # noqa: PYI034
@@ -167,64 +220,46 @@ class Surrogate:
             status, reply = self._exchange(Kind.CALL, payload)
             seconds = time.perf_counter() - start
         if status is not Status.OK:
-            message = reply.decode("utf-8", "replace")
-            code = WinError.ERROR_PROC_NOT_FOUND if status is Status.UNKNOWN_EXPORT else None
-            raise SurrogateError(f"{export} in the {self.bits}-bit surrogate",
-                                 f"failed: {message} ({status.name})",
-                                 "Check the export's name and its arguments", code)
+            raise SurrogateError(f"{export} in the {self.bits}-bit {self.kind} surrogate",
+                                 f"failed ({status.name}): {reply.decode('utf-8', 'replace')}",
+                                 _REMEDIES.get(status, "Check the export's arguments"),
+                                 WinError.ERROR_PROC_NOT_FOUND
+                                 if status is Status.UNKNOWN_EXPORT else None)
         count = sum(1 for a in arguments if a.type in (ArgType.INOUT, ArgType.OUT))
         result, buffers = decode_reply(reply, count)
         return CallResult(result, tuple(buffers), seconds)
 
-    def _exchange(self, kind: Kind, payload: bytes) -> tuple[Status, bytes]:
+    def _exchange(self, kind: Kind, payload: bytes,
+                  timeout: float | None = None) -> tuple[Status, bytes]:
         self._next_id = (self._next_id + 1) % (1 << 32)
         self._write(frame(kind, self._next_id), payload)
-        header = HEADER.unpack(self._read(HEADER.size))
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        header = HEADER.unpack(self._read(HEADER.size, deadline))
         if header["call_id"] != self._next_id or header["length"] > MAX_PAYLOAD:
             self._stop_process()
             raise SurrogateError(self.dll, "answered out of turn (a damaged stream)",
                                  "The surrogate was stopped; the next call starts a new one")
-        return Status(header["status"]), self._read(header["length"])
+        return Status(header["status"]), self._read(header["length"], deadline)
 
     def _write(self, header: bytes, payload: bytes = b"") -> None:
         """Send a frame; the header's length field is set to the payload's here."""
-        header = header[:12] + len(payload).to_bytes(4, "little")
+        assert self._channel is not None
         try:
-            assert self._process is not None and self._process.stdin is not None
-            descriptor, pending = self._process.stdin.fileno(), [header, payload]
-            while pending:  # writev: the payload is never copied into one frame
-                written = os.writev(descriptor, pending)
-                while pending and written >= len(pending[0]):
-                    written -= len(pending.pop(0))
-                if pending and written:
-                    pending[0] = memoryview(pending[0])[written:]
-        except (BrokenPipeError, OSError) as exc:
+            self._channel.write([header[:12] + len(payload).to_bytes(4, "little"), payload])
+        except OSError as exc:
             raise self._died() from exc
 
-    def _read(self, size: int) -> bytes:
-        assert self._process is not None and self._process.stdout is not None
-        stream = self._process.stdout
-        chunks, left = [], size
-        deadline = time.monotonic() + self.timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
-            while left:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(min(remaining, 0.25)):
-                    if self._process.poll() is not None:
-                        raise self._died()
-                    if remaining <= 0:
-                        self._stop_process()
-                        raise SurrogateError(self.dll, f"did not answer within "
-                                             f"{self.timeout:g} s", "The surrogate was stopped; "
-                                             "the next call starts a new one")
-                    continue
-                chunk = os.read(stream.fileno(), left)
-                if not chunk:
-                    raise self._died()
-                chunks.append(chunk)
-                left -= len(chunk)
-        return b"".join(chunks)
+    def _read(self, size: int, deadline: float | None = None) -> bytes:
+        assert self._channel is not None
+        try:
+            return self._channel.read(size, deadline or time.monotonic() + self.timeout)
+        except EOFError:
+            raise self._died() from None
+        except TimeoutError:
+            self._stop_process()
+            raise SurrogateError(self.dll, f"did not answer within {self.timeout:g} s",
+                                 "The surrogate was stopped; the next call starts a new one"
+                                 ) from None
 
     def _died(self) -> SurrogateError:
         process = self._process
@@ -232,12 +267,51 @@ class Surrogate:
         stderr = process.stderr.read().decode("utf-8", "replace")[-300:] if process and \
             process.stderr else ""
         self._stop_process()
-        how = f"signal {-status}" if isinstance(status, int) and status < 0 else \
-            f"status {status}"
-        detail = f": {stderr}" if stderr else ""
+        how = _exit_status(status)
+        detail = f": {stderr.strip()}" if stderr.strip() else ""
         return SurrogateError(self.dll, f"the surrogate process ended ({how}){detail}",
                               "A fault in the DLL ends its surrogate; the next call starts a "
                               "new one")
+
+
+def _command(kind: str, bits: int, dll: str) -> list[str]:
+    """The command line that starts a surrogate of ``kind`` and ``bits`` hosting ``dll``."""
+    if kind == "emulated":
+        return [sys.executable, "-m", "interopkit.emusurrogate", "--bits", str(bits), dll]
+    if kind == "wine":
+        launch = wine.launcher()
+        if not launch:
+            raise HostError("wine", "is not installed", "apt-get install wine64, or use "
+                            "kind='native' or 'emulated'")
+        if bits == 32:
+            raise HostError("wine", "runs only the 64-bit surrogate in the kit's setup",
+                            "32-bit Windows programs need wine32 and an i386 multiarch setup; "
+                            "use kind='native' or 'emulated'")
+        return [*launch, str(probe_path("surrogate_x64.exe")), wine.windows_path(dll)]
+    info = host_info()
+    name = _NATIVE.get((info.os, bits))
+    if name is None or (info.os == "linux" and info.cpu != "x86_64"):
+        raise HostError(f"{info.os}/{info.cpu}", "has no native surrogate",
+                        "Use kind='emulated' (or 'auto', which picks it here)")
+    return [str(probe_path(name)), dll]
+
+
+def _exit_status(status: int | None) -> str:
+    """An exit status as the OS means it: a POSIX signal, or on Windows an exception code."""
+    if isinstance(status, int) and status < 0:
+        return f"signal {-status}"
+    if isinstance(status, int) and status > 0xFFFF and status in WinError._value2member_map_:
+        return f"status {WinError(status).describe()}"
+    return f"status {status}"
+
+
+def _code_in(message: str) -> WinError | None:
+    """The Windows error a surrogate's message names, if any."""
+    for code in (WinError.ERROR_BAD_EXE_FORMAT, WinError.ERROR_MOD_NOT_FOUND,
+                 WinError.ERROR_FILE_NOT_FOUND):
+        if code.name in message:
+            return code
+    return None
 
 
 def _argument(value: int | Buffer | Argument) -> Argument:
@@ -280,5 +354,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def describe(result: CallResult, info: SurrogateInfo) -> dict[str, Any]:
     """The CLI's JSON for one call."""
     return {"result": result.result, "surrogate": info.kind, "pid": info.pid,
-            "pointer_size": info.pointer_size, "seconds": result.seconds,
+            "pointer_size": info.pointer_size, "arch": info.arch, "os": info.os,
+            "loader": info.loader, "seconds": result.seconds,
             "buffers": [b.hex() for b in result.buffers]}

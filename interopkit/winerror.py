@@ -47,6 +47,12 @@ class WinError(IntEnum):
         "assembly of the wrong platform."),
         "BADIMG",
     )
+    STATUS_ACCESS_VIOLATION = (
+        0xC0000005,
+        ("{EXCEPTION} Access Violation The instruction at 0x%08lx referenced memory at "
+         "0x%08lx. The memory could not be %s."),
+        "MS-ERREF",
+    )
     STATUS_INVALID_IMAGE_FORMAT = (
         0xC000007B,
         "{Bad Image} %hs is either not designed to run on Windows or it contains an error.",

@@ -82,6 +82,8 @@ class Status(IntEnum):
     BAD_ARGUMENT = 3
     TOO_LARGE = 4
     NO_MEMORY = 5
+    FAULT = 6
+    """The call faulted and the surrogate survived (the emulated surrogate; a native one dies)."""
 
 
 class ArgType(IntEnum):

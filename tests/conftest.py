@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
+from interopkit import wine
 from interopkit.samples import sample_path
 
 # The test command runs notebooks in quick mode; a learner's JupyterLab runs full mode.
@@ -59,3 +63,35 @@ def broken(tmp_path: Path) -> dict[str, Path]:
     out["folder"].mkdir()
     out["missing"] = tmp_path / "missing.dll"
     return out
+
+
+@lru_cache(maxsize=1)
+def _install_wine() -> str:
+    """Debian's wine64, installed by the test setup where it can be; "" when it is there, else
+    the reason it is not."""
+    if wine.find_wine():
+        return ""
+    if os.environ.get("INTEROPKIT_NO_INSTALL"):
+        return "wine64 is not installed and INTEROPKIT_NO_INSTALL is set"
+    if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "wine64 is not installed and cannot be: installing needs apt-get run as root"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "wine64"]
+    for command in (install, ["apt-get", "update"], install):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                                  env=env, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"installing wine64 failed: {exc}"
+        if command is install and done.returncode == 0 and wine.find_wine():
+            return ""
+    return f"apt-get could not install wine64: {done.stderr.strip()[-300:]}"
+
+
+@pytest.fixture(scope="session")
+def wine_launcher() -> tuple[str, ...]:
+    """The command prefix that runs a Windows EXE under Wine (installed here if need be)."""
+    reason = _install_wine()
+    if reason:
+        pytest.skip(reason)
+    return wine.launcher()

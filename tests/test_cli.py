@@ -172,3 +172,33 @@ def test_emulate_errors() -> None:
     assert run("emulate", dll, "nope").returncode == 1
     bad = run("emulate", dll, "add", "x")
     assert bad.returncode == 2 and "not an argument" in bad.stderr
+
+
+def test_surrogate_call_json_names_where_it_ran() -> None:
+    from interopkit.surrogate import choose_kind
+
+    result = run("surrogate", "call", str(sample_path("windows", "x86")), "add", "2", "3",
+                 "--bitness", "32", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["result"] == 5
+    assert report["surrogate"] == ("native-32" if choose_kind(32) == "native" else "emulated")
+    assert report["pointer_size"] == 4 and report["pid"] > 0 and report["seconds"] > 0
+
+
+def test_surrogate_call_emulated_reads_a_signed_long_and_prints_buffers() -> None:
+    result = run("surrogate", "call", str(sample_path("windows", "x64")), "add", "2", "-7",
+                 "--kind", "emulated", "--returns", "int32")
+    assert result.returncode == 0, result.stderr
+    assert "in the emulated surrogate" in result.stdout and ": -5 (0xfffffffb)" in result.stdout
+    filled = run("surrogate", "call", str(sample_path("windows", "x64")), "fill", "zeros:3", "3",
+                 "97", "--kind", "emulated")
+    assert "buffer 0: 616263" in filled.stdout
+
+
+def test_surrogate_call_of_the_wrong_bitness_is_one_line_with_193() -> None:
+    result = run("surrogate", "call", str(sample_path("windows", "x86")), "add", "2", "3",
+                 "--bitness", "64", "--kind", "emulated")
+    assert result.returncode == 1
+    assert result.stderr.startswith("interopkit: ERROR_BAD_EXE_FORMAT (193)")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -1,55 +1,79 @@
-"""A real 32-bit (and 64-bit) surrogate process hosting the kit's sample DLLs."""
+"""Surrogate processes hosting the kit's sample DLLs: native (a real 32-bit process here), the
+Windows build under Wine (LoadLibraryW), and emulated; all behind the same client."""
 
 import os
+import subprocess
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from interopkit.cli import SURROGATE_KINDS
 from interopkit.emulation import Buffer
-from interopkit.errors import SurrogateError
+from interopkit.errors import HostError, SurrogateError, UsageError
 from interopkit.host import can_run_x86_32, host_info
 from interopkit.native import NativeLibrary
+from interopkit.pipes import Channel
 from interopkit.quick import QUICK
 from interopkit.samples import probe_path, sample_path
-from interopkit.surrogate import Surrogate
+from interopkit.surrogate import KINDS, Surrogate, choose_kind
 from interopkit.wire import HEADER, ArgType, Argument, Kind, frame
 
-pytestmark = pytest.mark.skipif(
-    host_info().os != "linux" or host_info().cpu != "x86_64",
-    reason="the native surrogates are x86 Linux programs")
-needs_32 = pytest.mark.skipif(not can_run_x86_32().ran,
+X86_LINUX = host_info().os == "linux" and host_info().cpu == "x86_64"
+needs_native = pytest.mark.skipif(not X86_LINUX, reason="the native surrogates here are x86 "
+                                  "Linux programs (Windows runs its own build)")
+needs_32 = pytest.mark.skipif(not (X86_LINUX and can_run_x86_32().ran),
                               reason="this kernel cannot run 32-bit x86 processes")
-BITS = [pytest.param(32, marks=needs_32), 64]
 ARCH = {32: "x86", 64: "x64"}
+HOSTS = [pytest.param(("native", 32), marks=needs_32, id="native-32"),
+         pytest.param(("native", 64), marks=needs_native, id="native-64"),
+         pytest.param(("wine", 64), id="wine-64"),
+         pytest.param(("emulated", 32), id="emulated-32"),
+         pytest.param(("emulated", 64), id="emulated-64")]
 
 
-@pytest.fixture(params=BITS, ids=lambda b: f"{b}-bit")
+@pytest.fixture(params=HOSTS)
 def surrogate(request: pytest.FixtureRequest):
-    with Surrogate(sample_path("windows", ARCH[request.param])) as hosted:
+    kind, bits = request.param
+    if kind == "wine":
+        request.getfixturevalue("wine_launcher")  # installs wine64, or skips with the reason
+    with Surrogate(sample_path("windows", ARCH[bits]), kind=kind) as hosted:
         yield hosted
 
 
-def test_the_surrogate_reports_its_own_pointer_size(surrogate: Surrogate) -> None:
-    assert surrogate.info is not None
-    assert surrogate.info.pointer_size * 8 == surrogate.bits
-    assert surrogate.info.kind == f"native-{surrogate.bits}"
-    assert surrogate.info.pid != os.getpid()
+def test_the_surrogate_reports_itself(surrogate: Surrogate) -> None:
+    info = surrogate.info
+    assert info is not None
+    assert info.pointer_size * 8 == surrogate.bits
+    assert info.kind == ("emulated" if surrogate.kind == "emulated"
+                         else f"{surrogate.kind}-{surrogate.bits}")
+    assert info.pid != os.getpid()
+    assert info.loader == {"native": "interopkit PE loader", "wine": "LoadLibraryW",
+                           "emulated": "interopkit.pemap on the Unicorn emulator"}[surrogate.kind]
+    assert info.os == ("linux" if surrogate.kind == "native" else "windows")
+    assert info.image_base == (0x1000_0000 if surrogate.bits == 32 else 0x1_8000_0000)
 
 
+@needs_native
 def test_calls_equal_native(surrogate: Surrogate) -> None:
     native = NativeLibrary()
     data = bytes(range(200))
     assert surrogate.call("add", 40, 2, returns=ArgType.INT32).result == 42
+    assert surrogate.call("add", -7, 2, returns=ArgType.INT32).result == 0xFFFF_FFFB
     stdcall = "add_stdcall@8" if surrogate.bits == 32 else "add_stdcall"
     assert surrogate.call(stdcall, 40, 2, returns=ArgType.INT32).result == 42
+    assert surrogate.call(stdcall, 1, 2).result == 3  # the stack is still balanced
     assert surrogate.call("checksum", Argument(ArgType.IN, data), len(data),
                           returns=ArgType.INT32).result == \
         native.call("checksum", Buffer(data), len(data)).result & 0xFFFFFFFF
     filled = surrogate.call("fill", Argument(ArgType.OUT, 6), 6, 65)
     assert filled.buffers == (b"ABCDEF",)
+    inout = surrogate.call("fill", Buffer(b"xyz"), 2, 66)
+    assert inout.buffers == (b"BCz",)  # value, value + 1, ...: in place, up to size
     assert surrogate.call("counter_next").result + 1 == surrogate.call("counter_next").result
+    assert surrogate.call("ptr_size").result == surrogate.bits // 8
 
 
 def test_pointer_sized_values_keep_the_surrogates_width(surrogate: Surrogate) -> None:
@@ -58,30 +82,88 @@ def test_pointer_sized_values_keep_the_surrogates_width(surrogate: Surrogate) ->
 
 
 def test_unknown_export_and_bad_argument(surrogate: Surrogate) -> None:
-    with pytest.raises(SurrogateError, match="ERROR_PROC_NOT_FOUND"):
+    with pytest.raises(SurrogateError, match="ERROR_PROC_NOT_FOUND") as caught:
         surrogate.call("no_such_export")
+    assert caught.value.code == 127
+    with pytest.raises(UsageError, match="not an int, a Buffer or an Argument"):
+        surrogate.call("add", "two", 3)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="1-255 ASCII"):
+        surrogate.call("")
     assert surrogate.call("add", 1, 1).result == 2  # still alive
 
 
-@needs_32
-def test_a_crash_is_reported_and_the_next_call_restarts() -> None:
-    hosted = Surrogate(sample_path("windows", "x86"), timeout=5)
-    first = hosted.start().pid
-    with pytest.raises(SurrogateError, match="signal 11"):
-        hosted.call("checksum", 0x10, 16)  # a bad pointer: the DLL faults in the surrogate
-    assert hosted.call("add", 2, 3).result == 5
-    assert hosted.info is not None and hosted.info.pid != first
-    hosted.close()
+def test_a_fault_is_reported_and_the_next_call_works(surrogate: Surrogate) -> None:
+    assert surrogate.info is not None
+    first = surrogate.info.pid
+    expected = {"native": "signal 11", "wine": "exception 0xC0000005",
+                "emulated": "FAULT.*UC_ERR_READ_UNMAPPED"}[surrogate.kind]
+    with pytest.raises(SurrogateError, match=expected):
+        surrogate.call("checksum", 0x10, 16)  # a bad pointer: the DLL faults in the surrogate
+    assert surrogate.call("add", 2, 3).result == 5
+    assert surrogate.info is not None
+    if surrogate.kind == "emulated":  # the emulated CPU stopped; its process lives on
+        assert surrogate.info.pid == first
+    elif surrogate.kind == "native":  # the process died and a new one started
+        assert surrogate.info.pid != first
 
 
-def test_wrong_bitness_and_unhostable_images() -> None:
-    with pytest.raises(SurrogateError, match="cannot be hosted in a 64-bit surrogate"):
-        Surrogate(sample_path("windows", "x86"), bitness=64)
+def test_a_killed_surrogate_is_reported_within_a_second(surrogate: Surrogate) -> None:
+    assert surrogate._process is not None
+    surrogate._process.kill()
+    surrogate._process.wait()  # dead before the call: the call says so
+    start = time.monotonic()
+    with pytest.raises(SurrogateError, match="ended \\(signal 9\\)"):
+        surrogate.call("add", 1, 2)
+    assert time.monotonic() - start < 1.0
+    assert surrogate.call("add", 1, 2).result == 3  # restarted
+
+
+@pytest.mark.parametrize("kind", ["native", "emulated"])
+def test_a_dll_of_the_other_bitness_is_refused_by_the_surrogate(kind: str) -> None:
+    if kind == "native" and not X86_LINUX:
+        pytest.skip("the native surrogates here are x86 Linux programs")
+    hosted = Surrogate(sample_path("windows", "x86"), bitness=64, kind=kind)
+    with pytest.raises(SurrogateError, match="this is the 64-bit .*surrogate") as caught:
+        hosted.start()
+    assert caught.value.code == 193
+
+
+def test_the_wine_surrogate_refuses_with_loadlibrarys_own_error(
+        wine_launcher: tuple[str, ...]) -> None:
+    hosted = Surrogate(sample_path("windows", "x86"), bitness=64, kind="wine")
+    with pytest.raises(SurrogateError, match="LoadLibraryW failed \\(error 193") as caught:
+        hosted.start()
+    assert caught.value.code == 193
+    with pytest.raises(HostError, match="wine32"):
+        Surrogate(sample_path("windows", "x86"), kind="wine")
+
+
+@needs_native
+def test_unhostable_images() -> None:
     with pytest.raises(SurrogateError, match="ELF"):
         Surrogate(sample_path("linux", "x86_64"))
+    with pytest.raises(SurrogateError, match="ARM64"):
+        Surrogate(sample_path("windows", "arm64"))  # natively: x86 and x64 only
     hosted = Surrogate(probe_path("probe_x64.exe"))  # has imports: the Linux loader refuses
     with pytest.raises(SurrogateError, match="imports functions from other DLLs"):
         hosted.start()
+    with pytest.raises(UsageError, match="not a surrogate kind"):
+        Surrogate(sample_path("windows", "x64"), kind="dllhost")
+    with pytest.raises(UsageError, match="not 32 or 64"):
+        Surrogate(sample_path("windows", "x64"), bitness=16)
+
+
+def test_the_emulated_surrogate_hosts_arm64_too() -> None:
+    with Surrogate(sample_path("windows", "arm64"), kind="emulated") as hosted:
+        assert hosted.call("add", 2, 3).result == 5
+        assert hosted.info is not None and hosted.info.arch == "aarch64"
+
+
+def test_auto_picks_native_where_it_runs() -> None:
+    assert SURROGATE_KINDS == KINDS
+    if X86_LINUX:
+        assert choose_kind(64) == "native"
+        assert choose_kind(32) == ("native" if can_run_x86_32().ran else "emulated")
 
 
 @needs_32
@@ -110,6 +192,7 @@ def _children() -> set[int]:
         return {int(pid) for pid in listing.read().split()}
 
 
+@needs_native
 def test_start_stop_cycles_leave_nothing_behind() -> None:
     before_fds = len(os.listdir("/proc/self/fd"))
     before_children = _children()
@@ -120,6 +203,7 @@ def test_start_stop_cycles_leave_nothing_behind() -> None:
     assert len(os.listdir("/proc/self/fd")) <= before_fds  # every pipe was closed
 
 
+@needs_native
 @settings(max_examples=50 if QUICK else 2000, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.binary(min_size=12, max_size=12), body=st.binary(max_size=200))
@@ -141,7 +225,7 @@ _FUZZ_TARGET = Surrogate(sample_path("windows", "x64"))
 
 
 def setup_module() -> None:
-    if host_info().os == "linux" and host_info().cpu == "x86_64":
+    if X86_LINUX:
         _FUZZ_TARGET.start()
 
 
@@ -149,7 +233,44 @@ def teardown_module() -> None:
     _FUZZ_TARGET.close()
 
 
+@needs_native
 def test_the_fuzzed_surrogate_still_answers() -> None:
     _FUZZ_TARGET.start()
     assert _FUZZ_TARGET.call("add", 2, 2).result == 4
     assert frame(Kind.HELLO, 1)[:2] == b"IK"
+
+
+def test_the_emulated_surrogate_answers_malformed_frames() -> None:
+    with Surrogate(sample_path("windows", "x64"), kind="emulated") as hosted:
+        assert hosted._process is not None and hosted._process.stdin is not None
+        for junk in (b"XX" + bytes(10), bytes([0x49, 0x4B, 1, Kind.CALL]) + bytes(8)):
+            hosted._process.stdin.write(junk + (3).to_bytes(4, "little") + b"abc")
+            reply = HEADER.unpack(hosted._read(HEADER.size))
+            assert reply["status"] != 0
+            hosted._read(reply["length"])
+        assert hosted.call("add", 2, 2).result == 4
+
+
+@needs_native
+@pytest.mark.parametrize("threaded", [False, True], ids=["selectors", "reader-thread"])
+def test_channel_reads_by_deadline_and_notices_a_dead_child(threaded: bool) -> None:
+    echo = subprocess.Popen([str(probe_path("pipeecho-x86_64"))], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, bufsize=0)
+    try:
+        channel = Channel(echo, threaded=threaded)
+        message = frame(Kind.CALL, 7, b"payload!")
+        channel.write([message[:16], memoryview(message)[16:]])
+        assert channel.read(len(message), time.monotonic() + 5) == message
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            channel.read(1, time.monotonic() + 0.3)
+        assert 0.25 < time.monotonic() - start < 1.0
+        echo.kill()
+        with pytest.raises(EOFError):
+            channel.read(1, time.monotonic() + 5)
+    finally:
+        echo.kill()
+        echo.wait()
+        for stream in (echo.stdin, echo.stdout):
+            assert stream is not None
+            stream.close()

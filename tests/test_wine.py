@@ -5,28 +5,15 @@ IsWow64Process2 through GetProcAddress, FindFirstFileA, the command line) on a r
 implementation. Only the 64-bit EXE runs: Debian's wine32 needs an i386 multiarch setup.
 """
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from interopkit.redirect import environment
 from interopkit.wow64 import list_folder, measure
 
-WINE = shutil.which("wine64") or next(
-    (p for p in ("/usr/lib/wine/wine64", "/usr/lib64/wine/wine64") if Path(p).exists()), None)
-pytestmark = pytest.mark.skipif(WINE is None, reason="wine64 is not installed "
-                                "(apt-get install wine64); the Windows probe is not run")
 
-
-@pytest.fixture(scope="module")
-def launcher() -> tuple[str, ...]:
-    prefix = Path.home() / ".cache" / "interopkit" / "wineprefix"  # made once, then reused
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("WINEPREFIX", str(prefix))
-    os.environ.setdefault("WINEDEBUG", "-all")
-    return ("env", f"WINEPREFIX={os.environ['WINEPREFIX']}", "WINEDEBUG=-all", WINE)
+@pytest.fixture
+def launcher(wine_launcher: tuple[str, ...]) -> tuple[str, ...]:
+    return wine_launcher  # conftest installs Debian's wine64 where it can
 
 
 def test_x64_probe_reports_a_native_64_bit_process(launcher: tuple[str, ...]) -> None:

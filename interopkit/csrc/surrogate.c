@@ -1,27 +1,40 @@
 /*
- * The kit's DLL surrogate for Linux: like dllhost.exe, a process that hosts a DLL and calls it
- * on behalf of a client in another process, possibly of the other bitness.
+ * The kit's DLL surrogate: like dllhost.exe, a process that hosts a DLL and calls it on behalf
+ * of a client in another process, possibly of the other bitness.
  *
- *   surrogate-i386   PATH_TO_X86_DLL     (a real 32-bit process on a 64-bit kernel)
+ *   surrogate-i386   PATH_TO_X86_DLL     Linux: a real 32-bit process on a 64-bit kernel
  *   surrogate-x86_64 PATH_TO_X64_DLL
+ *   surrogate_x86.exe PATH_TO_X86_DLL    Windows (a WOW64 process on 64-bit Windows)
+ *   surrogate_x64.exe PATH_TO_X64_DLL    Windows, or Linux under Wine
  *
- * It maps an import-free Windows DLL itself (no Windows loader here): copies the headers and
- * sections, applies base relocations if it cannot have its preferred base, finds exports by
- * name, and calls DllMain. Calls use the DLL's own conventions: cdecl or stdcall (a name
- * decorated "@N") on x86, which Linux and Windows share; the Microsoft x64 convention (ms_abi)
- * on x86-64. Requests and replies are frames on stdin/stdout, in the format declared by
- * interopkit/wire.py (wire.h is generated from it). A malformed frame gets an error reply, never
- * a crash; a fault inside the DLL ends the process, and the client reports its exit status.
+ * On Windows the DLL is loaded as dllhost.exe loads it, with LoadLibraryW, and exports are
+ * found with GetProcAddress. On Linux there is no Windows loader, so the surrogate maps an
+ * import-free DLL itself: copies the headers and sections, applies base relocations if it
+ * cannot have its preferred base, finds exports by name, and calls DllMain. Calls use the
+ * DLL's own conventions: cdecl or stdcall (a name decorated "@N") on x86, which Linux and
+ * Windows share; the Microsoft x64 convention (ms_abi) on x86-64. Requests and replies are
+ * frames on stdin/stdout, in the format declared by interopkit/wire.py (wire.h is generated
+ * from it). A malformed frame gets an error reply, never a crash; a fault inside the DLL ends
+ * the process, and the client reports its exit status.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_WIN32)
+#include <windows.h>
+#define IK_OS "windows"
+#define IK_LOADER "LoadLibraryW"
+#else
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#define IK_OS "linux"
+#define IK_LOADER "interopkit PE loader"
+#endif
 
 #include "wire.h"
 
@@ -58,12 +71,50 @@ static void wr64(uint8_t *p, uint64_t v) {
   wr32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* ---- the loader ------------------------------------------------------------------------- */
+#if defined(_WIN32)
+
+/* A fault in the DLL ends the process with the exception code as its exit status, after one
+ * line on stderr: no dialog box, no debugger writing into the reply pipe. */
+static LONG WINAPI crashed(EXCEPTION_POINTERS *e) {
+  char line[160];
+  DWORD put;
+  int n = snprintf(line, sizeof line, "exception 0x%08lX at %p in the hosted DLL\n",
+                   (unsigned long)e->ExceptionRecord->ExceptionCode,
+                   e->ExceptionRecord->ExceptionAddress);
+  WriteFile(GetStdHandle(STD_ERROR_HANDLE), line, (DWORD)n, &put, 0);
+  TerminateProcess(GetCurrentProcess(), e->ExceptionRecord->ExceptionCode);
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
+/* As dllhost.exe does: the Windows loader maps the DLL, resolves its imports, calls DllMain. */
+static int load_dll(const wchar_t *path) {
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX); /* no dialog boxes, ever */
+  SetUnhandledExceptionFilter(crashed);
+  HMODULE module = LoadLibraryW(path);
+  if (!module) {
+    DWORD code = GetLastError();
+    const char *name = code == 2 ? " ERROR_FILE_NOT_FOUND" : code == 126 ? " ERROR_MOD_NOT_FOUND"
+                       : code == 193 ? " ERROR_BAD_EXE_FORMAT" : "";
+    snprintf(load_error, sizeof load_error, "%s: LoadLibraryW failed (error %lu%s) in the %d-bit "
+             IK_ARCH " surrogate", dll_path, (unsigned long)code, name, (int)(8 * sizeof(void *)));
+    return -1;
+  }
+  image = (uint8_t *)module;
+  const uint8_t *opt = image + rd32(image + 0x3C) + 24;
+  image_size = rd32(opt + 56);
+  preferred_base = sizeof(void *) == 4 ? rd32(opt + 28) : (uintptr_t)rd64(opt + 24);
+  return 0;
+}
+
+static void *lookup(const char *name) { return (void *)GetProcAddress((HMODULE)image, name); }
+
+#else
+
 static int fail(const char *message) {
   snprintf(load_error, sizeof load_error, "%s: %s", dll_path, message);
   return -1;
 }
-
-/* ---- the loader ------------------------------------------------------------------------- */
 
 static uint8_t *read_file(const char *path, size_t *size) {
   int fd = open(path, O_RDONLY);
@@ -175,6 +226,9 @@ static int load_dll(const char *path) {
   return 0;
 }
 
+#endif
+
+/* The export directory of the mapped image: a function by name, and the number of names. */
 static void *find_export(const char *name, uint32_t *exports_seen) {
   const uint8_t *dirs = image + rd32(image + 0x3C) + 24 + (sizeof(void *) == 4 ? 96 : 112);
   uint32_t rva = rd32(dirs);
@@ -194,6 +248,13 @@ static void *find_export(const char *name, uint32_t *exports_seen) {
   }
   return 0;
 }
+
+#if !defined(_WIN32)
+static void *lookup(const char *name) {
+  uint32_t exports;
+  return find_export(name, &exports);
+}
+#endif
 
 /* ---- calling ---------------------------------------------------------------------------- */
 
@@ -241,6 +302,29 @@ static uint64_t invoke(void *fn, const char *name, const w *a, int n) {
 
 /* ---- frames ------------------------------------------------------------------------------ */
 
+#if defined(_WIN32)
+static int read_full(uint8_t *to, uint32_t n) {
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  while (n) {
+    DWORD got = 0;
+    if (!ReadFile(in, to, n, &got, 0) || !got) return -1; /* ERROR_BROKEN_PIPE: client gone */
+    to += got;
+    n -= got;
+  }
+  return 0;
+}
+
+static void write_full(const uint8_t *from, size_t n) {
+  HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+  while (n) {
+    DWORD put = 0;
+    if (!WriteFile(out, from, (DWORD)n, &put, 0) || !put) ExitProcess(4); /* client gone */
+    from += put;
+    n -= put;
+  }
+}
+#define process_id() ((long)GetCurrentProcessId())
+#else
 static int read_full(uint8_t *to, uint32_t n) {
   while (n) {
     ssize_t got = read(0, to, n);
@@ -265,6 +349,8 @@ static void write_full(const uint8_t *from, size_t n) {
     n -= (size_t)put;
   }
 }
+#define process_id() ((long)getpid())
+#endif
 
 static void reply(uint32_t call_id, uint32_t status, const uint8_t *payload, uint32_t length) {
   uint8_t header[IK_WIRE_HEADER_SIZE] = {0};
@@ -288,9 +374,10 @@ static void hello(uint32_t call_id) {
   uint32_t exports = 0;
   find_export("", &exports);
   int n = snprintf(text, sizeof text,
-                   "{\"pid\": %d, \"pointer_size\": %d, \"arch\": \"" IK_ARCH
-                   "\", \"image_base\": \"0x%lx\", \"relocated\": %s, \"exports\": %u}",
-                   (int)getpid(), (int)sizeof(void *), (unsigned long)(uintptr_t)image,
+                   "{\"pid\": %ld, \"pointer_size\": %d, \"arch\": \"" IK_ARCH
+                   "\", \"os\": \"" IK_OS "\", \"loader\": \"" IK_LOADER
+                   "\", \"image_base\": \"0x%llx\", \"relocated\": %s, \"exports\": %u}",
+                   process_id(), (int)sizeof(void *), (unsigned long long)(uintptr_t)image,
                    (uintptr_t)image == preferred_base ? "false" : "true", exports);
   reply(call_id, IK_STATUS_OK, (const uint8_t *)text, (uint32_t)n);
 }
@@ -361,8 +448,7 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
     return reply_error(call_id, bad == 2 ? IK_STATUS_NO_MEMORY : IK_STATUS_BAD_ARGUMENT,
                        bad == 2 ? "out of memory" : "an argument overruns the call frame");
   }
-  uint32_t exports = 0;
-  void *fn = find_export(name, &exports);
+  void *fn = lookup(name);
   if (!fn) {
     free_out(buffers, kinds, nbuf);
     snprintf(message, sizeof message, "%s exports no function named '%s' "
@@ -397,6 +483,17 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
   free(payload);
 }
 
+#if defined(_WIN32)
+int wmain(int argc, wchar_t **argv) {
+  static char path_utf8[1024];
+  if (argc != 2) {
+    fprintf(stderr, "usage: surrogate PATH_TO_DLL\n");
+    return 2;
+  }
+  WideCharToMultiByte(CP_UTF8, 0, argv[1], -1, path_utf8, sizeof path_utf8 - 1, 0, 0);
+  dll_path = path_utf8;
+  load_dll(argv[1]);
+#else
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s PATH_TO_DLL\n", argv[0]);
@@ -404,6 +501,7 @@ int main(int argc, char **argv) {
   }
   dll_path = argv[1];
   load_dll(dll_path);
+#endif
   uint8_t header[IK_WIRE_HEADER_SIZE];
   static uint8_t small[4096];
   static uint8_t *large;
