@@ -23,6 +23,7 @@ import sys
 from .emulation import Buffer, EmulationError, Emulator
 from .errors import ImageError, InteropKitError, SurrogateError
 from .machine import Machine
+from .winerror import WinError
 from .wire import (
     HEADER,
     MAGIC,
@@ -48,6 +49,7 @@ class Host:
 
     def __init__(self, dll: str, bits: int) -> None:
         self.dll, self.error = dll, ""
+        self.name = os.path.basename(dll)
         try:
             self.emulator: Emulator | None = Emulator(dll, count_instructions=False)
         except InteropKitError as exc:
@@ -55,7 +57,7 @@ class Host:
             return
         machine = self.emulator.image.machine
         if _BITS[machine] != bits:
-            self.error = (f"{dll}: is a DLL for machine 0x{machine.value:04X}; this is the "
+            self.error = (f"{self.name}: is a DLL for machine 0x{machine.value:04X}; this is the "
                           f"{bits}-bit emulated surrogate (ERROR_BAD_EXE_FORMAT, 193)")
 
     def answer(self, kind: int, payload: bytes) -> tuple[Status, bytes]:
@@ -88,6 +90,10 @@ class Host:
         and behind the frames."""
         if self.emulator is None or self.error:
             raise SurrogateError(self.dll, self.error, "Host a DLL of the surrogate's bitness")
+        if export not in self.emulator.image.exports:
+            raise ImageError(self.name, f"exports no function named '{export}'",
+                             "Check the name (x86 stdcall names end in @N)",
+                             WinError.ERROR_PROC_NOT_FOUND)
         values: list[int | Buffer] = []
         returned: list[int] = []  # positions of the Buffers that come back
         wide = self.emulator.arch != "x86"

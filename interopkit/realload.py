@@ -42,6 +42,11 @@ class RealLoad:
     """The loader's own words (dlerror text on Linux, FormatMessage text on Windows)."""
 
     @property
+    def said(self) -> str:
+        """The loader's words, with the library named by its file name only."""
+        return self.message.replace(self.path, Path(self.path).name)
+
+    @property
     def code_name(self) -> str | None:
         """The name of the Windows error code, when the kit knows it."""
         try:

@@ -142,6 +142,8 @@ class Surrogate:
         self._channel: Channel | None = None
         self._next_id = 0
         self.info: SurrogateInfo | None = None
+        self.trace: list[tuple[str, bytes]] | None = None
+        """Set to a list to record every frame as it travels: ("sent" or "received", bytes)."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -192,6 +194,18 @@ class Surrogate:
                     pass
             self._stop_process()
 
+    @property
+    def _label(self) -> str:
+        return f"the {self.bits}-bit {self.kind} surrogate hosting {os.path.basename(self.dll)}"
+
+    def kill(self) -> None:
+        """End the surrogate process abruptly, as a crash would (for lessons and tests): the
+        next call reports it, and the one after starts a new surrogate."""
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+
     def _stop_process(self) -> None:
         if self._process is not None:
             _stop(self._process)
@@ -220,7 +234,7 @@ class Surrogate:
             status, reply = self._exchange(Kind.CALL, payload)
             seconds = time.perf_counter() - start
         if status is not Status.OK:
-            raise SurrogateError(f"{export} in the {self.bits}-bit {self.kind} surrogate",
+            raise SurrogateError(f"{export} in {self._label}",
                                  f"failed ({status.name}): {reply.decode('utf-8', 'replace')}",
                                  _REMEDIES.get(status, "Check the export's arguments"),
                                  WinError.ERROR_PROC_NOT_FOUND
@@ -234,12 +248,17 @@ class Surrogate:
         self._next_id = (self._next_id + 1) % (1 << 32)
         self._write(frame(kind, self._next_id), payload)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        header = HEADER.unpack(self._read(HEADER.size, deadline))
+        raw = self._read(HEADER.size, deadline)
+        header = HEADER.unpack(raw)
         if header["call_id"] != self._next_id or header["length"] > MAX_PAYLOAD:
             self._stop_process()
-            raise SurrogateError(self.dll, "answered out of turn (a damaged stream)",
+            raise SurrogateError(self._label, "answered out of turn (a damaged stream)",
                                  "The surrogate was stopped; the next call starts a new one")
-        return Status(header["status"]), self._read(header["length"], deadline)
+        reply = self._read(header["length"], deadline)
+        if self.trace is not None:
+            self.trace += [("sent", frame(kind, self._next_id, payload)),
+                           ("received", raw + reply)]
+        return Status(header["status"]), reply
 
     def _write(self, header: bytes, payload: bytes = b"") -> None:
         """Send a frame; the header's length field is set to the payload's here."""
@@ -257,7 +276,7 @@ class Surrogate:
             raise self._died() from None
         except TimeoutError:
             self._stop_process()
-            raise SurrogateError(self.dll, f"did not answer within {self.timeout:g} s",
+            raise SurrogateError(self._label, f"did not answer within {self.timeout:g} s",
                                  "The surrogate was stopped; the next call starts a new one"
                                  ) from None
 
@@ -269,9 +288,9 @@ class Surrogate:
         self._stop_process()
         how = _exit_status(status)
         detail = f": {stderr.strip()}" if stderr.strip() else ""
-        return SurrogateError(self.dll, f"the surrogate process ended ({how}){detail}",
-                              "A fault in the DLL ends its surrogate; the next call starts a "
-                              "new one")
+        return SurrogateError(self._label, f"ended ({how}){detail}",
+                              "A fault in the DLL, or a kill, ends a surrogate; the next call "
+                              "starts a new one")
 
 
 def _command(kind: str, bits: int, dll: str) -> list[str]:

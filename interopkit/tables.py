@@ -17,6 +17,7 @@ from .samples import sample_path
 from .sources import SOURCES
 
 __all__ = [
+    "activations_html",
     "check_report_html",
     "checks_table_html",
     "comparison_table_html",
@@ -25,8 +26,11 @@ __all__ = [
     "image_summary_html",
     "images_table_html",
     "outcome_html",
+    "registry_html",
     "sources_html",
     "start_table_html",
+    "surrogate_call_html",
+    "wire_html",
 ]
 
 
@@ -261,3 +265,65 @@ def cost_table_html(records: list[Any]) -> str:
             for r in records]
     return _table(["CPU", "bytes", "native (us)", "emulated (us)", "instructions", "slowdown"],
                   rows)
+
+
+def registry_html(values: list[Any]) -> str:
+    """Registry values (``comreg.registry_values``) as a tree: each key once, its values below."""
+    rows, last = [], None
+    for value in values:
+        if value.key != last:
+            rows.append(f"<tr><td colspan='3' style='text-align:left'><code>"
+                        f"{html.escape(value.key)}</code></td></tr>")
+            last = value.key
+        name = value.name or "(Default)"
+        data = f"0x{value.data:x}" if value.kind == "REG_DWORD" else repr(value.data)
+        rows.append(f"<tr><td style='text-align:left; padding-left:2em'>{html.escape(name)}"
+                    f"</td><td style='text-align:left'>{value.kind}</td>"
+                    f"<td style='text-align:left'><code>{html.escape(data)}</code></td></tr>")
+    return ("<table><tr><th style='text-align:left'>key / value</th><th style='text-align:left'>"
+            "type</th><th style='text-align:left'>data</th></tr>" + "".join(rows) + "</table>")
+
+
+def activations_html(outcomes: dict[str, Any]) -> str:
+    """Activation outcomes (``comreg.activate``) by the CLSCTX that asked for them."""
+    rows = []
+    for clsctx, outcome in outcomes.items():
+        result = (f"{outcome.how}, {outcome.server_bits}-bit" if outcome.succeeded
+                  else f"fails: 0x{outcome.hresult:08X}")
+        rows.append(f"<tr><td style='text-align:left'><code>{html.escape(clsctx)}</code></td>"
+                    f"<td style='text-align:left'><b>{html.escape(result)}</b></td>"
+                    f"<td style='text-align:left'>{html.escape(outcome.reason)}"
+                    f"{' (derived)' if outcome.derived else ''} "
+                    f"<small>[{sources_html(outcome.sources)}]</small></td></tr>")
+    return ("<table><tr><th style='text-align:left'>CLSCTX</th><th style='text-align:left'>"
+            "result</th><th style='text-align:left'>why</th></tr>" + "".join(rows) + "</table>")
+
+
+def wire_html(direction: str, pieces: list[Any]) -> str:
+    """One frame cut into its fields (``wire.annotate``): offset, bytes, field, meaning."""
+    return f"<b>{html.escape(direction)}</b>" + _table(
+        ["offset", "bytes", "field", "means"],
+        [[p.offset, p.data.hex(" ") if len(p.data) <= 16 else p.data[:16].hex(" ") + " ...",
+          p.field, p.value] for p in pieces])
+
+
+def surrogate_call_html(surrogate: Any, export: str, arguments: str) -> str:
+    """One call through a running ``Surrogate``: the result, where it ran, and both frames."""
+    from .emulation import parse_argument
+    from .wire import annotate
+
+    name = "add_stdcall@8" if (surrogate.bits, export) == (32, "add_stdcall") else export
+    surrogate.trace = []
+    try:
+        values = [parse_argument(text) for text in arguments.split()]
+        call = surrogate.call(name, *values)
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    finally:
+        frames, surrogate.trace = surrogate.trace, None
+    info = surrogate.info
+    head = (f"<p><b>{html.escape(name)}</b> returned <b>{call.result}</b> (0x{call.result:x}) "
+            f"in the <b>{html.escape(info.kind)}</b> surrogate: pid {info.pid}, "
+            f"{info.pointer_size}-byte pointers, round trip {call.seconds * 1e6:.0f} us.</p>")
+    return head + "".join(wire_html(f"{direction}: {len(data)} bytes", annotate(data))
+                          for direction, data in frames)

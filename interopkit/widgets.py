@@ -10,14 +10,16 @@ HTML they show comes from ``interopkit.tables``).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
+from .errors import InteropKitError
 from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
 __all__ = ["emulator_explorer", "explorer_choices", "image_explorer", "load_explorer",
-           "redirect_explorer", "render_check", "render_status"]
+           "redirect_explorer", "render_check", "render_status", "surrogate_explorer"]
 
 
 def render_check() -> Any:
@@ -157,3 +159,42 @@ def emulator_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([arch, export]), arguments, output])
+
+
+def surrogate_explorer() -> Any:
+    """Pick a DLL, a surrogate kind, an export and arguments; call it through a surrogate
+    process and see the result, where it ran, and both frames byte by byte. Surrogates are
+    started on first use and kept for the next call."""
+    import ipywidgets as widgets
+
+    from .samples import sample_path
+    from .surrogate import Surrogate
+    from .tables import surrogate_call_html
+    from .wine import find_wine
+
+    kinds = ["auto", "emulated"] + (["wine"] if find_wine() else [])
+    dll = widgets.Dropdown(options={"sample_x86.dll (32-bit)": "x86",
+                                    "sample_x64.dll (64-bit)": "x64"}, value="x86",
+                           description="DLL")
+    kind = widgets.Dropdown(options=kinds, value="auto", description="surrogate")
+    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
+                                       "echo_ptr", "counter_next"], value="add",
+                              description="export")
+    arguments = widgets.Text(value="2 3", description="arguments",
+                             placeholder="ints, or text:hello / zeros:8 for buffers")
+    output = widgets.HTML()
+    running: dict[tuple[str, str], Surrogate] = {}
+
+    def update(_change: object = None) -> None:
+        key = (dll.value, kind.value)
+        try:
+            if key not in running:
+                running[key] = Surrogate(sample_path("windows", dll.value), kind=kind.value)
+            output.value = surrogate_call_html(running[key], export.value, arguments.value)
+        except InteropKitError as exc:
+            output.value = f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+
+    for control in (dll, kind, export, arguments):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([dll, kind]), widgets.HBox([export, arguments]), output])

@@ -26,6 +26,7 @@ notebook 05.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -40,7 +41,9 @@ __all__ = [
     "ArgType",
     "Argument",
     "Kind",
+    "Piece",
     "Status",
+    "annotate",
     "c_header",
     "decode_call",
     "decode_reply",
@@ -206,6 +209,87 @@ def frame(kind: Kind, call_id: int, payload: bytes = b"", status: Status = Statu
     """A whole frame: header and payload."""
     return HEADER.pack(magic=MAGIC, version=VERSION, kind=kind, call_id=call_id, status=status,
                        length=len(payload)) + payload
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One field of a frame as it travelled, for reading a frame byte by byte."""
+
+    offset: int
+    """Where it starts in the frame."""
+    data: bytes
+    """Its bytes."""
+    field: str
+    """What it is."""
+    value: str
+    """What it says."""
+
+
+def annotate(data: bytes) -> list[Piece]:
+    """A whole frame (header and payload) cut into its fields, each with what it means."""
+    pieces: list[Piece] = []
+
+    def take(at: int, size: int, field: str, value: str) -> int:
+        pieces.append(Piece(at, data[at:at + size], field, value))
+        return at + size
+
+    if len(data) < HEADER.size:
+        raise UsageError("frame", f"has {len(data)} bytes, fewer than a header",
+                         "Give a whole frame: 16 bytes of header, then the payload")
+    header = HEADER.unpack(data[:HEADER.size])
+    kind = Kind(header["kind"]) if header["kind"] in Kind._value2member_map_ else None
+    status = header["status"]
+    names = {"magic": "'IK'", "version": str(header["version"]),
+             "kind": kind.name if kind else f"unknown ({header['kind']})",
+             "call_id": str(header["call_id"]),
+             "status": Status(status).name if status in Status._value2member_map_ else str(status),
+             "length": f"{header['length']} bytes follow"}
+    for item in HEADER.fields:
+        take(item.offset, item.size, f"header.{item.name}",
+             names[item.name])
+    at, payload = HEADER.size, data[HEADER.size:]
+    if status != Status.OK:
+        take(at, len(payload), "message", payload.decode("utf-8", "replace"))
+    elif kind is Kind.CALL:
+        _annotate_call(take, at, payload)
+    elif kind is Kind.REPLY and len(payload) >= 8:
+        at = take(at, 8, "return value", str(struct.unpack_from("<Q", payload)[0]))
+        while at + 4 <= len(data):
+            (size,) = struct.unpack_from("<I", data, at)
+            at = take(at, 4, "buffer length", str(size))
+            at = take(at, size, "buffer bytes", repr(data[at:at + size][:24]))
+            if -size % 4:
+                at = take(at, -size % 4, "padding", "to a multiple of 4")
+    elif payload:
+        take(at, len(payload), "payload", payload[:60].decode("utf-8", "replace"))
+    return pieces
+
+
+def _annotate_call(take: Callable[[int, int, str, str], int], at: int, payload: bytes) -> None:
+    name, returns, args = decode_call(payload)
+    start = at
+    at = take(at, 2, "name length", str(len(name)))
+    at = take(at, len(name), "export name", name)
+    if (at - start) % 4:
+        at = take(at, -(at - start) % 4, "padding", "to a multiple of 4")
+    at = take(at, 1, "return type", f"'{chr(returns)}' {returns.name}")
+    at = take(at, 1, "argument count", str(len(args)))
+    at = take(at, 2, "reserved", "zero")
+    for index, arg in enumerate(args):
+        at = take(at, 1, f"arg {index} type", f"'{chr(arg.type)}' {arg.type.name}")
+        at = take(at, 3, "padding", "the value is aligned")
+        if arg.type in (ArgType.INT64, ArgType.PTR) and (at - start) % 8:
+            at = take(at, -(at - start) % 8, "padding", "to a multiple of 8")
+        if arg.type in (ArgType.IN, ArgType.INOUT):
+            data = bytes(arg.value)  # type: ignore[arg-type]
+            at = take(at, 4, f"arg {index} length", str(len(data)))
+            at = take(at, len(data), f"arg {index} bytes", repr(data[:24]))
+            if -(4 + len(data)) % 4:
+                at = take(at, -(4 + len(data)) % 4, "padding", "to a multiple of 4")
+        else:
+            size = 8 if arg.type in (ArgType.INT64, ArgType.PTR) else 4
+            meaning = "bytes to allocate" if arg.type is ArgType.OUT else "value"
+            at = take(at, size, f"arg {index} {meaning}", f"{arg.value} (0x{int(arg.value):x})")
 
 
 def c_header() -> str:

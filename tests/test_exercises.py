@@ -10,6 +10,7 @@ from interopkit.exercises import (
     emulation,
     loading,
     start,
+    surrogate,
     wow64,
 )
 
@@ -18,7 +19,8 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
        loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
        emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
-       emulation.q4_arm64_per_byte]
+       emulation.q4_arm64_per_byte, surrogate.q1_force_32, surrogate.q2_missing_value,
+       surrogate.q3_echo_32, surrogate.q4_frame_bytes]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -41,6 +43,10 @@ WRONG = {
     "q2_second_register": ("rsi", "System V"),
     "q3_arm64ec_processes": ({"x64", "arm64ec", "arm64"}, "classic Arm64 process cannot"),
     "q4_arm64_per_byte": (3.75, "two sizes"),
+    "q1_force_32": (4, "tries the client's bitness first"),
+    "q2_missing_value": ("AppID", "already there"),
+    "q3_echo_32": (0x1_0000_0001, "how wide is a pointer"),
+    "q4_frame_bytes": (28, "the header travels too"),
 }
 
 

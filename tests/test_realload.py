@@ -20,6 +20,7 @@ linux_x64 = pytest.mark.skipif(
 def test_linux_loader_refuses_the_32_bit_object() -> None:
     real = try_load(sample_path("linux", "i386"))
     assert not real.loaded and "wrong ELF class: ELFCLASS32" in real.message
+    assert real.said.startswith("libsample_i386.so: ") and "/" not in real.said
 
 
 @linux_x64

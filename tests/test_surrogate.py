@@ -108,9 +108,7 @@ def test_a_fault_is_reported_and_the_next_call_works(surrogate: Surrogate) -> No
 
 
 def test_a_killed_surrogate_is_reported_within_a_second(surrogate: Surrogate) -> None:
-    assert surrogate._process is not None
-    surrogate._process.kill()
-    surrogate._process.wait()  # dead before the call: the call says so
+    surrogate.kill()  # dead before the call: the call says so
     start = time.monotonic()
     with pytest.raises(SurrogateError, match="ended \\(signal 9\\)"):
         surrogate.call("add", 1, 2)
@@ -238,6 +236,15 @@ def test_the_fuzzed_surrogate_still_answers() -> None:
     _FUZZ_TARGET.start()
     assert _FUZZ_TARGET.call("add", 2, 2).result == 4
     assert frame(Kind.HELLO, 1)[:2] == b"IK"
+
+
+def test_a_trace_records_the_frames_as_they_travelled(surrogate: Surrogate) -> None:
+    surrogate.trace = []
+    surrogate.call("fill", Argument(ArgType.OUT, 3), 3, 97, returns=ArgType.VOID)
+    (sent_kind, sent), (received_kind, received) = surrogate.trace
+    assert (sent_kind, received_kind) == ("sent", "received")
+    assert sent[3] == Kind.CALL and received[3] == Kind.REPLY and sent[4:8] == received[4:8]
+    assert received.endswith(b"abc\0")  # the buffer, padded to 4
 
 
 def test_the_emulated_surrogate_answers_malformed_frames() -> None:

@@ -82,3 +82,26 @@ def test_emulator_explorer_runs_what_is_chosen() -> None:
     assert "0x4f9f2cab" in output.value
     arguments.value = "0x10 5"
     assert "faulted" in output.value
+
+
+def test_surrogate_explorer_calls_through_the_chosen_surrogate() -> None:
+    from interopkit.widgets import surrogate_explorer
+
+    box = surrogate_explorer()
+    dll, kind = box.children[0].children
+    export, arguments = box.children[1].children
+    output = box.children[2]
+    assert "returned <b>5</b>" in output.value and "received: 24 bytes" in output.value
+    assert "4-byte pointers" in output.value
+    dll.value = "x64"
+    assert "8-byte pointers" in output.value
+    kind.value = "emulated"
+    assert "<b>emulated</b> surrogate" in output.value
+    export.value, arguments.value = "echo_ptr", "0x123456789"
+    assert "returned <b>4886718345</b>" in output.value
+    dll.value = "x86"
+    assert "returned <b>591751049</b>" in output.value  # 0x23456789: the low 32 bits
+    export.value, arguments.value = "checksum", "0x10 5"  # a bad pointer
+    assert "FAULT" in output.value and "UC_ERR_READ_UNMAPPED" in output.value
+    arguments.value = "text:"  # a bad argument: the kit's error, in the output
+    assert "is not an argument" in output.value

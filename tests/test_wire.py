@@ -13,6 +13,7 @@ from interopkit.wire import (
     Argument,
     Kind,
     Status,
+    annotate,
     c_header,
     decode_call,
     decode_reply,
@@ -79,3 +80,24 @@ def test_the_committed_c_header_is_generated_from_this_module() -> None:
     committed = Path(__file__).resolve().parents[1] / "interopkit" / "csrc" / "wire.h"
     assert committed.read_text() == c_header()
     assert "#define IK_STATUS_UNKNOWN_EXPORT 2" in c_header() and Status.UNKNOWN_EXPORT == 2
+
+
+def test_annotate_cuts_a_frame_into_all_its_bytes() -> None:
+    call = frame(Kind.CALL, 7, encode_call("fill", [
+        Argument(ArgType.OUT, 6), Argument(ArgType.INT32, 6), Argument(ArgType.PTR, 65),
+        Argument(ArgType.IN, b"hello")], ArgType.VOID))
+    pieces = annotate(call)
+    assert b"".join(p.data for p in pieces) == call  # every byte accounted for, in order
+    assert [p.offset for p in pieces] == sorted(p.offset for p in pieces)
+    fields = {p.field: p for p in pieces}
+    assert fields["header.kind"].value == "CALL" and fields["export name"].value == "fill"
+    assert fields["arg 2 value"].offset % 8 == 0 and fields["arg 2 value"].data == \
+        (65).to_bytes(8, "little")
+    reply = frame(Kind.REPLY, 7, encode_reply(6, [b"ABCDEF"]))
+    assert b"".join(p.data for p in annotate(reply)) == reply
+    assert [p.field for p in annotate(reply)][-3:] == ["buffer length", "buffer bytes",
+                                                        "padding"]
+    error = annotate(frame(Kind.REPLY, 7, b"no such export", Status.UNKNOWN_EXPORT))
+    assert error[4].value == "UNKNOWN_EXPORT" and error[-1].value == "no such export"
+    with pytest.raises(UsageError, match="fewer than a header"):
+        annotate(b"IK")

@@ -59,6 +59,7 @@ static uint32_t image_size;
 static uintptr_t preferred_base;
 static char load_error[512]; /* empty when the DLL is loaded */
 static const char *dll_path;
+static const char *dll_name; /* the file name: messages name the DLL, not the folders above it */
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
@@ -97,7 +98,7 @@ static int load_dll(const wchar_t *path) {
     const char *name = code == 2 ? " ERROR_FILE_NOT_FOUND" : code == 126 ? " ERROR_MOD_NOT_FOUND"
                        : code == 193 ? " ERROR_BAD_EXE_FORMAT" : "";
     snprintf(load_error, sizeof load_error, "%s: LoadLibraryW failed (error %lu%s) in the %d-bit "
-             IK_ARCH " surrogate", dll_path, (unsigned long)code, name, (int)(8 * sizeof(void *)));
+             IK_ARCH " surrogate", dll_name, (unsigned long)code, name, (int)(8 * sizeof(void *)));
     return -1;
   }
   image = (uint8_t *)module;
@@ -112,7 +113,7 @@ static void *lookup(const char *name) { return (void *)GetProcAddress((HMODULE)i
 #else
 
 static int fail(const char *message) {
-  snprintf(load_error, sizeof load_error, "%s: %s", dll_path, message);
+  snprintf(load_error, sizeof load_error, "%s: %s", dll_name, message);
   return -1;
 }
 
@@ -149,7 +150,7 @@ static int load_dll(const char *path) {
   const uint8_t *opt = file + pe + 24;
   if (machine != IK_MACHINE) {
     snprintf(load_error, sizeof load_error, "%s: is a DLL for machine 0x%04X; this is the %d-bit "
-             IK_ARCH " surrogate (ERROR_BAD_EXE_FORMAT, 193)", path, machine,
+             IK_ARCH " surrogate (ERROR_BAD_EXE_FORMAT, 193)", dll_name, machine,
              (int)(8 * sizeof(void *)));
     return -1;
   }
@@ -452,7 +453,7 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
   if (!fn) {
     free_out(buffers, kinds, nbuf);
     snprintf(message, sizeof message, "%s exports no function named '%s' "
-             "(ERROR_PROC_NOT_FOUND, 127)", dll_path, name);
+             "(ERROR_PROC_NOT_FOUND, 127)", dll_name, name);
     return reply_error(call_id, IK_STATUS_UNKNOWN_EXPORT, message);
   }
   uint64_t result = invoke(fn, name, words, n);
@@ -491,7 +492,9 @@ int wmain(int argc, wchar_t **argv) {
     return 2;
   }
   WideCharToMultiByte(CP_UTF8, 0, argv[1], -1, path_utf8, sizeof path_utf8 - 1, 0, 0);
-  dll_path = path_utf8;
+  dll_path = dll_name = path_utf8;
+  for (const char *c = dll_path; *c; c++)
+    if (*c == '\\' || *c == '/') dll_name = c + 1;
   load_dll(argv[1]);
 #else
 int main(int argc, char **argv) {
@@ -499,7 +502,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PATH_TO_DLL\n", argv[0]);
     return 2;
   }
-  dll_path = argv[1];
+  dll_path = dll_name = argv[1];
+  for (const char *c = dll_path; *c; c++)
+    if (*c == '/') dll_name = c + 1;
   load_dll(dll_path);
 #endif
   uint8_t header[IK_WIRE_HEADER_SIZE];
