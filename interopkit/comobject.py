@@ -168,7 +168,9 @@ class Proxy:
         self.release()
 
     def __repr__(self) -> str:
-        return f"<{self.interface.name} proxy, {self.how}>"
+        where = (f"the kit's {self.surrogate.kind} {self.surrogate.bits}-bit surrogate"
+                 if self.surrogate else "this process")
+        return f"<{self.interface.name} proxy: Windows would use {self.how}; here: {where}>"
 
 
 def create_instance(clsid: str, clsctx: int, *, registry: list[ComClass],

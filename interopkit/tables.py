@@ -276,7 +276,7 @@ def registry_html(values: list[Any]) -> str:
                         f"{html.escape(value.key)}</code></td></tr>")
             last = value.key
         name = value.name or "(Default)"
-        data = f"0x{value.data:x}" if value.kind == "REG_DWORD" else repr(value.data)
+        data = f"0x{value.data:x}" if value.kind == "REG_DWORD" else f'"{value.data}"' 
         rows.append(f"<tr><td style='text-align:left; padding-left:2em'>{html.escape(name)}"
                     f"</td><td style='text-align:left'>{value.kind}</td>"
                     f"<td style='text-align:left'><code>{html.escape(data)}</code></td></tr>")
@@ -313,9 +313,10 @@ def surrogate_call_html(surrogate: Any, export: str, arguments: str) -> str:
     from .wire import annotate
 
     name = "add_stdcall@8" if (surrogate.bits, export) == (32, "add_stdcall") else export
-    surrogate.trace = []
     try:
         values = [parse_argument(text) for text in arguments.split()]
+        surrogate.start()  # before the trace: it records the call's frames only
+        surrogate.trace = []
         call = surrogate.call(name, *values)
     except InteropKitError as exc:
         return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
