@@ -45,7 +45,10 @@ class Layout:
 
     def __init__(self, name: str, fields: list[tuple[str, str, str]]) -> None:
         self.name = name
-        self._struct = struct.Struct("<" + "".join(code for _, code, _ in fields))
+        self.struct = struct.Struct("<" + "".join(code for _, code, _ in fields))
+        """The fields in order as one ``struct.Struct``, for hot paths that pack and unpack
+        tuples (the surrogate's frame headers)."""
+        self._struct = self.struct
         self.size = self._struct.size
         placed: list[Field] = []
         offset = 0

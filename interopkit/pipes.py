@@ -1,7 +1,7 @@
 """Frames over a child process's pipes: written without copying, read by a deadline.
 
 The surrogate client speaks through its child's stdin and stdout. On POSIX a pipe can be
-polled, so a read waits with ``selectors`` and a frame is written with ``os.writev`` (a 1 MiB
+polled, so a read waits with ``poll`` and a frame is written with ``os.writev`` (a 1 MiB
 payload is never copied into one buffer). Windows cannot poll an anonymous pipe, so there a
 reader thread moves bytes into a buffer and a read waits on it with a timeout. Either way a read
 never blocks past its deadline, and a child that died is noticed within a quarter of a second
@@ -11,7 +11,7 @@ even if something else still holds its pipe open.
 from __future__ import annotations
 
 import os
-import selectors
+import select
 import subprocess
 import threading
 import time
@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 __all__ = ["Channel"]
 
 _TICK = 0.25  # how often a waiting read checks that the child is alive
+_SMALL = 1 << 12  # frames up to this size are joined and written at once
 
 
 class Channel:
@@ -30,18 +31,21 @@ class Channel:
         self._in, self._out = process.stdin.fileno(), process.stdout.fileno()
         self._alive: Callable[[], bool] = lambda: process.poll() is None
         self._threaded = os.name == "nt" if threaded is None else threaded
-        self._pending = bytearray()
+        self._pending = bytearray()  # filled by the reader thread
+        self._kept = b""  # read ahead by the polling reader
         self._ready = threading.Condition()
         self._ended = False
+        if not self._threaded:
+            self._poll = select.poll()  # made once: a poll per read costs a few microseconds
+            self._poll.register(self._out, select.POLLIN)
         if self._threaded:  # the thread reads its own duplicate: closing ours cannot affect it
             threading.Thread(target=self._pump, args=(os.dup(self._out),), daemon=True,
                              name="interopkit-pipe").start()
 
     def write(self, parts: Sequence[bytes | memoryview]) -> None:
         """Write every part, in order; OSError (BrokenPipeError) when the child has gone."""
-        if not hasattr(os, "writev"):  # pragma: no cover - Windows
-            for part in parts:
-                _write_all(self._in, memoryview(part))
+        if not hasattr(os, "writev") or sum(len(part) for part in parts) <= _SMALL:
+            _write_all(self._in, memoryview(b"".join(parts)))  # one copy of a small frame
             return
         pending = [memoryview(part) for part in parts if len(part)]
         while pending:
@@ -56,20 +60,29 @@ class Channel:
         TimeoutError at ``deadline`` (a ``time.monotonic()`` value)."""
         if self._threaded:
             return self._read_buffered(size, deadline)
-        chunks, left = [], size
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._out, selectors.EVENT_READ)
-            while left:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(min(remaining, _TICK)):
-                    self._check(deadline)
-                    continue
-                chunk = os.read(self._out, left)
-                if not chunk:
-                    raise EOFError("the child closed its end of the pipe")
-                chunks.append(chunk)
-                left -= len(chunk)
-        return b"".join(chunks)
+        # A read takes what is there (up to 64 KiB more than asked) and keeps the rest, so a
+        # header and its payload usually cost one system call.
+        have = self._kept
+        if len(have) >= size:
+            self._kept = have[size:]
+            return have[:size]
+        chunks, got = [have], len(have)
+        while got < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._poll.poll(1000 * min(remaining, _TICK)):
+                self._check(deadline)
+                continue
+            chunk = os.read(self._out, max(size - got, 1 << 16))
+            if not chunk:
+                raise EOFError("the child closed its end of the pipe")
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+        if got == size:
+            self._kept = b""
+            return data
+        self._kept = data[size:]
+        return data[:size]
 
     def _check(self, deadline: float) -> None:
         if not self._alive():
@@ -102,6 +115,6 @@ class Channel:
         os.close(descriptor)
 
 
-def _write_all(descriptor: int, data: memoryview) -> None:  # pragma: no cover - Windows
+def _write_all(descriptor: int, data: memoryview) -> None:
     while data:
         data = data[os.write(descriptor, data):]

@@ -42,13 +42,16 @@ from .samples import probe_path
 from .winerror import WinError
 from .wire import (
     HEADER,
+    MAGIC,
     MAX_PAYLOAD,
+    VERSION,
     ArgType,
     Argument,
     Kind,
     Status,
     decode_reply,
     encode_call,
+    encode_scalars,
     frame,
 )
 
@@ -65,6 +68,7 @@ _REMEDIES = {
     Status.FAULT: "The emulated CPU stopped at the fault; the surrogate is still running",
     Status.TOO_LARGE: "Send at most 64 MiB in one call",
 }
+_PACK, _UNPACK = HEADER.struct.pack, HEADER.struct.unpack
 _START_TIMEOUT = {"wine": 120.0, "emulated": 30.0}  # Wine may be making its prefix
 
 
@@ -90,7 +94,7 @@ class SurrogateInfo:
     """``native-32``, ``native-64``, ``wine-64`` or ``emulated``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallResult:
     """One call through the surrogate."""
 
@@ -226,8 +230,12 @@ class Surrogate:
              returns: ArgType = ArgType.PTR) -> CallResult:
         """Call ``export`` in the surrogate. Ints travel pointer-sized; a Buffer goes in and
         comes back out; an Argument says exactly how a value travels."""
-        arguments = [_argument(arg) for arg in args]
-        payload = encode_call(export, arguments, returns)
+        if all(type(arg) is int for arg in args):  # the common case, without Argument objects
+            arguments: list[Argument] = []
+            payload = encode_scalars(export, (ArgType.PTR,) * len(args), args, returns)
+        else:
+            arguments = [_argument(arg) for arg in args]
+            payload = encode_call(export, arguments, returns)
         with self._lock:
             self._ensure_started()
             start = time.perf_counter()
@@ -240,31 +248,33 @@ class Surrogate:
                                  WinError.ERROR_PROC_NOT_FOUND
                                  if status is Status.UNKNOWN_EXPORT else None)
         count = sum(1 for a in arguments if a.type in (ArgType.INOUT, ArgType.OUT))
+        if not count and len(reply) == 8:  # a scalar result: the common case
+            return CallResult(int.from_bytes(reply, "little"), (), seconds)
         result, buffers = decode_reply(reply, count)
         return CallResult(result, tuple(buffers), seconds)
 
     def _exchange(self, kind: Kind, payload: bytes,
                   timeout: float | None = None) -> tuple[Status, bytes]:
         self._next_id = (self._next_id + 1) % (1 << 32)
-        self._write(frame(kind, self._next_id), payload)
+        self._write(_PACK(MAGIC, VERSION, kind, self._next_id, 0, len(payload)), payload)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         raw = self._read(HEADER.size, deadline)
-        header = HEADER.unpack(raw)
-        if header["call_id"] != self._next_id or header["length"] > MAX_PAYLOAD:
+        _, _, _, call_id, status, length = _UNPACK(raw)
+        if call_id != self._next_id or length > MAX_PAYLOAD:
             self._stop_process()
             raise SurrogateError(self._label, "answered out of turn (a damaged stream)",
                                  "The surrogate was stopped; the next call starts a new one")
-        reply = self._read(header["length"], deadline)
+        reply = self._read(length, deadline)
         if self.trace is not None:
             self.trace += [("sent", frame(kind, self._next_id, payload)),
                            ("received", raw + reply)]
-        return Status(header["status"]), reply
+        return Status(status), reply
 
     def _write(self, header: bytes, payload: bytes = b"") -> None:
-        """Send a frame; the header's length field is set to the payload's here."""
+        """Send a frame: its header (with the payload's length in it) and the payload."""
         assert self._channel is not None
         try:
-            self._channel.write([header[:12] + len(payload).to_bytes(4, "little"), payload])
+            self._channel.write((header, payload))
         except OSError as exc:
             raise self._died() from exc
 

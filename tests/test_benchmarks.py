@@ -29,4 +29,6 @@ def test_surrogate_benchmark_runs() -> None:
                              "--calls", "200", "--starts", "3"], capture_output=True, text=True,
                             timeout=300, check=False)
     assert "ping-pong with pipeecho-i386" in result.stdout, result.stderr
-    assert result.stdout.count("target ") == 3 and result.returncode in (0, 1)
+    placements = result.stdout.count("ping-pong with pipeecho-i386")
+    assert placements in (1, 2)  # same CPU and different CPUs, where CPUs can be chosen
+    assert result.stdout.count("target ") == placements + 2 and result.returncode in (0, 1)

@@ -101,3 +101,18 @@ def test_annotate_cuts_a_frame_into_all_its_bytes() -> None:
     assert error[4].value == "UNKNOWN_EXPORT" and error[-1].value == "no such export"
     with pytest.raises(UsageError, match="fewer than a header"):
         annotate(b"IK")
+
+
+_SCALAR = st.sampled_from([ArgType.INT32, ArgType.INT64, ArgType.PTR])
+
+
+@given(name=st.text("abcdefgh_@0123456789", min_size=1, max_size=20),
+       args=st.lists(st.tuples(_SCALAR, st.integers(-(2 ** 63), 2 ** 64 - 1)), max_size=16))
+def test_the_scalar_fast_path_writes_the_general_paths_bytes(
+        name: str, args: list[tuple[ArgType, int]]) -> None:
+    from interopkit.wire import _encode_general, encode_scalars
+
+    general = _encode_general(name, [Argument(t, v) for t, v in args], ArgType.INT32)
+    fast = encode_scalars(name, tuple(t for t, _ in args), tuple(v for _, v in args),
+                          ArgType.INT32)
+    assert fast == general

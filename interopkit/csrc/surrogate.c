@@ -354,7 +354,9 @@ static void write_full(const uint8_t *from, size_t n) {
 #endif
 
 static void reply(uint32_t call_id, uint32_t status, const uint8_t *payload, uint32_t length) {
-  uint8_t header[IK_WIRE_HEADER_SIZE] = {0};
+  static uint8_t small[IK_WIRE_HEADER_SIZE + 4096];
+  uint8_t *header = small;
+  memset(header, 0, IK_WIRE_HEADER_SIZE);
   header[IK_WIRE_OFFSET_MAGIC] = IK_WIRE_MAGIC & 0xFF;
   header[IK_WIRE_OFFSET_MAGIC + 1] = IK_WIRE_MAGIC >> 8;
   header[IK_WIRE_OFFSET_VERSION] = IK_WIRE_VERSION;
@@ -362,8 +364,14 @@ static void reply(uint32_t call_id, uint32_t status, const uint8_t *payload, uin
   wr32(header + IK_WIRE_OFFSET_CALL_ID, call_id);
   wr32(header + IK_WIRE_OFFSET_STATUS, status);
   wr32(header + IK_WIRE_OFFSET_LENGTH, length);
-  write_full(header, sizeof header);
-  if (length) write_full(payload, length);
+  if (length <= sizeof small - IK_WIRE_HEADER_SIZE) {
+    /* one write: the client wakes once, to a whole frame */
+    if (length) memcpy(small + IK_WIRE_HEADER_SIZE, payload, length);
+    write_full(small, IK_WIRE_HEADER_SIZE + (size_t)length);
+    return;
+  }
+  write_full(header, IK_WIRE_HEADER_SIZE);
+  write_full(payload, length);
 }
 
 static void reply_error(uint32_t call_id, uint32_t status, const char *message) {
