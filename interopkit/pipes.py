@@ -5,7 +5,8 @@ polled, so a read waits with ``poll`` and a frame is written with ``os.writev`` 
 payload is never copied into one buffer). Windows cannot poll an anonymous pipe, so there a
 reader thread moves bytes into a buffer and a read waits on it with a timeout. Either way a read
 never blocks past its deadline, and a child that died is noticed within a quarter of a second
-even if something else still holds its pipe open.
+even if something else still holds its pipe open. ``INTEROPKIT_PIPE_THREAD=1`` makes POSIX
+use the reader thread too (the tests run the Windows way of reading here).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ class Channel:
         assert process.stdin is not None and process.stdout is not None
         self._in, self._out = process.stdin.fileno(), process.stdout.fileno()
         self._alive: Callable[[], bool] = lambda: process.poll() is None
-        self._threaded = os.name == "nt" if threaded is None else threaded
+        if threaded is None:
+            threaded = os.name == "nt" or bool(os.environ.get("INTEROPKIT_PIPE_THREAD"))
+        self._threaded = threaded
         self._pending = bytearray()  # filled by the reader thread
         self._kept = b""  # read ahead by the polling reader
         self._ready = threading.Condition()

@@ -16,7 +16,6 @@ from interopkit.errors import HostError, SurrogateError, UsageError
 from interopkit.host import can_run_x86_32, host_info
 from interopkit.native import NativeLibrary
 from interopkit.pipes import Channel
-from interopkit.quick import QUICK
 from interopkit.samples import probe_path, sample_path
 from interopkit.surrogate import KINDS, Surrogate, choose_kind
 from interopkit.wire import HEADER, ArgType, Argument, Kind, frame
@@ -166,7 +165,7 @@ def test_auto_picks_native_where_it_runs() -> None:
 
 @needs_32
 def test_calls_from_several_threads() -> None:
-    calls = 100 if QUICK else 1000
+    calls = 1000
     errors: list[str] = []
     with Surrogate(sample_path("windows", "x86")) as hosted:
         def work(offset: int) -> None:
@@ -194,7 +193,7 @@ def _children() -> set[int]:
 def test_start_stop_cycles_leave_nothing_behind() -> None:
     before_fds = len(os.listdir("/proc/self/fd"))
     before_children = _children()
-    for _ in range(20 if QUICK else 200):
+    for _ in range(200):
         with Surrogate(sample_path("windows", "x64")) as hosted:
             hosted.call("ptr_size")
     assert _children() == before_children
@@ -202,7 +201,7 @@ def test_start_stop_cycles_leave_nothing_behind() -> None:
 
 
 @needs_native
-@settings(max_examples=50 if QUICK else 2000, deadline=None,
+@settings(max_examples=2000, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.binary(min_size=12, max_size=12), body=st.binary(max_size=200))
 def test_malformed_frames_get_errors_not_crashes(header: bytes, body: bytes) -> None:
@@ -281,3 +280,40 @@ def test_channel_reads_by_deadline_and_notices_a_dead_child(threaded: bool) -> N
         for stream in (echo.stdin, echo.stdout):
             assert stream is not None
             stream.close()
+
+
+@needs_32
+def test_the_reader_thread_transport_carries_calls_and_notices_a_kill(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTEROPKIT_PIPE_THREAD", "1")  # how Windows reads its pipes
+    with Surrogate(sample_path("windows", "x86")) as hosted:
+        assert hosted._channel is not None and hosted._channel._threaded
+        data = bytes(range(256)) * 1024
+        assert hosted.call("checksum", Argument(ArgType.IN, data), len(data),
+                           returns=ArgType.INT32).result == \
+            NativeLibrary().call("checksum", Buffer(data), len(data)).result & 0xFFFFFFFF
+        assert hosted.call("fill", Argument(ArgType.OUT, 3), 3, 97).buffers == (b"abc",)
+        hosted.kill()
+        with pytest.raises(SurrogateError, match="signal 9"):
+            hosted.call("add", 1, 2)
+        assert hosted.call("add", 1, 2).result == 3
+
+
+def test_auto_picks_emulated_where_32_bit_processes_cannot_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import interopkit.surrogate as module
+    from interopkit.host import HostInfo, ProbeRun
+
+    def host(os_name: str, cpu: str) -> HostInfo:
+        return HostInfo(os_name, "", cpu, None, 64, "CPython")
+
+    refused = ProbeRun("probe-i386", False, None, None, "Exec format error")
+    monkeypatch.setattr(module, "can_run_x86_32", lambda: refused)
+    for os_name, cpu, bits, expected in (("darwin", "aarch64", 32, "emulated"),
+                                         ("darwin", "x86_64", 64, "emulated"),
+                                         ("linux", "aarch64", 64, "emulated"),
+                                         ("linux", "x86_64", 32, "emulated"),
+                                         ("linux", "x86_64", 64, "native"),
+                                         ("windows", "aarch64", 32, "native")):
+        monkeypatch.setattr(module, "host_info", lambda o=os_name, c=cpu: host(o, c))
+        assert choose_kind(bits) == expected, (os_name, cpu, bits)
