@@ -38,12 +38,12 @@ class Channel:
         self._kept = b""  # read ahead by the polling reader
         self._ready = threading.Condition()
         self._ended = False
-        if not self._threaded:
-            self._poll = select.poll()  # made once: a poll per read costs a few microseconds
-            self._poll.register(self._out, select.POLLIN)
         if self._threaded:  # the thread reads its own duplicate: closing ours cannot affect it
             threading.Thread(target=self._pump, args=(os.dup(self._out),), daemon=True,
                              name="interopkit-pipe").start()
+        else:
+            self._poll = select.poll()  # made once: a poll per read costs a few microseconds
+            self._poll.register(self._out, select.POLLIN)
 
     def write(self, parts: Sequence[bytes | memoryview]) -> None:
         """Write every part, in order; OSError (BrokenPipeError) when the child has gone."""

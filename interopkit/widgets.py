@@ -137,6 +137,18 @@ def redirect_explorer() -> Any:
                          output])
 
 
+def _call_controls() -> tuple[Any, Any]:
+    """The export and arguments controls both call explorers share."""
+    import ipywidgets as widgets
+
+    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
+                                       "echo_ptr", "counter_next"], value="add",
+                              description="export")
+    arguments = widgets.Text(value="2 3", description="arguments",
+                             placeholder="ints, or text:hello / zeros:8 for buffers")
+    return export, arguments
+
+
 def emulator_explorer() -> Any:
     """Pick an architecture, an export and arguments; run it on the emulated CPU and see the
     registers before and after."""
@@ -145,11 +157,7 @@ def emulator_explorer() -> Any:
     from .tables import emulated_call_html
 
     arch = widgets.Dropdown(options=["x86", "x64", "arm64"], value="x64", description="CPU")
-    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
-                                       "echo_ptr", "counter_next"], value="add",
-                              description="export")
-    arguments = widgets.Text(value="2 3", description="arguments",
-                             placeholder="ints, or text:hello / zeros:8 for buffers")
+    export, arguments = _call_controls()
     output = widgets.HTML()
 
     def update(_change: object = None) -> None:
@@ -177,11 +185,7 @@ def surrogate_explorer() -> Any:
                                     "sample_x64.dll (64-bit)": "x64"}, value="x86",
                            description="DLL")
     kind = widgets.Dropdown(options=kinds, value="auto", description="surrogate")
-    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
-                                       "echo_ptr", "counter_next"], value="add",
-                              description="export")
-    arguments = widgets.Text(value="2 3", description="arguments",
-                             placeholder="ints, or text:hello / zeros:8 for buffers")
+    export, arguments = _call_controls()
     output = widgets.HTML()
     running: dict[tuple[str, str], Surrogate] = {}
 
