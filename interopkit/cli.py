@@ -11,6 +11,8 @@
                                           where WOW64 really sends a path or registry key
     interopkit emulate DLL EXPORT [ARGS...] [--json]
                                           run an export on an emulated x86/x64/ARM64 CPU
+    interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
+                                          one value through NDR: wire bytes, what arrives
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
@@ -125,6 +127,19 @@ def _parser() -> argparse.ArgumentParser:
                          help="stop runaway code after this many instructions")
     emulate.add_argument("--json", action="store_true", help="print JSON")
     emulate.set_defaults(run=_emulate)
+
+    wire = commands.add_parser("wire", help="one value through NDR: the bytes on the wire and "
+                               "what the receiver holds")
+    wire.add_argument("type", metavar="TYPE", help="DWORD, DWORD_PTR, INT_PTR, HANDLE_PTR, ...")
+    wire.add_argument("value", metavar="VALUE", help="an integer (0x123456789, -1)")
+    wire.add_argument("--from", dest="sender", type=int, choices=(32, 64), required=True,
+                      help="the sending stub's bitness")
+    wire.add_argument("--to", dest="receiver", type=int, choices=(32, 64), required=True,
+                      help="the receiving stub's bitness")
+    wire.add_argument("--syntax", choices=("ndr20", "ndr64"), default="ndr20",
+                      help="the transfer syntax asked for (a 32/64 pair gets NDR20)")
+    wire.add_argument("--json", action="store_true", help="print JSON")
+    wire.set_defaults(run=_wire)
 
     surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
     actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -362,6 +377,32 @@ def _emulate(args: argparse.Namespace) -> int:
               f"(0x{call.result:x}; signed 32-bit {call.signed(32)}), {call.instructions} "
               f"instructions in {call.seconds * 1e6:.0f} us")
         _print_buffers(call.buffers)
+    return 0
+
+
+def _wire(args: argparse.Namespace) -> int:
+    from .ndr import transfer
+
+    try:
+        value = int(args.value, 0)
+    except ValueError:
+        raise UsageError(args.value, "is not an integer", "Write 42, 0x2a or -1") from None
+    moved = transfer(args.type, value, args.sender, args.receiver, args.syntax)
+    received = moved.received
+    if args.json:
+        _print_json({"type": args.type, "value": value, "from": args.sender, "to": args.receiver,
+                     "syntax": moved.syntax, "held": moved.held, "wire_hex": moved.wire_hex,
+                     "wire_bytes": len(moved.wire), "received": received,
+                     "received_hex": None if received is None else
+                     f"0x{received & ((1 << 64) - 1):x}",
+                     "lossy": moved.lossy, "steps": list(moved.steps),
+                     "certainty": moved.certainty, "sources": list(moved.sources)})
+    else:
+        print(f"{args.type} {args.value}, {args.sender}-bit to {args.receiver}-bit, "
+              f"{moved.syntax.upper()}: wire {moved.wire.hex(' ')} ({len(moved.wire)} bytes)")
+        for step in moved.steps:
+            print(f"  {step}")
+        print(f"  [{moved.certainty}; {', '.join(moved.sources) or 'fixed-size type'}]")
     return 0
 
 

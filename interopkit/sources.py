@@ -101,6 +101,39 @@ SOURCES: dict[str, tuple[str, str]] = {
     "WINE-WTYPES": ("Wine, include/wtypes.idl (CLSCTX values)", "https://gitlab.winehq.org/wine/wine"),
     "WINERROR-H": ("Windows SDK, winerror.h (REGDB_E_CLASSNOTREG, E_INVALIDARG)",
                    _LEARN + "windows/win32/com/com-error-codes"),
+    "DEVPEACE": ("Q&A mirror quoting an MSDN community note (zero-extend; low authority)",
+                 ("https://devpeace.com/windows/18266626/what-is-the-range-of-a-windows-handle-"
+                  "on-a-64-bits-application")),
+    "CHEN-IHV": ("R. Chen, Why does INVALID_HANDLE_VALUE cast through a LONG_PTR first?",
+                 "https://devblogs.microsoft.com/oldnewthing/"),
+    "SDK-BASETSD": ("Microsoft Windows SDK, basetsd.h (its types: Windows Data Types)",
+                    _LEARN + "windows/win32/winprog/windows-data-types"),
+    "MINGW-BASETSD": ("mingw-w64, mingw-w64-headers/include/basetsd.h",
+                      "https://github.com/mingw-w64/mingw-w64"),
+    "MIDL-3264": ("Microsoft, __int3264 (MIDL)", _LEARN + "windows/win32/midl/--int3264"),
+    "MS-DTYP-3264": ("[MS-DTYP] 2.2.1 __int3264",
+                     _LEARN + "openspecs/windows_protocols/ms-dtyp/"
+                              "e29954c2-6e95-46ea-bd2a-4209645cab99"),
+    "MS-RPCE-3264": ("[MS-RPCE] 3.1.1.5.1.1.1 __int3264",
+                     _LEARN + "openspecs/windows_protocols/ms-rpce/"
+                              "d93f9b81-1cf4-4fb5-a89c-dfd47a6b2aae"),
+    "W64-HIDE": ("Microsoft, Avoiding Information Hiding",
+                 _LEARN + "windows/win32/winprog64/avoiding-information-hiding"),
+    "W64-DESIGN": ("Microsoft, Designing 64-bit-Compatible Interfaces",
+                   _LEARN + "windows/win32/winprog64/designing-64-bit-compatible-interfaces"),
+    "MIDL-PROTO": ("Microsoft, MIDL /protocol switch", _LEARN + "windows/win32/midl/-protocol"),
+    "RPC-NDR64": ("Microsoft, Transfer Syntax and NDR64",
+                  _LEARN + "windows/win32/rpc/transfer-syntax-and-ndr64"),
+    "MS-RPCE-NEG": ("[MS-RPCE] 3.3.1.5.6 Presentation Context and Transfer Syntax Negotiation",
+                    _LEARN + "openspecs/windows_protocols/ms-rpce/"
+                             "ca4d3552-4647-4f40-830b-fd2090adec8f"),
+    "MS-RPCE-NDR64": ("[MS-RPCE] 2.2.5 64-Bit Network Data Representation",
+                      _LEARN + "openspecs/windows_protocols/ms-rpce/"
+                               "b1af93c7-f988-4a1a-ac74-063179942f32"),
+    "NTCORELIB-NDR64": ("Google Project Zero, NtCoreLib Ndr64FormatCharacter.cs",
+                        "https://github.com/googleprojectzero/sandbox-attacksurface-analysis-tools"),
+    "W64-PTR": ("Microsoft, Rules for Using Pointers",
+                _LEARN + "windows/win32/winprog64/rules-for-using-pointers"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
 }
 

@@ -202,3 +202,17 @@ def test_surrogate_call_of_the_wrong_bitness_is_one_line_with_193() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("interopkit: ERROR_BAD_EXE_FORMAT (193)")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_wire_json_shows_the_truncation_and_the_kept_handle_ptr() -> None:
+    cut = json.loads(run("wire", "DWORD_PTR", "0x123456789", "--from", "64", "--to", "32",
+                         "--json").stdout)
+    assert (cut["wire_hex"], cut["wire_bytes"], cut["received_hex"], cut["lossy"]) == (
+        "89674523", 4, "0x23456789", True)
+    kept = json.loads(run("wire", "HANDLE_PTR", "0x123456789", "--from", "64", "--to", "64",
+                          "--json").stdout)
+    assert (kept["wire_bytes"], kept["received"], kept["lossy"]) == (8, 0x123456789, False)
+    text = run("wire", "INT_PTR", "-1", "--from", "32", "--to", "64")
+    assert "sign-extends" in text.stdout and text.returncode == 0
+    bad = run("wire", "PVOID", "1", "--from", "64", "--to", "32")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
