@@ -111,8 +111,9 @@ SAMPLE_INTERFACE = Interface("ISample", (
                     Param("value", "LONG")), "void"),
     Method("ptr_size", (), "LONG"),
     Method("echo_ptr", (Param("value", "UINT_PTR"),), "UINT_PTR"),
+    Method("echo_u64", (Param("value", "ULONG64"),), "ULONG64"),
     Method("counter_next", (), "LONG"),
-    Method("counter_reset", (), "void"),
+    Method("counter_reset", (Param("value", "ULONG"),), "void"),
 ))
 """The sample library's exports as an interface (the same declarations for x86 and x64)."""
 

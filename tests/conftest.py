@@ -27,7 +27,7 @@ EXPECTED_SAMPLES = {
     ("linux", "aarch64"): ("ELF", "ARM64", 64, "dll"),
 }
 
-SAMPLE_EXPORTS = {"add", "checksum", "fill", "ptr_size", "echo_ptr", "counter_next",
+SAMPLE_EXPORTS = {"add", "checksum", "fill", "ptr_size", "echo_ptr", "echo_u64", "counter_next",
                   "counter_reset", "arch_name"}
 
 

@@ -32,7 +32,8 @@ def test_a_32_bit_class_from_a_64_bit_client_runs_in_a_32_bit_surrogate() -> Non
         assert obj.echo_ptr(0x1_2345_6789) == 0x2345_6789
         assert obj.fill(4, 4, 65) == b"ABCD"  # void method: just the [out] buffer
         assert obj.checksum(b"hello", 5) == obj.checksum(b"hello", 5)
-        assert obj.counter_reset() is None
+        assert obj.counter_reset(0) is None and obj.counter_next() == 1
+        assert obj.echo_u64(0x1_2345_6789) == 0x1_2345_6789  # 64 bits survive as ULONG64
         assert obj.surrogate is not None and obj.surrogate.info is not None
         assert obj.surrogate.info.pointer_size == 4
 
@@ -44,7 +45,7 @@ def test_objects_of_one_appid_share_a_surrogate_until_the_last_release() -> None
     second = create_instance(SAMPLE_CLSID, CLSCTX.LOCAL_SERVER, registry=registry,
                              kind="emulated")
     assert first.surrogate is second.surrogate
-    first.counter_reset()
+    first.counter_reset(0)
     assert (first.counter_next(), second.counter_next()) == (1, 2)  # one DLL, one counter
     surrogate = first.surrogate
     assert surrogate is not None

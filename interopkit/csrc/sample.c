@@ -17,6 +17,8 @@
  *                                                 out[i] = (seed + i) mod 256; returns len
  *   uint32_t ptr_size(void)                       sizeof(void *) of this build: 4 or 8
  *   intptr_t echo_ptr(intptr_t value)             returns its pointer-sized argument
+ *   uint64_t echo_u64(uint64_t value)             returns its 64-bit argument (two stack
+ *                                                 slots in and EDX:EAX out on x86)
  *   uint32_t counter_next(void)                   increments a static counter, returns it
  *   void     counter_reset(uint32_t value)        sets the counter
  *   const char *arch_name(void)                   "x86", "x64" or "arm64" ("i386",
@@ -82,6 +84,8 @@ IK_API uint32_t fill(uint8_t *out, uint32_t len, uint8_t seed) {
 IK_API uint32_t ptr_size(void) { return (uint32_t)sizeof(void *); }
 
 IK_API intptr_t echo_ptr(intptr_t value) { return value; }
+
+IK_API uint64_t echo_u64(uint64_t value) { return value; }
 
 IK_API uint32_t counter_next(void) { return ++counter_value; }
 
