@@ -19,22 +19,22 @@ from typing import Any
 
 from .comreg import REGDB_E_CLASSNOTREG, ComClass, activate
 from .errors import SurrogateError, UsageError
+from .ndr import TYPES as NDR_TYPES
 from .surrogate import Surrogate
 from .wire import ArgType, Argument
 
 __all__ = ["SAMPLE_CLSID", "SAMPLE_INTERFACE", "TYPES", "Interface", "Method", "Param", "Proxy",
            "create_instance"]
 
+_FAMILIES = {"fixed32": ArgType.INT32, "fixed64": ArgType.INT64, "int3264": ArgType.PTR,
+             "handle_ptr": ArgType.PTR}
+
 TYPES: dict[str, ArgType] = {
-    **dict.fromkeys(("LONG", "ULONG", "DWORD", "INT", "UINT", "BOOL", "HRESULT", "long",
-                     "int", "__int32"), ArgType.INT32),
-    **dict.fromkeys(("LONGLONG", "ULONGLONG", "LONG64", "ULONG64", "DWORD64", "INT64", "UINT64",
-                     "hyper", "__int64"), ArgType.INT64),
-    **dict.fromkeys(("INT_PTR", "UINT_PTR", "LONG_PTR", "ULONG_PTR", "DWORD_PTR", "SIZE_T",
-                     "SSIZE_T", "__int3264", "HANDLE", "HANDLE_PTR", "SHANDLE_PTR"),
-                    ArgType.PTR),
+    **{name: _FAMILIES[wire_type.family] for name, wire_type in NDR_TYPES.items()},
+    "HANDLE": ArgType.PTR,  # a pointer (void *): the kit's wire carries it pointer-sized
 }
-"""Scalar types by MIDL name, and how the kit's wire carries each (``BYTE*`` is a buffer)."""
+"""Scalar types by MIDL name (the NDR model's vocabulary, ``interopkit.ndr.TYPES``), and how
+the kit's wire carries each (``BYTE*`` is a buffer)."""
 
 _BUFFERS = {"in": ArgType.IN, "out": ArgType.OUT, "in,out": ArgType.INOUT}
 
@@ -273,8 +273,8 @@ def _marshal(param: Param, value: Any) -> Argument:
 
 def _signed(type_name: str, value: int) -> int:
     """A returned value read as its declared type (LONG -1, not 4294967295)."""
-    if type_name in ("LONG", "INT", "BOOL", "HRESULT", "long", "int", "__int32") and \
-            value >= 1 << 31:
+    declared = NDR_TYPES.get(type_name)
+    if declared and declared.family == "fixed32" and declared.signed and value >= 1 << 31:
         return value - (1 << 32)
     return value
 

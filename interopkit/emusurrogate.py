@@ -22,7 +22,6 @@ import sys
 
 from .emulation import Buffer, EmulationError, Emulator
 from .errors import ImageError, InteropKitError, SurrogateError
-from .machine import Machine
 from .winerror import WinError
 from .wire import (
     HEADER,
@@ -41,7 +40,6 @@ from .wire import (
 __all__ = ["Host", "main"]
 
 _ARCH_NAMES = {"x86": "i386", "x64": "x86_64", "arm64": "aarch64"}
-_BITS = {Machine.I386: 32, Machine.AMD64: 64, Machine.ARM64: 64}
 
 
 class Host:
@@ -56,7 +54,7 @@ class Host:
             self.emulator, self.error = None, str(exc)
             return
         machine = self.emulator.image.machine
-        if _BITS[machine] != bits:
+        if machine.bits != bits:
             self.error = (f"{self.name}: is a DLL for machine 0x{machine.value:04X}; this is the "
                           f"{bits}-bit emulated surrogate (ERROR_BAD_EXE_FORMAT, 193)")
 

@@ -52,7 +52,8 @@ def _types(family: str, signed: bool, definition: str, *names: str) -> dict[str,
 
 
 TYPES: dict[str, WireType] = {
-    **_types("fixed32", True, "32-bit signed", "__int32", "long", "LONG", "INT", "int"),
+    **_types("fixed32", True, "32-bit signed", "__int32", "long", "LONG", "INT", "int", "BOOL",
+             "HRESULT"),
     **_types("fixed32", False, "32-bit unsigned", "DWORD", "ULONG", "UINT",
              "unsigned __int32"),
     **_types("fixed64", True, "64-bit signed", "__int64", "hyper", "LONGLONG", "LONG64",

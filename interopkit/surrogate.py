@@ -42,9 +42,7 @@ from .samples import probe_path
 from .winerror import WinError
 from .wire import (
     HEADER,
-    MAGIC,
     MAX_PAYLOAD,
-    VERSION,
     ArgType,
     Argument,
     Kind,
@@ -52,7 +50,7 @@ from .wire import (
     decode_reply,
     encode_call,
     encode_scalars,
-    frame,
+    header,
 )
 
 __all__ = ["KINDS", "CallResult", "Surrogate", "SurrogateInfo", "choose_kind", "describe"]
@@ -60,7 +58,7 @@ __all__ = ["KINDS", "CallResult", "Surrogate", "SurrogateInfo", "choose_kind", "
 KINDS = ("auto", "native", "wine", "emulated")
 """What may host the DLL: see the module's description."""
 
-_BITS = {Machine.I386: 32, Machine.AMD64: 64, Machine.ARM64: 64}
+_HOSTED = (Machine.I386, Machine.AMD64, Machine.ARM64)  # ARM64: emulated only
 _NATIVE = {("linux", 32): "surrogate-i386", ("linux", 64): "surrogate-x86_64",
            ("windows", 32): "surrogate_x86.exe", ("windows", 64): "surrogate_x64.exe"}
 _REMEDIES = {
@@ -68,7 +66,7 @@ _REMEDIES = {
     Status.FAULT: "The emulated CPU stopped at the fault; the surrogate is still running",
     Status.TOO_LARGE: "Send at most 64 MiB in one call",
 }
-_PACK, _UNPACK = HEADER.struct.pack, HEADER.struct.unpack
+_UNPACK = HEADER.struct.unpack
 _START_TIMEOUT = {"wine": 120.0, "emulated": 30.0}  # Wine may be making its prefix
 
 
@@ -124,8 +122,7 @@ class Surrogate:
                  timeout: float = 10.0, kind: str = "auto") -> None:
         self.dll = str(dll)
         image = inspect(dll)
-        bits = _BITS.get(image.machine)  # type: ignore[arg-type]
-        hostable = image.format == "PE" and bits is not None and (
+        hostable = image.format == "PE" and image.machine in _HOSTED and (
             kind == "emulated" or image.machine is not Machine.ARM64)
         if not hostable:
             raise SurrogateError(self.dll, f"is a {image.format} {image.machine_name} image",
@@ -137,7 +134,7 @@ class Surrogate:
             raise UsageError(f"kind={kind!r}", "is not a surrogate kind",
                              f"Use one of {', '.join(KINDS)}")
         # A DLL of the other bitness is passed on: the surrogate itself refuses it, for real.
-        self.bits: int = bitness or bits  # type: ignore[assignment]
+        self.bits: int = bitness or image.machine.bits  # type: ignore[union-attr]
         self.kind = choose_kind(self.bits) if kind == "auto" else kind
         self.command = _command(self.kind, self.bits, self.dll)
         self.timeout = timeout
@@ -192,7 +189,7 @@ class Surrogate:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 try:
-                    self._write(frame(Kind.BYE, 0))
+                    self._write(header(Kind.BYE, 0, 0))
                     self._process.wait(timeout=1.0)
                 except (SurrogateError, subprocess.TimeoutExpired):
                     pass
@@ -256,7 +253,8 @@ class Surrogate:
     def _exchange(self, kind: Kind, payload: bytes,
                   timeout: float | None = None) -> tuple[Status, bytes]:
         self._next_id = (self._next_id + 1) % (1 << 32)
-        self._write(_PACK(MAGIC, VERSION, kind, self._next_id, 0, len(payload)), payload)
+        sent = header(kind, self._next_id, len(payload))
+        self._write(sent, payload)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         raw = self._read(HEADER.size, deadline)
         _, _, _, call_id, status, length = _UNPACK(raw)
@@ -266,8 +264,7 @@ class Surrogate:
                                  "The surrogate was stopped; the next call starts a new one")
         reply = self._read(length, deadline)
         if self.trace is not None:
-            self.trace += [("sent", frame(kind, self._next_id, payload)),
-                           ("received", raw + reply)]
+            self.trace += [("sent", sent + payload), ("received", raw + reply)]
         return Status(status), reply
 
     def _write(self, header: bytes, payload: bytes = b"") -> None:

@@ -229,11 +229,16 @@ def environment_html(columns: dict[str, dict[str, str | None]]) -> str:
     return _table(["variable", *columns], rows)
 
 
+def _sample_export(export: str, bits: int) -> str:
+    """The sample's export name on a build of ``bits``: x86 decorates stdcall names."""
+    return "add_stdcall@8" if (bits, export) == (32, "add_stdcall") else export
+
+
 def emulated_call_html(arch: str, export: str, arguments: str) -> str:
     """Run ``export`` of the sample built for ``arch`` on the emulator; registers before/after."""
     from .emulation import Emulator, parse_argument
 
-    name = "add_stdcall@8" if (arch, export) == ("x86", "add_stdcall") else export
+    name = _sample_export(export, 32 if arch == "x86" else 64)
     try:
         values = [parse_argument(text) for text in arguments.split()]
         call = Emulator(sample_path("windows", arch)).call(name, *values)
@@ -312,7 +317,7 @@ def surrogate_call_html(surrogate: Any, export: str, arguments: str) -> str:
     from .emulation import parse_argument
     from .wire import annotate
 
-    name = "add_stdcall@8" if (surrogate.bits, export) == (32, "add_stdcall") else export
+    name = _sample_export(export, surrogate.bits)
     try:
         values = [parse_argument(text) for text in arguments.split()]
         surrogate.start()  # before the trace: it records the call's frames only

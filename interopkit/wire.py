@@ -52,6 +52,7 @@ __all__ = [
     "encode_reply",
     "encode_scalars",
     "frame",
+    "header",
 ]
 
 MAGIC = 0x4B49  # "IK" little-endian
@@ -252,12 +253,17 @@ def decode_reply(payload: bytes, buffer_count: int) -> tuple[int, list[bytes]]:
                          "The surrogate sent a frame the client cannot read") from exc
 
 
+def header(kind: Kind, call_id: int, length: int, status: Status = Status.OK) -> bytes:
+    """A frame's 16-byte header (made on every call: one struct, no field-name dictionary)."""
+    return _PACK(MAGIC, VERSION, kind, call_id, status, length)
+
+
 def frame(kind: Kind, call_id: int, payload: bytes = b"", status: Status = Status.OK) -> bytes:
     """A whole frame: header and payload."""
-    return _PACK(MAGIC, VERSION, kind, call_id, status, len(payload)) + payload
+    return header(kind, call_id, len(payload), status) + payload
 
 
-_PACK = HEADER.struct.pack  # frames are made on every call: no field-name dictionary
+_PACK = HEADER.struct.pack
 
 
 @dataclass(frozen=True)
@@ -285,14 +291,14 @@ def annotate(data: bytes) -> list[Piece]:
     if len(data) < HEADER.size:
         raise UsageError("frame", f"has {len(data)} bytes, fewer than a header",
                          "Give a whole frame: 16 bytes of header, then the payload")
-    header = HEADER.unpack(data[:HEADER.size])
-    kind = Kind(header["kind"]) if header["kind"] in Kind._value2member_map_ else None
-    status = header["status"]
-    names = {"magic": "'IK'", "version": str(header["version"]),
-             "kind": kind.name if kind else f"unknown ({header['kind']})",
-             "call_id": str(header["call_id"]),
+    fields = HEADER.unpack(data[:HEADER.size])
+    kind = Kind(fields["kind"]) if fields["kind"] in Kind._value2member_map_ else None
+    status = fields["status"]
+    names = {"magic": "'IK'", "version": str(fields["version"]),
+             "kind": kind.name if kind else f"unknown ({fields['kind']})",
+             "call_id": str(fields["call_id"]),
              "status": Status(status).name if status in Status._value2member_map_ else str(status),
-             "length": f"{header['length']} bytes follow"}
+             "length": f"{fields['length']} bytes follow"}
     for item in HEADER.fields:
         take(item.offset, item.size, f"header.{item.name}",
              names[item.name])
