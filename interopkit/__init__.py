@@ -18,7 +18,8 @@ Windows loader's bitness rules), ``realload`` (this machine's real loader), ``ch
 ``emucost`` and ``timing`` (what emulation costs, measured), ``comreg`` and ``comobject`` (COM
 registration and activation), ``wire``, ``pipes``, ``surrogate``, ``emusurrogate`` and ``wine``
 (DLL surrogates and how they are reached), ``ndr``, ``basetsd`` and ``crossing`` (pointer-sized
-values and handles on the wire: the rules, the conversions, the live demonstration),
+values and handles on the wire: the rules, the conversions, the live demonstration), ``idl``
+and ``lint`` (interface declarations and the hazards in them),
 ``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
 notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
 """

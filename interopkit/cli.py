@@ -13,12 +13,16 @@
                                           run an export on an emulated x86/x64/ARM64 CPU
     interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
                                           one value through NDR: wire bytes, what arrives
+    interopkit lint FILE [--same-bitness] [--json]
+                                          pointers and handles an interface (MIDL) will
+                                          truncate between 32-bit and 64-bit stubs
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
-failed, an image does not load (can-load) or a DLL would fail (check), 2 for a wrong command
+failed, an image does not load (can-load), a DLL would fail (check) or the lint found
+something, 2 for a wrong command
 line. Errors go to stderr as one line naming the file, the
 problem and the remedy; the kit never prints a traceback for bad input.
 """
@@ -29,6 +33,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
@@ -140,6 +145,14 @@ def _parser() -> argparse.ArgumentParser:
                       help="the transfer syntax asked for (a 32/64 pair gets NDR20)")
     wire.add_argument("--json", action="store_true", help="print JSON")
     wire.set_defaults(run=_wire)
+
+    lint = commands.add_parser("lint", help="find pointers and handles an interface will "
+                               "truncate between 32-bit and 64-bit stubs")
+    lint.add_argument("file", metavar="FILE", help="a MIDL (.idl) file")
+    lint.add_argument("--same-bitness", action="store_true",
+                      help="both sides are 64-bit (HANDLE_PTR is then the right type)")
+    lint.add_argument("--json", action="store_true", help="print JSON")
+    lint.set_defaults(run=_lint)
 
     surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
     actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -404,6 +417,25 @@ def _wire(args: argparse.Namespace) -> int:
             print(f"  {step}")
         print(f"  [{moved.certainty}; {', '.join(moved.sources) or 'fixed-size type'}]")
     return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from .lint import lint_file
+
+    findings = lint_file(args.file, same_bitness=args.same_bitness)
+    if args.json:
+        _print_json([finding.as_dict() for finding in findings])
+        return 1 if findings else 0
+    name = Path(args.file).name
+    for finding in findings:
+        rule = finding.rule
+        print(f"{name}:{finding.line}: {rule.severity} [{rule.name}] {finding.message}")
+        print(f"    fix: {rule.fix}")
+        print(f"    {rule.certainty}; sources: {', '.join(rule.sources)}")
+    counts = Counter(finding.rule.severity for finding in findings)
+    print(f"{name}: " + (", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items())
+                         if findings else "no findings"))
+    return 1 if findings else 0
 
 
 def _surrogate_call(args: argparse.Namespace) -> int:

@@ -216,3 +216,20 @@ def test_wire_json_shows_the_truncation_and_the_kept_handle_ptr() -> None:
     assert "sign-extends" in text.stdout and text.returncode == 0
     bad = run("wire", "PVOID", "1", "--from", "64", "--to", "32")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_lint_json_lists_findings_and_exits_non_zero() -> None:
+    from interopkit.lint import IDL_DIR
+
+    bad = run("lint", str(IDL_DIR / "scanner_ported.idl"), "--json")
+    findings = json.loads(bad.stdout)
+    assert bad.returncode == 1 and len(findings) == 11
+    assert {"parameter", "type", "rule", "message"} <= set(findings[0])
+    assert (findings[3]["parameter"], findings[3]["type"], findings[3]["rule"]) == (
+        "pBuffer", "DWORD", "pointer-in-32-bits")
+    good = run("lint", str(IDL_DIR / "scanner_fixed.idl"))
+    assert good.returncode == 0 and good.stdout.strip() == "scanner_fixed.idl: no findings"
+    text = run("lint", str(IDL_DIR / "scanner_ported.idl"))
+    assert "5 errors, 5 warnings, 1 note" in text.stdout and "fix: " in text.stdout
+    missing = run("lint", "missing.idl")
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1

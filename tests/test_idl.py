@@ -1,0 +1,112 @@
+"""The MIDL subset: what it reads, what it skips, and a clear error for the rest."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interopkit.comobject import SAMPLE_INTERFACE
+from interopkit.errors import UsageError
+from interopkit.idl import from_interface, parse
+
+IDL = """\
+// a comment with interface and { braces }
+/* a block
+   comment */
+#include "ignored.h"
+import "oaidl.idl";
+cpp_quote("#define X 1")
+midl_pragma warning(disable: 2111)
+const DWORD LIMIT = 16;
+typedef DWORD HTHING, *PHTHING;
+typedef HTHING ALIAS;
+typedef [context_handle] void *PCTX;
+typedef enum { RED, GREEN } COLOUR;
+typedef struct tagPOINTISH { long x; long y; DWORD_PTR pNext; } POINTISH, *PPOINTISH;
+interface IForward;
+
+[object, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7F8), pointer_default(unique)]
+interface IThing : IUnknown
+{
+    HRESULT STDMETHODCALLTYPE Open([in, string] LPCWSTR name, [out] PHTHING phThing);
+    HRESULT Read([in] ALIAS h, [in] unsigned long cb,
+                 [out, size_is(cb), length_is(*pcbRead)] byte buffer[], [out] ULONG *pcbRead);
+    HRESULT Nothing(void);
+    [local] HRESULT Local([in] signed __int3264 value);
+}
+
+[uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7F9), version(1.0)]
+library ThingLib
+{
+    importlib("stdole2.tlb");
+    [uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FA)] coclass Thing { [default] interface IThing; };
+    [object, oleautomation, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FB)]
+    interface IAuto : IDispatch { HRESULT Get([out, retval] long *value); };
+};
+"""
+
+
+def test_interfaces_structs_typedefs_and_lines() -> None:
+    scopes = {scope.name: scope for scope in parse(IDL)}
+    assert list(scopes) == ["POINTISH", "IThing", "IAuto"]
+    assert [d.name for _, d in scopes["POINTISH"].members] == ["x", "y", "pNext"]
+    thing = scopes["IThing"]
+    assert thing.attributes == ("object", "uuid", "pointer_default") and thing.line == 16
+    rows = [(method, d.name, d.type, d.base, d.pointers, d.attributes, d.line)
+            for method, d in thing.members]
+    assert rows == [
+        ("Open", "", "HRESULT", "HRESULT", 0, (), 19),
+        ("Open", "name", "LPCWSTR", "LPCWSTR", 0, ("in", "string"), 19),
+        ("Open", "phThing", "PHTHING", "DWORD", 1, ("out",), 19),
+        ("Read", "", "HRESULT", "HRESULT", 0, (), 20),
+        ("Read", "h", "ALIAS", "DWORD", 0, ("in",), 20),
+        ("Read", "cb", "unsigned long", "ULONG", 0, ("in",), 20),
+        ("Read", "buffer", "byte", "byte", 1, ("out", "size_is(cb)", "length_is(*pcbRead)"), 21),
+        ("Read", "pcbRead", "ULONG", "ULONG", 1, ("out",), 21),
+        ("Nothing", "", "HRESULT", "HRESULT", 0, (), 22),
+        ("Local", "", "HRESULT", "HRESULT", 0, ("local",), 23),
+        ("Local", "value", "signed __int3264", "__int3264", 0, ("in", "local"), 23),
+    ]
+    assert scopes["IAuto"].attributes == ("object", "oleautomation", "uuid")
+
+
+def test_a_context_handle_typedef_carries_its_attribute() -> None:
+    scope, = parse("typedef [context_handle] void *PCTX;\n"
+                   "interface I { void Close([in, out] PCTX *ph); }")
+    (_, ret), (_, param) = scope.members
+    assert (ret.base, param.base, param.pointers) == ("void", "void", 2)
+    assert "context_handle" in param.attributes
+
+
+def test_python_declared_interfaces_read_the_same_way() -> None:
+    scope = from_interface(SAMPLE_INTERFACE)
+    assert scope.name == "ISample" and scope.kind == "interface"
+    fill = [(d.name, d.base, d.pointers, d.attributes) for m, d in scope.members if m == "fill"]
+    assert fill == [("buffer", "BYTE", 1, ("out",)), ("size", "ULONG", 0, ("in",)),
+                    ("value", "LONG", 0, ("in",))]
+    assert ("echo_ptr", "", "UINT_PTR") in [(m, d.name, d.type) for m, d in scope.members]
+
+
+@pytest.mark.parametrize(("text", "line", "problem"), [
+    ("interface I { HRESULT F([in] DWORD a; }", 1, "expected"),
+    ("interface I {\n HRESULT F(void);\n", 2, "the end"),
+    ("\n\nstruct S { long x; }", 3, "expected ';'"),
+    ("interface I { HRESULT F([in] DWORD @a); }", 1, "cannot read '@'"),
+    ("float x;", 1, "expected interface, library, typedef"),
+    ("interface I { HRESULT F([in] (a)); }", 1, "unexpected '('"),
+    ("interface I { HRESULT F([in] *); }", 1, "without a type"),
+])
+def test_text_outside_the_subset_names_the_line(text: str, line: int, problem: str) -> None:
+    with pytest.raises(UsageError, match=rf"^<idl>:{line}: .*{re.escape(problem)}"):
+        parse(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("interface{}[]();,*: DWORD_PTR hX\n/\"#")),
+               max_size=80))
+def test_any_text_parses_or_raises_the_kits_error(text: str) -> None:
+    try:
+        parse(text)
+    except UsageError:
+        pass
