@@ -29,8 +29,14 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Region", "draw_address_spaces", "draw_emulation_cost", "draw_file_map",
+__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_bits", "draw_emulation_cost",
+           "draw_file_map",
            "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
+
+BIT_COLOURS = {"sent": "#9ecae1", "arrived": "#9ecae1", "held back": "#fdae6b",
+               "extended": "#a1d99b", "wrong": "#fb6a4a", "lost": "#fcbba1",
+               "undefined": "#d9d9d9", "none": "#ffffff"}
+"""Colours of the bit states of ``interopkit.ndr.bit_rows`` (the HTML table uses them too)."""
 
 _HEADER_KINDS = ("DOS header", "DOS stub", "PE signature", "COFF header", "optional header",
                  "data directories", "section table", "ELF identification", "ELF header",
@@ -329,3 +335,59 @@ def draw_translation(seconds: list[float], ax: Axes | None = None) -> Axes:
     ax.set_title("First call translates the code; later calls reuse the translation",
                  fontsize=9)
     return ax
+
+
+def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
+    """The 64 bits of one value before, on the wire and after, most significant on the left.
+
+    ``moved`` is an ``interopkit.ndr.transfer`` result. Blue bits travel; orange ones stay in
+    the sender; green ones the receiver made by extension; red ones differ from what was sent
+    (pale red: a bit the receiver does not have). Taught in notebook 06.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    from .ndr import bit_rows
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(14, 2.9))
+    rows = bit_rows(moved)
+    for row, line in enumerate(rows):
+        for index in range(64):
+            x = 63 - index
+            state = line.states[index]
+            ax.add_patch(Rectangle((x, row), 1, 0.8, facecolor=BIT_COLOURS[state],
+                                   edgecolor="#cccccc" if state == "none" else "white",
+                                   linewidth=0.6, hatch="///" if state == "lost" else ""))
+            digit = line.bits[index]
+            text = "?" if state == "undefined" else "" if digit is None else str(digit)
+            ax.text(x + 0.5, row + 0.42, text, ha="center", va="center", fontsize=7)
+    for byte in range(1, 8):
+        ax.axvline(byte * 8, color="#555555", linewidth=0.8)
+    ax.set_xlim(0, 64)
+    ax.set_ylim(len(rows) - 0.1, -0.1)
+    ax.set_yticks([row + 0.4 for row in range(len(rows))], [line.label for line in rows],
+                  fontsize=8)
+    ax.set_xticks([x + 0.5 for x in range(0, 64, 8)], [f"bit {63 - x}" for x in range(0, 64, 8)],
+                  fontsize=7)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    received = "undefined" if moved.received is None else _hex(moved.received)
+    ax.set_title(f"{moved.type.name} {_hex(moved.value)}, {moved.sender_bits}-bit to "
+                 f"{moved.receiver_bits}-bit over {moved.syntax.upper()}: receiver holds "
+                 f"{received}{' (lossy)' if moved.lossy else ''} [{moved.certainty}]",
+                 fontsize=9)
+    # "sent" and "arrived" share a colour: one legend entry for both
+    states = {state for line in rows for state in line.states} - {"none", "arrived"}
+    shown = sorted(states | {"sent"}, key=list(BIT_COLOURS).index)
+    labels = {"sent": "travels", "lost": "meant, but no such bit"}
+    ax.legend(handles=[Patch(facecolor=BIT_COLOURS[s], hatch="///" if s == "lost" else "",
+                             label=labels.get(s, s)) for s in shown],
+              loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(shown), fontsize=8,
+              frameon=False)
+    return ax
+
+
+def _hex(value: int) -> str:
+    return f"{value} (0x{value & (2**64 - 1):x})" if value < 0 else f"0x{value:x}"

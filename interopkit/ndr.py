@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["SYNTAXES", "TYPES", "Transfer", "WireType", "transfer"]
+__all__ = ["SYNTAXES", "TYPES", "BitRow", "Transfer", "WireType", "bit_rows", "transfer"]
 
 SYNTAXES = ("ndr20", "ndr64")
 
@@ -208,3 +208,58 @@ def _show(value: int | None) -> str:
     if value is None:
         return "an undefined value"
     return f"{value} (0x{value & ((1 << 64) - 1):x})" if value < 0 else f"0x{value:x}"
+
+
+@dataclass(frozen=True)
+class BitRow:
+    """One row of a bit picture: the sender's variable, the wire, or the receiver's variable."""
+
+    label: str
+    """What the row shows (``sender's INT_PTR (64 bits)``)."""
+    bits: tuple[int | None, ...]
+    """64 entries, bit 0 first: 0, 1, or None where the row has no such bit."""
+    states: tuple[str, ...]
+    """64 entries, bit 0 first: ``sent`` (travels), ``held back`` (the sender has it, the wire
+    does not), ``arrived``, ``extended`` (made by sign or zero extension), ``wrong`` (differs
+    from what the sender meant), ``lost`` (meant, but the receiver has no such bit),
+    ``undefined`` (stubs disagree) or ``none``."""
+
+
+def bit_rows(moved: Transfer) -> tuple[BitRow, BitRow, BitRow]:
+    """The 64 bits of the sender's variable, the wire and the receiver's variable."""
+    sender = _width(moved.type, moved.sender_bits)
+    receiver = _width(moved.type, moved.receiver_bits)
+    on_wire = len(moved.wire) * 8
+    fits = -(1 << (sender - 1)) <= moved.value < 1 << sender
+    # What the receiver should hold: the sender's variable, or the value the caller meant
+    # when the variable could not hold it (the same yardstick as Transfer.lossy).
+    meant = (moved.held if fits else moved.value) & ((1 << 64) - 1)
+    name = moved.type.name
+
+    def bit(value: int, index: int) -> int:
+        return (value >> index) & 1  # Python ints are two's complement at every width
+
+    held = [bit(moved.held, i) if i < sender else None for i in range(64)]
+    held_states = ["none" if i >= sender else "sent" if i < on_wire else "held back"
+                   for i in range(64)]
+    raw = int.from_bytes(moved.wire, "little")
+    wire = [bit(raw, i) if i < on_wire else None for i in range(64)]
+    wire_states = ["sent" if i < on_wire else "none" for i in range(64)]
+    got: list[int | None] = []
+    got_states = []
+    for i in range(64):
+        if moved.received is None:
+            got.append(None)
+            got_states.append("undefined" if i < receiver else "none")
+            continue
+        widened = bit(moved.received, i)  # what the receiver's value means, widened to 64
+        got.append(widened if i < receiver else None)
+        if widened != bit(meant, i):
+            got_states.append("wrong" if i < receiver else "lost")
+        else:
+            got_states.append("none" if i >= receiver else "arrived" if i < on_wire
+                              else "extended")
+    return (BitRow(f"sender's {name} ({sender} bits)", tuple(held), tuple(held_states)),
+            BitRow(f"on the {moved.syntax.upper()} wire ({on_wire // 8} bytes)", tuple(wire),
+                   tuple(wire_states)),
+            BitRow(f"receiver's {name} ({receiver} bits)", tuple(got), tuple(got_states)))

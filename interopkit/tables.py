@@ -18,11 +18,15 @@ from .sources import SOURCES
 
 __all__ = [
     "activations_html",
+    "bits_html",
     "check_report_html",
     "checks_table_html",
     "comparison_table_html",
+    "echoes_html",
     "error_codes_html",
     "fields_table_html",
+    "findings_html",
+    "handle_trip_html",
     "image_summary_html",
     "images_table_html",
     "outcome_html",
@@ -333,3 +337,79 @@ def surrogate_call_html(surrogate: Any, export: str, arguments: str) -> str:
             f"{info.pointer_size}-byte pointers, round trip {call.seconds * 1e6:.0f} us.</p>")
     return head + "".join(wire_html(f"{direction}: {len(data)} bytes", annotate(data))
                           for direction, data in frames)
+
+
+def bits_html(type_name: str, value_text: str, sender: int, receiver: int, syntax: str) -> str:
+    """One value through NDR as 64 coloured bits per row (sender, wire, receiver), then the
+    steps, the certainty and the sources; the kit's error in red for a bad value or type."""
+    from .diagrams import BIT_COLOURS
+    from .ndr import bit_rows, transfer
+
+    try:
+        value = int(value_text.replace("_", ""), 0)
+        moved = transfer(type_name, value, sender, receiver, syntax)
+    except ValueError:
+        return (f'<p style="color:#b03000">{html.escape(value_text)} is not an integer: '
+                "write 42, 0x123456789 or -1.</p>")
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    rows = []
+    for line in bit_rows(moved):
+        cells = "".join(
+            f"<td title='bit {i}: {state}' style='background:{BIT_COLOURS[state]};"
+            f"padding:0 2px;{'border-left:2px solid #555;' if i % 8 == 7 and i < 63 else ''}'>"
+            f"{'?' if state == 'undefined' else '' if bit is None else bit}</td>"
+            for i, bit, state in ((i, line.bits[i], line.states[i]) for i in range(63, -1, -1)))
+        rows.append(f"<tr><th style='text-align:right;white-space:nowrap'>"
+                    f"{html.escape(line.label)}</th>{cells}</tr>")
+    received = "undefined" if moved.received is None else (
+        f"{moved.received} (0x{moved.received & (2**64 - 1):x})")
+    steps = "".join(f"<li>{html.escape(step)}</li>" for step in moved.steps)
+    return (f"<table style='font-family:monospace;font-size:11px;border-collapse:collapse'>"
+            f"{''.join(rows)}</table><p>Wire: <code>{moved.wire.hex(' ')}</code> "
+            f"({len(moved.wire)} bytes); the receiver holds <b>{html.escape(received)}</b>: "
+            f"<b>{'information lost' if moved.lossy else 'nothing lost'}</b>.</p>"
+            f"<ol>{steps}</ol>"
+            f"<p><small>{moved.certainty}; sources: {sources_html(moved.sources) or 'none needed'}"
+            f"</small></p>")
+
+
+def findings_html(findings: list[Any]) -> str:
+    """The lint's findings: line, where, parameter, type, rule, severity, fix and sources."""
+    if not findings:
+        return "<p><b>No findings.</b></p>"
+    colours = {"error": "#b03000", "warning": "#9a6700", "note": "#555555"}
+    rows = "".join(
+        f"<tr><td>{f.line}</td><td style='text-align:left'>{html.escape(f.where)}</td>"
+        f"<td style='text-align:left'><code>{html.escape(f.parameter)}</code></td>"
+        f"<td style='text-align:left'><code>{html.escape(f.type)}</code></td>"
+        f"<td style='text-align:left;color:{colours[f.rule.severity]}'><b>"
+        f"{f.rule.severity}</b> {html.escape(f.rule.name)}</td>"
+        f"<td style='text-align:left'>{html.escape(f.rule.risk)}. <i>Fix:</i> "
+        f"{html.escape(f.rule.fix)}. <small>[{f.rule.certainty}; "
+        f"{sources_html(f.rule.sources)}]</small></td></tr>" for f in findings)
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
+                   ("line", "where", "parameter", "type", "rule", "risk, fix and sources"))
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def echoes_html(echoes: list[Any]) -> str:
+    """Values sent for real to a surrogate (``interopkit.crossing.send_address``), beside what
+    NDR20 stubs of the same bitness would deliver (``interopkit.ndr.transfer``)."""
+    from .ndr import transfer
+
+    rows = []
+    for echo in echoes:
+        model = transfer(echo.declared, echo.sent, 64, echo.surrogate_bits).received
+        rows.append([echo.declared, f"0x{echo.sent:x}", echo.wire_bytes,
+                     f"{echo.surrogate_bits}-bit", f"0x{echo.held:x}",
+                     "LOST the upper half" if echo.lossy else "all 64 bits kept",
+                     "undefined" if model is None else f"0x{model & (2**64 - 1):x}"])
+    return _table(["declared", "sent", "bytes in the kit's frame", "surrogate",
+                   "surrogate's variable held", "", "NDR20 stubs would deliver"], rows)
+
+
+def handle_trip_html(trip: dict[str, int]) -> str:
+    """A handle's round trip (``interopkit.crossing.send_handle``): each stage's 64 bits."""
+    return _table(["stage", "value"], [[stage, f"0x{value & (2**64 - 1):016x}"]
+                                       for stage, value in trip.items()])

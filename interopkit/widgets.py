@@ -18,8 +18,9 @@ from .errors import InteropKitError
 from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
-__all__ = ["emulator_explorer", "explorer_choices", "image_explorer", "load_explorer",
-           "redirect_explorer", "render_check", "render_status", "surrogate_explorer"]
+__all__ = ["bits_explorer", "emulator_explorer", "explorer_choices", "image_explorer",
+           "load_explorer", "redirect_explorer", "render_check", "render_status",
+           "surrogate_explorer"]
 
 
 def render_check() -> Any:
@@ -202,3 +203,32 @@ def surrogate_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([dll, kind]), widgets.HBox([export, arguments]), output])
+
+
+def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> Any:
+    """Pick a type, a value, the two stubs' bitness and a transfer syntax; see the 64 bits of
+    the sender's variable, the wire and the receiver's variable."""
+    import ipywidgets as widgets
+
+    from .ndr import TYPES
+    from .tables import bits_html
+
+    kind = widgets.Dropdown(options=list(TYPES), value=type_name, description="type")
+    number = widgets.Text(value=value, description="value",
+                          placeholder="0x123456789, -1, 42")
+    sender = widgets.ToggleButtons(options=[("32-bit", 32), ("64-bit", 64)], value=64,
+                                   description="sender")
+    receiver = widgets.ToggleButtons(options=[("32-bit", 32), ("64-bit", 64)], value=32,
+                                     description="receiver")
+    syntax = widgets.ToggleButtons(options=[("NDR20", "ndr20"), ("NDR64", "ndr64")],
+                                   value="ndr20", description="syntax")
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        output.value = bits_html(kind.value, number.value, sender.value, receiver.value,
+                                 syntax.value)
+
+    for control in (kind, number, sender, receiver, syntax):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([kind, number]), sender, receiver, syntax, output])

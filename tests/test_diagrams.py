@@ -38,3 +38,19 @@ def test_limit_cuts_the_axis_and_labels() -> None:
     assert ax.get_xlim() == (0, 700)
     labels = {t.get_text() for t in ax.texts}
     assert "optional header" in labels and ".text" not in labels
+
+
+def test_draw_bits_draws_three_rows_of_64() -> None:
+    from interopkit.diagrams import BIT_COLOURS, draw_bits
+    from interopkit.ndr import transfer
+
+    ax = draw_bits(transfer("DWORD_PTR", 0x1_2345_6789, 64, 32))
+    assert len(ax.patches) == 3 * 64
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "sender's DWORD_PTR (64 bits)", "on the NDR20 wire (4 bytes)",
+        "receiver's DWORD_PTR (32 bits)"]
+    assert "receiver holds 0x23456789 (lossy)" in ax.get_title()
+    orange = matplotlib.colors.to_rgba(BIT_COLOURS["held back"])
+    assert sum(p.get_facecolor() == orange for p in ax.patches) == 32
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["travels", "held back", "meant, but no such bit"]

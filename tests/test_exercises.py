@@ -8,6 +8,7 @@ from interopkit.exercises import (
     State,
     bitness,
     emulation,
+    handles,
     loading,
     start,
     surrogate,
@@ -20,7 +21,8 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
        emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
        emulation.q4_arm64_per_byte, surrogate.q1_force_32, surrogate.q2_missing_value,
-       surrogate.q3_echo_32, surrogate.q4_frame_bytes]
+       surrogate.q3_echo_32, surrogate.q4_frame_bytes, handles.q1_cut_pointers,
+       handles.q2_invalid_handle, handles.q3_mend]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -47,7 +49,17 @@ WRONG = {
     "q2_missing_value": ("AppID", "already there"),
     "q3_echo_32": (0x1_0000_0001, "how wide is a pointer"),
     "q4_frame_bytes": (28, "the header travels too"),
+    "q1_cut_pointers": ({"pBuffer", "lpUserData", "pfnProgress", "hScan"}, "hScan is a handle"),
+    "q2_invalid_handle": (-1, "what a signed type gives"),
+    "q3_mend": (handles.PORTED.read_text().replace("[in] DWORD pBuffer, ", ""),
+                "AttachBuffer lost a parameter"),
 }
+
+
+def test_the_cut_pointers_are_the_three_seeded_ones() -> None:
+    assert handles.q1_cut_pointers.solve() == {"pBuffer", "lpUserData", "pfnProgress"}
+    assert handles.q2_invalid_handle.solve() == 0xFFFF_FFFF
+    assert "not yet" in str(handles.q3_mend.check(handles.PORTED.read_text()))
 
 
 @pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.name)

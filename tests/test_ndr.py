@@ -3,7 +3,7 @@
 import pytest
 
 from interopkit.errors import UsageError
-from interopkit.ndr import TYPES, transfer
+from interopkit.ndr import TYPES, bit_rows, transfer
 
 BIG = 0x1_2345_6789  # above 4 GiB
 EDGE = 0x8000_0000  # the 32-bit sign bit
@@ -120,3 +120,35 @@ def test_bad_arguments() -> None:
         transfer("DWORD", 1, 16, 32)
     with pytest.raises(UsageError, match="transfer syntax"):
         transfer("DWORD", 1, 64, 32, "xdr")
+
+
+def _digits(row) -> str:
+    return "".join("." if bit is None else str(bit) for bit in reversed(row.bits))
+
+
+def test_bit_rows_show_the_upper_half_held_back_and_lost() -> None:
+    sender, wire, receiver = bit_rows(transfer("DWORD_PTR", 0x1_2345_6789, 64, 32))
+    assert _digits(sender) == f"{0x1_2345_6789:064b}"
+    assert _digits(wire) == "." * 32 + f"{0x2345_6789:032b}"
+    assert _digits(receiver) == "." * 32 + f"{0x2345_6789:032b}"
+    assert sender.states[32:] == ("held back",) * 32 and sender.states[:32] == ("sent",) * 32
+    assert receiver.states[32] == "lost" and receiver.states[33:] == ("none",) * 31
+    assert receiver.states[:32] == ("arrived",) * 32
+    assert receiver.label == "receiver's DWORD_PTR (32 bits)"
+
+
+def test_bit_rows_show_extension_right_and_wrong() -> None:
+    *_, signed = bit_rows(transfer("INT_PTR", -1, 32, 64))
+    assert _digits(signed) == "1" * 64 and signed.states[32:] == ("extended",) * 32
+    *_, unsigned = bit_rows(transfer("UINT_PTR", 0xFFFF_FFFF, 32, 64))
+    assert _digits(unsigned) == "0" * 32 + "1" * 32 and "wrong" not in unsigned.states
+    *_, flipped = bit_rows(transfer("LONG_PTR", 0x8000_0000, 64, 64))  # NDR20 between 64s
+    assert flipped.states[32:] == ("wrong",) * 32 and flipped.states[31] == "arrived"
+
+
+def test_bit_rows_of_disagreeing_stubs_are_undefined() -> None:
+    _, wire, receiver = bit_rows(transfer("HANDLE_PTR", 5, 32, 64))
+    assert set(receiver.states) == {"undefined"} and set(receiver.bits) == {None}
+    assert wire.label == "on the NDR20 wire (4 bytes)"
+    kept = bit_rows(transfer("HANDLE_PTR", 0x1_2345_6789, 64, 64))[2]
+    assert _digits(kept) == f"{0x1_2345_6789:064b}" and "lost" not in kept.states

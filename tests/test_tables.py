@@ -57,3 +57,33 @@ def test_check_report_and_error_codes(tmp_path: Path) -> None:
     codes = text(error_codes_html([WinError.ERROR_BAD_EXE_FORMAT]))
     assert "193" in codes and "not a valid Win32 application" in codes
     assert sources_html(["W64-RUN"]).startswith('<a href="https://')
+
+
+def test_bits_html_colours_every_bit_and_reports_bad_input() -> None:
+    from interopkit.tables import bits_html
+
+    page = bits_html("DWORD_PTR", "0x1_2345_6789", 64, 32, "ndr20")
+    assert page.count("<td") == 3 * 64 and "title='bit 32: lost'" in page
+    assert "<code>89 67 45 23</code>" in page and "information lost" in page
+    assert "MIDL-3264" in page
+    assert "undefined" in bits_html("HANDLE_PTR", "5", 32, 64, "ndr20")
+    assert "is not an integer" in bits_html("DWORD_PTR", "zz", 64, 32, "ndr20")
+    assert "not a type the kit" in bits_html("PVOID", "1", 64, 32, "ndr20")
+
+
+def test_findings_echoes_and_handle_trip_tables() -> None:
+    from interopkit.basetsd import INVALID_HANDLE_VALUE
+    from interopkit.crossing import Echo
+    from interopkit.lint import lint
+    from interopkit.tables import echoes_html, findings_html, handle_trip_html
+
+    assert findings_html([]) == "<p><b>No findings.</b></p>"
+    page = findings_html(lint("interface I { HRESULT F([in] DWORD pData); }"))
+    assert "pointer-in-32-bits" in page and "<code>pData</code>" in page and "W64-PTR" in page
+    echoes = [Echo("DWORD", 0x7F00_0000_1000, 4, 0x1000, 32),
+              Echo("UINT_PTR", 0x7F00_0000_1000, 8, 0x7F00_0000_1000, 64)]
+    page = echoes_html(echoes)
+    assert "LOST the upper half" in page and "all 64 bits kept" in page
+    assert page.count("<td style='text-align:left'>0x1000</td>") == 3  # held; NDR20 twice
+    trip = handle_trip_html({"sent": INVALID_HANDLE_VALUE, "echoed (32 bits)": 0xFFFF_FFFF})
+    assert "0xffffffffffffffff" in trip and "0x00000000ffffffff" in trip

@@ -105,3 +105,21 @@ def test_surrogate_explorer_calls_through_the_chosen_surrogate() -> None:
     assert "FAULT" in output.value and "UC_ERR_READ_UNMAPPED" in output.value
     arguments.value = "text:"  # a bad argument: the kit's error, in the output
     assert "is not an argument" in output.value
+
+
+def test_bits_explorer_follows_every_control() -> None:
+    from interopkit.widgets import bits_explorer
+
+    box = bits_explorer()
+    (kind, number), sender, receiver, syntax, output = (
+        box.children[0].children, *box.children[1:])
+    assert "0x23456789" in output.value and "information lost" in output.value
+    receiver.value = 64
+    assert "nothing lost" not in output.value  # NDR20 cuts it even between 64-bit stubs
+    syntax.value = "ndr64"
+    assert "nothing lost" in output.value and "unverified" in output.value
+    kind.value = "HANDLE_PTR"
+    sender.value, receiver.value = 32, 64
+    assert "undefined" in output.value and "derived" in output.value
+    number.value = "not a number"
+    assert "is not an integer" in output.value
