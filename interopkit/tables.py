@@ -357,7 +357,8 @@ def bits_html(type_name: str, value_text: str, sender: int, receiver: int, synta
     for line in bit_rows(moved):
         cells = "".join(
             f"<td title='bit {i}: {state}' style='background:{BIT_COLOURS[state]};"
-            f"padding:0 2px;{'border-left:2px solid #555;' if i % 8 == 7 and i < 63 else ''}'>"
+            f"padding:0;width:9px;text-align:center;border:1px solid #ddd;"
+            f"{'border-left:2px solid #555;' if i % 8 == 7 and i < 63 else ''}'>"
             f"{'?' if state == 'undefined' else '' if bit is None else bit}</td>"
             for i, bit, state in ((i, line.bits[i], line.states[i]) for i in range(63, -1, -1)))
         rows.append(f"<tr><th style='text-align:right;white-space:nowrap'>"
@@ -365,8 +366,9 @@ def bits_html(type_name: str, value_text: str, sender: int, receiver: int, synta
     received = "undefined" if moved.received is None else (
         f"{moved.received} (0x{moved.received & (2**64 - 1):x})")
     steps = "".join(f"<li>{html.escape(step)}</li>" for step in moved.steps)
-    return (f"<table style='font-family:monospace;font-size:11px;border-collapse:collapse'>"
-            f"{''.join(rows)}</table><p>Wire: <code>{moved.wire.hex(' ')}</code> "
+    return (f"<div style='overflow-x:auto'><table style='font-family:monospace;font-size:10px;"
+            f"border-collapse:collapse;table-layout:fixed'>{''.join(rows)}</table></div>"
+            f"<p>Wire: <code>{moved.wire.hex(' ')}</code> "
             f"({len(moved.wire)} bytes); the receiver holds <b>{html.escape(received)}</b>: "
             f"<b>{'information lost' if moved.lossy else 'nothing lost'}</b>.</p>"
             f"<ol>{steps}</ol>"

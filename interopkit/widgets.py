@@ -216,12 +216,13 @@ def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> A
     kind = widgets.Dropdown(options=list(TYPES), value=type_name, description="type")
     number = widgets.Text(value=value, description="value",
                           placeholder="0x123456789, -1, 42")
-    sender = widgets.ToggleButtons(options=[("32-bit", 32), ("64-bit", 64)], value=64,
-                                   description="sender")
-    receiver = widgets.ToggleButtons(options=[("32-bit", 32), ("64-bit", 64)], value=32,
-                                     description="receiver")
-    syntax = widgets.ToggleButtons(options=[("NDR20", "ndr20"), ("NDR64", "ndr64")],
-                                   value="ndr20", description="syntax")
+    narrow = widgets.Layout(width="190px")
+    sender = widgets.Dropdown(options=[("32-bit", 32), ("64-bit", 64)], value=64,
+                              description="sender", layout=narrow)
+    receiver = widgets.Dropdown(options=[("32-bit", 32), ("64-bit", 64)], value=32,
+                                description="receiver", layout=narrow)
+    syntax = widgets.Dropdown(options=[("NDR20", "ndr20"), ("NDR64", "ndr64")], value="ndr20",
+                              description="syntax", layout=narrow)
     output = widgets.HTML()
 
     def update(_change: object = None) -> None:
@@ -231,4 +232,5 @@ def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> A
     for control in (kind, number, sender, receiver, syntax):
         control.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox([kind, number]), sender, receiver, syntax, output])
+    return widgets.VBox([widgets.HBox([kind, number]), widgets.HBox([sender, receiver, syntax]),
+                         output])
