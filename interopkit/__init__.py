@@ -20,6 +20,7 @@ registration and activation), ``wire``, ``pipes``, ``surrogate``, ``emusurrogate
 (DLL surrogates and how they are reached), ``ndr``, ``basetsd`` and ``crossing`` (pointer-sized
 values and handles on the wire: the rules, the conversions, the live demonstration), ``idl``
 and ``lint`` (interface declarations and the hazards in them),
+``bench``, ``experiments`` and ``benchplot`` (marshaling costs measured and charted),
 ``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
 notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
 """

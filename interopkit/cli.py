@@ -16,13 +16,16 @@
     interopkit lint FILE [--same-bitness] [--json]
                                           pointers and handles an interface (MIDL) will
                                           truncate between 32-bit and 64-bit stubs
+    interopkit bench [--quick] [--json] [--plot FILE.png] [--only NAME...]
+                                          time one call made seven ways (in process, through
+                                          surrogates, emulated), with the kit's targets
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load), a DLL would fail (check) or the lint found
-something, 2 for a wrong command
+something, or a benchmark target was missed, 2 for a wrong command
 line. Errors go to stderr as one line naming the file, the
 problem and the remedy; the kit never prints a traceback for bad input.
 """
@@ -153,6 +156,15 @@ def _parser() -> argparse.ArgumentParser:
                       help="both sides are 64-bit (HANDLE_PTR is then the right type)")
     lint.add_argument("--json", action="store_true", help="print JSON")
     lint.set_defaults(run=_lint)
+
+    bench = commands.add_parser("bench", help="time one call made seven ways, over payloads "
+                                "from 0 bytes to 1 MiB")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats (the same code)")
+    bench.add_argument("--json", action="store_true", help="print JSON")
+    bench.add_argument("--plot", metavar="FILE.png", help="also draw the latency chart, over "
+                       "the kit's reference run")
+    bench.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
+    bench.set_defaults(run=_bench)
 
     surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
     actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -436,6 +448,53 @@ def _lint(args: argparse.Namespace) -> int:
     print(f"{name}: " + (", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items())
                          if findings else "no findings"))
     return 1 if findings else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run, targets
+
+    def progress(done: int, total: int, label: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r[{done:2}/{total}] {label:45}", end="" if total > done else "\n",
+                  file=sys.stderr, flush=True)
+
+    measured = run(args.only, quick=args.quick or None, progress=progress)
+    checks = targets(measured)
+    if args.plot:
+        _bench_plot(measured, args.plot)
+    if args.json:
+        _print_json(measured.as_json() | {"targets": [dataclasses.asdict(t) for t in checks]})
+    else:
+        print(format_table(["experiment", "payload bytes", "median us", "p25 us", "p75 us", "n"],
+                           [[r.experiment, r.payload_bytes, f"{r.median_us:.2f}",
+                             f"{r.p25_us:.2f}", f"{r.p75_us:.2f}", r.n]
+                            for r in measured.results]))
+        for name, why in measured.host["skipped"].items():
+            print(f"skipped {name}: {why}")
+        for check in checks:
+            verdict = {True: "met", False: "NOT met", None: "not measured"}[check.met]
+            print(f"target {check.name}: {verdict} ({check.detail})")
+    return 1 if any(check.met is False for check in checks) else 0
+
+
+def _bench_plot(measured: Any, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .bench import REFERENCE, load
+    from .benchplot import draw_latency
+
+    reference = load(REFERENCE) if REFERENCE.is_file() else None
+    ax = draw_latency(measured, reference)
+    try:
+        ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    except OSError as exc:
+        raise UsageError(path, f"cannot be written ({exc.strerror or exc})",
+                         "Give a path in a folder you can write to") from exc
+    finally:
+        plt.close(ax.figure)
 
 
 def _surrogate_call(args: argparse.Namespace) -> int:

@@ -39,6 +39,10 @@ from .wire import (
 
 __all__ = ["Host", "main"]
 
+_LIMIT = 200_000_000
+"""Instructions one call may run: far more than a checksum of the largest frame needs (about
+ten per byte), and still a stop for code that never returns."""
+
 _ARCH_NAMES = {"x86": "i386", "x64": "x86_64", "arm64": "aarch64"}
 
 
@@ -49,7 +53,8 @@ class Host:
         self.dll, self.error = dll, ""
         self.name = os.path.basename(dll)
         try:
-            self.emulator: Emulator | None = Emulator(dll, count_instructions=False)
+            self.emulator: Emulator | None = Emulator(dll, limit=_LIMIT,
+                                                      count_instructions=False)
         except InteropKitError as exc:
             self.emulator, self.error = None, str(exc)
             return

@@ -233,3 +233,21 @@ def test_lint_json_lists_findings_and_exits_non_zero() -> None:
     assert "5 errors, 5 warnings, 1 note" in text.stdout and "fix: " in text.stdout
     missing = run("lint", "missing.idl")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+def test_bench_json_schema_targets_and_plot(tmp_path: Path) -> None:
+    picture = tmp_path / "latency.png"
+    result = run("bench", "--quick", "--json", "--only", "pipe_baseline",
+                 "surrogate_cross_bitness", "--plot", str(picture))
+    data = json.loads(result.stdout)
+    assert set(data) == {"host", "results", "targets"} and data["host"]["quick"] is True
+    assert {r["experiment"] for r in data["results"]} == {"pipe_baseline",
+                                                          "surrogate_cross_bitness"}
+    assert all({"experiment", "payload_bytes", "median_us", "p25_us", "p75_us", "n"} <= set(r)
+               for r in data["results"])
+    names = [t["name"] for t in data["targets"]]
+    assert "cross-bitness scalar call <= 3x the pipe ping-pong" in names
+    assert result.returncode == (1 if any(t["met"] is False for t in data["targets"]) else 0)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run("bench", "--only", "nonsense")
+    assert bad.returncode == 2 and "is not an experiment" in bad.stderr

@@ -1,0 +1,279 @@
+"""The benchmark harness: timed batches, honest statistics, tidy records with host information.
+
+``run()`` opens each experiment of ``interopkit.experiments`` once and times its call at every
+payload size of ``PAYLOADS``: a warm-up, then repeated timed batches (several calls per batch
+when one call is too short to time well), stopping at ``repeats`` batches or at the point's
+time cap. Each point becomes a ``Record``: the median and interquartile range of the per-call
+times, and a bootstrap confidence interval of the median for error bars. Quick mode
+(``INTEROPKIT_QUICK=1``, or ``quick=True``) runs the same code with fewer repeats and a
+smaller time cap.
+
+All experiments run pinned to one CPU, and the processes they start inherit that: a wake-up on
+the same CPU and one across CPUs differ by tens of microseconds on these machines, which would
+otherwise decide the ratios (measured in issue 6). ``targets(run)`` gives the kit's
+performance targets as measured in that run. Plotting is in ``interopkit.benchplot``; taught
+in notebook 07.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+import json
+import os
+import platform
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .quick import QUICK
+from .samples import data_dir
+
+__all__ = ["PAYLOADS", "REFERENCE", "Record", "Run", "Target", "load", "measure", "run",
+           "summarize", "targets"]
+
+PAYLOADS = (0, 16, 256, 4096, 65536, 1 << 20)
+"""Payload sizes in bytes (powers of 16). 0 is the scalar call ``add(2, 3)``; the others are
+``checksum`` over an [in] buffer of that size."""
+
+REFERENCE = data_dir() / "bench" / "reference.json"
+"""The kit's recorded full run, with the host it ran on."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One experiment at one payload size: per-call times in microseconds."""
+
+    experiment: str
+    """The experiment's name (``surrogate_cross_bitness`` ...)."""
+    payload_bytes: int
+    """Bytes of [in] buffer; 0 for the scalar call."""
+    median_us: float
+    """Median per-call time."""
+    p25_us: float
+    """25th percentile."""
+    p75_us: float
+    """75th percentile."""
+    n: int
+    """Timed batches behind the statistics."""
+    ci_low_us: float
+    """Lower end of the 95% bootstrap confidence interval of the median."""
+    ci_high_us: float
+    """Upper end of it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A whole benchmark run."""
+
+    host: dict[str, Any]
+    """Where and how it ran (OS, CPU, Python, quick mode, pinning, date)."""
+    results: tuple[Record, ...]
+    """Every point measured."""
+
+    def record(self, experiment: str, payload_bytes: int) -> Record | None:
+        """The point for ``experiment`` at ``payload_bytes``, if measured."""
+        return next((r for r in self.results if r.experiment == experiment
+                     and r.payload_bytes == payload_bytes), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"host": {...}, "results": [{"experiment", "payload_bytes", "median_us", ...}]}``."""
+        return {"host": self.host, "results": [asdict(r) for r in self.results]}
+
+    def save(self, path: str | Path) -> Path:
+        """Write JSON (``.json``) or CSV (``.csv``, one row per record, host in a comment)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".csv":
+            with path.open("w", newline="", encoding="utf-8") as out:
+                out.write(f"# host: {json.dumps(self.host, sort_keys=True)}\n")
+                writer = csv.writer(out)
+                writer.writerow([f.name for f in fields(Record)])
+                writer.writerows([list(asdict(r).values()) for r in self.results])
+        else:
+            path.write_text(json.dumps(self.as_json(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+
+@dataclass(frozen=True)
+class Target:
+    """One performance target, as measured in one run."""
+
+    name: str
+    """What is promised."""
+    value: float | None
+    """The measured figure (None when the run lacks what it needs)."""
+    limit: float
+    """The promise."""
+    met: bool | None
+    """Met, missed, or None when it could not be measured in this run."""
+    detail: str
+    """The figures behind it, in words."""
+
+
+def summarize(samples: Sequence[float], resamples: int = 1000,
+              seed: int = 0) -> tuple[float, float, float, float, float]:
+    """Median, 25th and 75th percentiles, and the 95% bootstrap interval of the median.
+
+    The bootstrap resamples with a fixed seed, so the same samples give the same interval.
+    """
+    if not samples:
+        raise UsageError("summarize", "was given no samples", "Time at least one batch")
+    ordered = sorted(samples)
+    median = statistics.median(ordered)
+    if len(ordered) == 1:
+        return median, median, median, median, median
+    p25, _, p75 = statistics.quantiles(ordered, n=4, method="inclusive")
+    chooser = random.Random(seed)
+    medians = sorted(statistics.median(chooser.choices(ordered, k=len(ordered)))
+                     for _ in range(resamples))
+    return median, p25, p75, medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
+def measure(action: Callable[[], object], repeats: int, cap_seconds: float,
+            min_batch_seconds: float = 2e-4) -> list[float]:
+    """Per-call seconds, one number per timed batch: a short warm-up, then up to ``repeats``
+    batches (at least 5, unless one call outlasts the cap), stopping once ``cap_seconds`` have
+    been spent. A batch holds as many calls as fill ``min_batch_seconds``."""
+    start = time.perf_counter()
+    action()
+    first = time.perf_counter() - start
+    warm = time.perf_counter()  # a short warm-up: caches, the other process's first pages
+    for _ in range(20):
+        if time.perf_counter() - warm > min(0.02, cap_seconds / 10):
+            break
+        action()
+    batch = max(1, int(min_batch_seconds / max(first, 1e-9)))
+    times: list[float] = []
+    began = time.perf_counter()
+    while len(times) < repeats:
+        if len(times) >= 5 and time.perf_counter() - began > cap_seconds:
+            break
+        start = time.perf_counter()
+        for _ in range(batch):
+            action()
+        times.append((time.perf_counter() - start) / batch)
+        if len(times) >= 1 and first > cap_seconds:
+            break
+    return times
+
+
+def host_info() -> dict[str, Any]:
+    """Where a run happens: what a reader needs to compare two runs."""
+    from . import __version__
+    from .host import host_info as this_host
+
+    info = this_host()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    return {"os": info.os, "cpu": info.cpu, "cpu_model": model or platform.processor(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "process_bits": info.process_bits, "interopkit": __version__,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+def _pinned() -> int | None:
+    """Pin this process (and what it starts) to one CPU; the CPU, or None where impossible."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def run(names: Sequence[str] | None = None, quick: bool | None = None,
+        progress: Callable[[int, int, str], None] | None = None) -> Run:
+    """Run the experiments (all available ones, or ``names``) over ``PAYLOADS``.
+
+    ``progress(done, total, label)`` is called before each point and once at the end.
+    """
+    from .experiments import EXPERIMENTS, available
+
+    quick = QUICK if quick is None else quick
+    unknown = sorted(set(names or ()) - set(EXPERIMENTS))
+    if unknown:
+        raise UsageError(", ".join(unknown), "is not an experiment",
+                         f"Choose from {', '.join(EXPERIMENTS)}")
+    chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
+    skipped = {e.name: why for e in chosen if (why := available(e.name))}
+    chosen = [e for e in chosen if e.name not in skipped]
+    repeats, cap = (15, 0.25) if quick else (200, 2.0)
+    total, done = len(chosen) * len(PAYLOADS), 0
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    began = time.perf_counter()
+    records = []
+    cpu = None
+    try:
+        cpu = _pinned()
+        for experiment in chosen:
+            with experiment.open() as call:
+                for size in PAYLOADS:
+                    if progress:
+                        progress(done, total, f"{experiment.name}, {size} bytes")
+                    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+                    samples = measure(functools.partial(call, payload), repeats, cap)
+                    median, p25, p75, low, high = summarize(samples)
+                    records.append(Record(experiment.name, size, median * 1e6, p25 * 1e6,
+                                          p75 * 1e6, len(samples), low * 1e6, high * 1e6))
+                    done += 1
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+    if progress:
+        progress(done, total, "done")
+    host = host_info() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
+                          "seconds": round(time.perf_counter() - began, 1)}
+    return Run(host, tuple(records))
+
+
+def load(path: str | Path = REFERENCE) -> Run:
+    """A run saved as JSON (the kit's reference run by default)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return Run(data["host"], tuple(Record(**r) for r in data["results"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(str(path), f"is not a saved benchmark run ({exc})",
+                         "Save one with interopkit bench --json > FILE, or run.save()") from exc
+
+
+def targets(measured: Run) -> list[Target]:
+    """The kit's performance targets (issue 8), each from figures of this one run."""
+    out = []
+    cross, pipe = (measured.record(n, 0) for n in ("surrogate_cross_bitness", "pipe_baseline"))
+    if cross and pipe:
+        ratio = cross.median_us / pipe.median_us
+        out.append(Target("cross-bitness scalar call <= 3x the pipe ping-pong", ratio, 3.0,
+                          ratio <= 3.0, f"{cross.median_us:.1f} us vs {pipe.median_us:.1f} us: "
+                          f"{ratio:.2f}x"))
+    big = measured.record("surrogate_cross_bitness", PAYLOADS[-1])
+    if big:
+        rate = PAYLOADS[-1] / big.median_us  # bytes per microsecond = MB/s
+        out.append(Target("cross-bitness 1 MiB call >= 500 MB/s", rate, 500.0, rate >= 500,
+                          f"{PAYLOADS[-1]} bytes in {big.median_us:.0f} us: {rate:.0f} MB/s"))
+    peer = measured.record("msl_loadlib", 0)
+    if cross and peer:
+        speedup = peer.median_us / cross.median_us
+        out.append(Target("cross-bitness scalar call >= 30x faster than msl-loadlib", speedup,
+                          30.0, speedup >= 30, f"{peer.median_us:.0f} us vs "
+                          f"{cross.median_us:.1f} us: {speedup:.0f}x"))
+    elif cross:
+        why = measured.host.get("skipped", {}).get("msl_loadlib", "not in this run")
+        out.append(Target("cross-bitness scalar call >= 30x faster than msl-loadlib", None,
+                          30.0, None, f"msl-loadlib did not run: {why}"))
+    if measured.host.get("quick"):
+        seconds = float(measured.host.get("seconds", 0))
+        out.append(Target("quick mode under 60 s", seconds, 60.0, seconds < 60,
+                          f"{seconds:.1f} s"))
+    return out
