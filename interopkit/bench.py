@@ -194,8 +194,9 @@ def _pinned() -> int | None:
 
 
 def run(names: Sequence[str] | None = None, quick: bool | None = None,
-        progress: Callable[[int, int, str], None] | None = None) -> Run:
-    """Run the experiments (all available ones, or ``names``) over ``PAYLOADS``.
+        progress: Callable[[int, int, str], None] | None = None,
+        payloads: Sequence[int] = PAYLOADS) -> Run:
+    """Run the experiments (all available ones, or ``names``) over ``payloads``.
 
     ``progress(done, total, label)`` is called before each point and once at the end.
     """
@@ -210,7 +211,7 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
     skipped = {e.name: why for e in chosen if (why := available(e.name))}
     chosen = [e for e in chosen if e.name not in skipped]
     repeats, cap = (15, 0.25) if quick else (200, 2.0)
-    total, done = len(chosen) * len(PAYLOADS), 0
+    total, done = len(chosen) * len(payloads), 0
     before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     began = time.perf_counter()
     records = []
@@ -219,7 +220,7 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
         cpu = _pinned()
         for experiment in chosen:
             with experiment.open() as call:
-                for size in PAYLOADS:
+                for size in payloads:
                     if progress:
                         progress(done, total, f"{experiment.name}, {size} bytes")
                     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)

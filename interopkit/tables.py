@@ -18,6 +18,7 @@ from .sources import SOURCES
 
 __all__ = [
     "activations_html",
+    "bench_table_html",
     "bits_html",
     "check_report_html",
     "checks_table_html",
@@ -415,3 +416,26 @@ def handle_trip_html(trip: dict[str, int]) -> str:
     """A handle's round trip (``interopkit.crossing.send_handle``): each stage's 64 bits."""
     return _table(["stage", "value"], [[stage, f"0x{value & (2**64 - 1):016x}"]
                                        for stage, value in trip.items()])
+
+
+def bench_table_html(run: Any) -> str:
+    """A benchmark run as a table: experiments down, payloads across, median microseconds
+    (interquartile range underneath), and the runs skipped here with the reason."""
+    from .bench import PAYLOADS
+
+    names = list(dict.fromkeys(r.experiment for r in run.results))
+    head = "".join(f"<th>{'scalar' if size == 0 else f'{size:,} B'}</th>" for size in PAYLOADS)
+    rows = []
+    for name in names:
+        cells = []
+        for size in PAYLOADS:
+            record = run.record(name, size)
+            cells.append("<td></td>" if record is None else
+                         f"<td>{record.median_us:,.1f}<br><small>{record.p25_us:,.1f}-"
+                         f"{record.p75_us:,.1f}</small></td>")
+        rows.append(f"<tr><th style='text-align:left'>{html.escape(name)}</th>{''.join(cells)}"
+                    "</tr>")
+    skipped = "".join(f"<p><small>skipped {html.escape(name)}: {html.escape(why)}</small></p>"
+                      for name, why in run.host.get("skipped", {}).items())
+    return (f"<table><tr><th>microseconds per call</th>{head}</tr>{''.join(rows)}</table>"
+            f"{skipped}")

@@ -18,9 +18,9 @@ from .errors import InteropKitError
 from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
-__all__ = ["bits_explorer", "emulator_explorer", "explorer_choices", "image_explorer",
-           "load_explorer", "redirect_explorer", "render_check", "render_status",
-           "surrogate_explorer"]
+__all__ = ["bench_progress", "bits_explorer", "cost_explorer", "emulator_explorer",
+           "explorer_choices", "image_explorer", "load_explorer", "redirect_explorer",
+           "render_check", "render_status", "surrogate_explorer"]
 
 
 def render_check() -> Any:
@@ -234,3 +234,53 @@ def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> A
     update()
     return widgets.VBox([widgets.HBox([kind, number]), widgets.HBox([sender, receiver, syntax]),
                          output])
+
+
+def bench_progress() -> tuple[Any, Any]:
+    """A progress bar and the ``progress`` callback for ``interopkit.bench.run``."""
+    import ipywidgets as widgets
+
+    bar = widgets.IntProgress(value=0, min=0, max=1, description="measuring",
+                              layout=widgets.Layout(width="60%"))
+    label = widgets.Label()
+
+    def progress(done: int, total: int, text: str) -> None:
+        bar.max, bar.value, label.value = max(total, 1), done, text
+
+    return widgets.HBox([bar, label]), progress
+
+
+def cost_explorer() -> Any:
+    """Pick an experiment and a payload; the call is timed on this machine (quick settings)
+    and compared with the in-process call at the same payload."""
+    import ipywidgets as widgets
+
+    from .bench import PAYLOADS, run
+    from .experiments import EXPERIMENTS, available
+
+    names = [name for name in EXPERIMENTS if available(name) is None]
+    experiment = widgets.Dropdown(options=names, value="surrogate_cross_bitness",
+                                  description="experiment")
+    payload = widgets.Dropdown(options=[("scalar add(2, 3)", 0)] + [
+        (f"checksum of {size:,} bytes", size) for size in PAYLOADS[1:]], value=0,
+        description="payload")
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        chosen = [experiment.value] + (["native_inproc"] if experiment.value != "native_inproc"
+                                       and "native_inproc" in names else [])
+        measured = run(chosen, quick=True, payloads=(payload.value,))
+        record = measured.record(experiment.value, payload.value)
+        base = measured.record("native_inproc", payload.value)
+        assert record is not None
+        ratio = f", {record.median_us / base.median_us:,.1f}x the in-process call" if base \
+            and base is not record else ""
+        output.value = (f"<p><b>{html.escape(experiment.value)}</b>: median "
+                        f"<b>{record.median_us:,.2f} us</b> per call (25-75%: "
+                        f"{record.p25_us:,.2f}-{record.p75_us:,.2f} us, {record.n} batches)"
+                        f"{ratio}.</p>")
+
+    for control in (experiment, payload):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([experiment, payload]), output])

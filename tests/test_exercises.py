@@ -7,6 +7,7 @@ from interopkit.exercises import (
     Feedback,
     State,
     bitness,
+    costs,
     emulation,
     handles,
     loading,
@@ -22,7 +23,8 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
        emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
        emulation.q4_arm64_per_byte, surrogate.q1_force_32, surrogate.q2_missing_value,
        surrogate.q3_echo_32, surrogate.q4_frame_bytes, handles.q1_cut_pointers,
-       handles.q2_invalid_handle, handles.q3_mend]
+       handles.q2_invalid_handle, handles.q3_mend, costs.q1_chatty_ms,
+       costs.q2_batched_speedup]
 
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
@@ -51,6 +53,8 @@ WRONG = {
     "q4_frame_bytes": (28, "the header travels too"),
     "q1_cut_pointers": ({"pBuffer", "lpUserData", "pfnProgress", "hScan"}, "hScan is a handle"),
     "q2_invalid_handle": (-1, "what a signed type gives"),
+    "q1_chatty_ms": (4.0, "That is the in-process cost"),
+    "q2_batched_speedup": (1.5, "Is it really only a few times faster"),
     "q3_mend": (handles.PORTED.read_text().replace("[in] DWORD pBuffer, ", ""),
                 "AttachBuffer lost a parameter"),
 }

@@ -87,3 +87,14 @@ def test_findings_echoes_and_handle_trip_tables() -> None:
     assert page.count("<td style='text-align:left'>0x1000</td>") == 3  # held; NDR20 twice
     trip = handle_trip_html({"sent": INVALID_HANDLE_VALUE, "echoed (32 bits)": 0xFFFF_FFFF})
     assert "0xffffffffffffffff" in trip and "0x00000000ffffffff" in trip
+
+
+def test_bench_table_shows_medians_quartiles_and_skips() -> None:
+    from interopkit.bench import Record, Run
+    from interopkit.tables import bench_table_html
+
+    measured = Run({"skipped": {"msl_loadlib": "not <installed>"}},
+                   (Record("native_inproc", 0, 0.5, 0.4, 0.6, 15, 0.45, 0.55),))
+    page = bench_table_html(measured)
+    assert "<th style='text-align:left'>native_inproc</th><td>0.5<br><small>0.4-0.6" in page
+    assert "skipped msl_loadlib: not &lt;installed&gt;" in page

@@ -123,3 +123,18 @@ def test_bits_explorer_follows_every_control() -> None:
     assert "undefined" in output.value and "derived" in output.value
     number.value = "not a number"
     assert "is not an integer" in output.value
+
+
+def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
+    from interopkit.widgets import bench_progress, cost_explorer
+
+    box = cost_explorer()
+    (experiment, payload), output = box.children[0].children, box.children[1]
+    assert "surrogate_cross_bitness" in output.value and "the in-process call" in output.value
+    payload.value = 4096
+    experiment.value = "marshal_inproc"
+    assert "<b>marshal_inproc</b>" in output.value
+    bar, progress = bench_progress()
+    progress(3, 42, "emulated, 16 bytes")
+    assert (bar.children[0].value, bar.children[0].max) == (3, 42)
+    assert bar.children[1].value == "emulated, 16 bytes"
