@@ -162,7 +162,7 @@ def _msl() -> Iterator[Call]:
     from msl.loadlib import Client64
 
     client = Client64(module32="msl_sample32", append_sys_path=str(PACKAGE_DIR / "peers"),
-                      path=str(_msl_library()), timeout=30)
+                      path=str(_msl_library()), timeout=15)
     try:
         yield lambda payload: (client.request32("checksum", payload) if payload
                                else client.request32("add", 2, 3))
@@ -222,6 +222,13 @@ def _msl_reason() -> str | None:
     if importlib.util.find_spec("msl") is None or \
             importlib.util.find_spec("msl.loadlib") is None:
         return "msl-loadlib is not installed (pip install msl-loadlib)"
+    try:  # a server that cannot even start would otherwise cost Client64's whole timeout
+        from msl.loadlib import _constants, server32
+
+        server = os.path.join(os.path.dirname(server32.__file__), _constants.server_filename)
+        subprocess.run([server, "--help"], capture_output=True, timeout=20, check=True)
+    except (OSError, subprocess.SubprocessError, ImportError, AttributeError) as exc:
+        return f"msl-loadlib's 32-bit server cannot run here ({exc.__class__.__name__}: {exc})"
     try:
         with _msl() as call:
             if call(b"") != 5:

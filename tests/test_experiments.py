@@ -38,3 +38,23 @@ def test_missing_peer_says_how_to_get_it(monkeypatch) -> None:
                         lambda name, *a: None if name.startswith("msl") else real(name, *a))
     assert "pip install msl-loadlib" in available("msl_loadlib")
     experiments._msl_reason.cache_clear()
+
+
+def test_a_peer_server_that_cannot_start_is_skipped_at_once(monkeypatch) -> None:
+    import subprocess
+    import time
+
+    from interopkit import experiments
+
+    if experiments.importlib.util.find_spec("msl") is None:
+        pytest.skip("msl-loadlib is not installed")
+
+    def refuse(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    experiments._msl_reason.cache_clear()
+    monkeypatch.setattr(subprocess, "run", refuse)
+    start = time.perf_counter()
+    assert "cannot run here (FileNotFoundError" in available("msl_loadlib")
+    assert time.perf_counter() - start < 1
+    experiments._msl_reason.cache_clear()
