@@ -159,17 +159,17 @@ def measure(action: Callable[[], object], repeats: int, cap_seconds: float,
         for _ in range(batch):
             action()
         times.append((time.perf_counter() - start) / batch)
-        if len(times) >= 1 and first > cap_seconds:
+        if first > cap_seconds:
             break
     return times
 
 
-def host_info() -> dict[str, Any]:
+def _host() -> dict[str, Any]:
     """Where a run happens: what a reader needs to compare two runs."""
     from . import __version__
-    from .host import host_info as this_host
+    from .host import host_info
 
-    info = this_host()
+    info = host_info()
     model = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -177,7 +177,7 @@ def host_info() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     except OSError:
-        model = platform.processor()
+        pass  # not Linux: platform.processor() below
     return {"os": info.os, "cpu": info.cpu, "cpu_model": model or platform.processor(),
             "cpus": os.cpu_count(), "python": platform.python_version(),
             "process_bits": info.process_bits, "interopkit": __version__,
@@ -234,7 +234,7 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
             os.sched_setaffinity(0, before)
     if progress:
         progress(done, total, "done")
-    host = host_info() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
+    host = _host() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
                           "seconds": round(time.perf_counter() - began, 1)}
     return Run(host, tuple(records))
 

@@ -347,7 +347,7 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
 
-    from .ndr import bit_rows
+    from .ndr import bit_rows, show
 
     if ax is None:
         _, ax = plt.subplots(figsize=(14, 2.9))
@@ -373,8 +373,8 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    received = "undefined" if moved.received is None else _hex(moved.received)
-    ax.set_title(f"{moved.type.name} {_hex(moved.value)}, {moved.sender_bits}-bit to "
+    received = "undefined" if moved.received is None else show(moved.received)
+    ax.set_title(f"{moved.type.name} {show(moved.value)}, {moved.sender_bits}-bit to "
                  f"{moved.receiver_bits}-bit over {moved.syntax.upper()}: receiver holds "
                  f"{received}{' (lossy)' if moved.lossy else ''} [{moved.certainty}]",
                  fontsize=9)
@@ -387,7 +387,3 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
               loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(shown), fontsize=8,
               frameon=False)
     return ax
-
-
-def _hex(value: int) -> str:
-    return f"{value} (0x{value & (2**64 - 1):x})" if value < 0 else f"0x{value:x}"

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["SYNTAXES", "TYPES", "BitRow", "Transfer", "WireType", "bit_rows", "transfer"]
+__all__ = ["SYNTAXES", "TYPES", "BitRow", "Transfer", "WireType", "bit_rows", "show",
+           "transfer"]
 
 SYNTAXES = ("ndr20", "ndr64")
 
@@ -115,6 +116,11 @@ def _width(wire_type: WireType, bits: int) -> int:
     return {"fixed32": 32, "fixed64": 64}.get(wire_type.family, bits)
 
 
+def _fits(value: int, bits: int) -> bool:
+    """Whether ``value`` fits a variable of ``bits``, read as signed or as unsigned."""
+    return -(1 << (bits - 1)) <= value < 1 << bits
+
+
 def _as(value: int, bits: int, signed: bool) -> int:
     """The low ``bits`` of ``value``, read as signed or unsigned."""
     value &= (1 << bits) - 1
@@ -145,10 +151,10 @@ def transfer(type_name: str, value: int, sender_bits: int, receiver_bits: int,
 
     sender_width = _width(wire_type, sender_bits)
     held = _as(value, sender_width, wire_type.signed)
-    fits = -(1 << (sender_width - 1)) <= value < 1 << sender_width  # as a signed or unsigned
+    fits = _fits(value, sender_width)
     if not fits:
         steps.append(f"{type_name} has {sender_width} bits in a {sender_bits}-bit build: the "
-                     f"sender's variable already holds {_show(held)}, not {_show(value)}.")
+                     f"sender's variable already holds {show(held)}, not {show(value)}.")
 
     family = wire_type.family
     if family == "int3264" and syntax == "ndr20":
@@ -198,13 +204,14 @@ def transfer(type_name: str, value: int, sender_bits: int, receiver_bits: int,
         lossy = not fits or held != received
         if held >= 0 > received:
             steps.append("Sign extension turned a large positive value into a negative one.")
-    steps.append(f"The receiver holds {_show(received)}" + (": information was lost."
+    steps.append(f"The receiver holds {show(received)}" + (": information was lost."
                                                           if lossy else ": nothing was lost."))
     return Transfer(wire_type, value, sender_bits, receiver_bits, syntax, held, padding, wire,
                     received, lossy, tuple(steps), certainty, tuple(dict.fromkeys(sources)))
 
 
-def _show(value: int | None) -> str:
+def show(value: int | None) -> str:
+    """A value as the steps print it: hex, with the signed decimal when negative."""
     if value is None:
         return "an undefined value"
     return f"{value} (0x{value & ((1 << 64) - 1):x})" if value < 0 else f"0x{value:x}"
@@ -230,7 +237,7 @@ def bit_rows(moved: Transfer) -> tuple[BitRow, BitRow, BitRow]:
     sender = _width(moved.type, moved.sender_bits)
     receiver = _width(moved.type, moved.receiver_bits)
     on_wire = len(moved.wire) * 8
-    fits = -(1 << (sender - 1)) <= moved.value < 1 << sender
+    fits = _fits(moved.value, sender)
     # What the receiver should hold: the sender's variable, or the value the caller meant
     # when the variable could not hold it (the same yardstick as Transfer.lossy).
     meant = (moved.held if fits else moved.value) & ((1 << 64) - 1)

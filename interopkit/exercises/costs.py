@@ -48,8 +48,9 @@ def _check_batched(answer: Any) -> tuple[bool, str]:
     value = _number(answer)
     if value is None:
         return False, "Give how many times faster, as a number (such as 12.5)."
-    cross, _ = _scalar_us()
-    one = run(["surrogate_cross_bitness"], quick=True, payloads=(4 * CALLS,)).results[0]
+    scalar, one = run(["surrogate_cross_bitness"], quick=True,
+                      payloads=(0, 4 * CALLS)).results
+    cross = scalar.median_us
     expected = CALLS * cross / one.median_us
     if expected / 2 <= value <= expected * 2:
         return True, (f"About {expected:,.0f}x here: {CALLS:,} trips of {cross:.1f} us against "
