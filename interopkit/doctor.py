@@ -11,6 +11,7 @@ import importlib.util
 import sys
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from .build import verify_manifest
 from .errors import InteropKitError
@@ -59,6 +60,10 @@ def doctor() -> list[Check]:
         _package("zig toolchain (build extra, optional)", "ziglang", False,
                  'pip install -e ".[build]": only needed to rebuild the kit\'s binaries'),
         _widgets(),
+        _lab_widgets(),
+        _fonts(),
+        _wine(info.os),
+        _full_length(),
         Check("Windows features", info.os == "windows", False,
               "real LoadLibraryW, registry views and WOW64 redirection are available"
               if info.os == "windows" else
@@ -118,6 +123,64 @@ def _widgets() -> Check:
                  f"ipywidgets {kernel}, jupyterlab_widgets {front}",
                  "Install both in the environment that runs JupyterLab: pip install "
                  "'ipywidgets>=8.1' (widgets show as text when the versions do not match)")
+
+
+def _lab_widgets() -> Check:
+    """The widgets front end where this environment's JupyterLab looks for extensions: without
+    it every explorer shows as text such as ``VBox(children=...)``."""
+    from jupyter_core.paths import jupyter_path
+
+    name = "@jupyter-widgets/jupyterlab-manager"
+    found = [Path(d) / name for d in jupyter_path("labextensions")
+             if (Path(d) / name / "package.json").is_file()]
+    return Check("JupyterLab widgets extension", bool(found), True,
+                 f"{name} is installed where this JupyterLab looks"
+                 + (" (in this environment)" if found[0].is_relative_to(sys.prefix) else "")
+                 if found else
+                 f"{name} is in none of JupyterLab's extension folders of this environment",
+                 "Run JupyterLab from the environment the kit is installed in (the kit's venv: "
+                 ".venv/bin/jupyter lab), or pip install jupyterlab_widgets there")
+
+
+def _fonts() -> Check:
+    """Matplotlib finds the fonts it ships. A font cache written by a half-installed or other
+    matplotlib lists fewer fonts, and every plot then prints 'findfont: Font family
+    STIXGeneral not found' warnings under it (seen on a class machine, fixed by a rebuild)."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    try:
+        for family in ("DejaVu Sans", "STIXGeneral"):
+            font_manager.findfont(family, fallback_to_default=False)
+    except ValueError:
+        cache = Path(matplotlib.get_cachedir())
+        return Check("plot fonts", False, False,
+                     f"matplotlib's font cache in {cache} does not list its own {family} font",
+                     f"Delete the stale cache ({cache / 'fontlist-*.json'}) and restart the "
+                     "kernel: matplotlib rebuilds it on the next plot")
+    return Check("plot fonts", True, False, f"matplotlib {matplotlib.__version__} finds its "
+                 "fonts", "")
+
+
+def _wine(os_name: str) -> Check:
+    from .wine import find_wine
+
+    wine = find_wine()
+    return Check("Wine (optional)", wine is not None or os_name == "windows", False,
+                 f"{Path(wine).name} runs the kit's Windows EXEs" if wine else
+                 "native Windows" if os_name == "windows" else "Wine is not installed",
+                 "Optional: on Debian or Ubuntu, apt-get install wine64 lets lesson 05 run the "
+                 "Windows build of the surrogate (LoadLibraryW) and its explorer offer it; "
+                 "without it that one step says so and the other surrogates stand in")
+
+
+def _full_length() -> Check:
+    from .quick import is_quick
+
+    return Check("full-length experiments", not is_quick(), False,
+                 "INTEROPKIT_QUICK is set: experiments run shortened (the tests' mode)"
+                 if is_quick() else "experiments run full length (the classroom mode)",
+                 "Unset INTEROPKIT_QUICK before class: shortened timings are noisier")
 
 
 def _version(distribution: str) -> str:

@@ -32,3 +32,29 @@ def test_surrogate_benchmark_runs() -> None:
     placements = result.stdout.count("ping-pong with pipeecho-i386")
     assert placements in (1, 2)  # same CPU and different CPUs, where CPUs can be chosen
     assert result.stdout.count("target ") == placements + 2 and result.returncode in (0, 1)
+
+
+def test_notebook_timer_runs_and_saves(tmp_path: Path) -> None:
+    import json
+
+    saved = tmp_path / "times.json"
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "time_notebooks.py"),
+                             "--quick", "--save", str(saved), "00_start_here"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(saved.read_text())
+    assert figures["host"]["mode"] == "quick"
+    (row,) = figures["notebooks"]
+    assert row["notebook"] == "00_start_here" and row["exercises"] == 1
+    assert row["code_cells"] >= 5 and 0 < row["slowest_cell_seconds"] <= row["seconds"]
+
+
+def test_the_guide_quotes_the_measured_run_times() -> None:
+    import json
+
+    figures = json.loads((ROOT / "data" / "classroom" / "run_times.json").read_text())
+    guide = (ROOT / "docs" / "instructor_guide.md").read_text()
+    assert figures["host"]["mode"] == "full"
+    for row in figures["notebooks"]:
+        line = next(x for x in guide.splitlines() if x.startswith(f"| {row['notebook'][:2]} "))
+        assert f"| {row['seconds']:.1f} s" in line, (row, line)

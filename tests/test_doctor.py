@@ -42,3 +42,63 @@ def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch)
                         lambda name: None if name == "capstone" else real(name))
     check = next(c for c in doctor() if c.name.startswith("disassembler"))
     assert not check.ok and check.required and "pip install capstone" in check.remedy
+
+
+def _check(name: str) -> doctor_module.Check:
+    return next(c for c in doctor() if c.name == name)
+
+
+def test_missing_widgets_front_end_is_reported(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    import jupyter_core.paths
+
+    assert _check("JupyterLab widgets extension").ok
+    monkeypatch.setattr(jupyter_core.paths, "jupyter_path", lambda *parts: [str(tmp_path)])
+    check = _check("JupyterLab widgets extension")
+    assert not check.ok and check.required
+    assert "jupyter lab" in check.remedy and "jupyterlab-manager" in check.detail
+
+
+def test_stale_font_cache_is_reported_with_its_cure(tmp_path: Path) -> None:
+    """A real stale cache: matplotlib's own list with its bundled fonts taken out."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from matplotlib import font_manager
+
+    good = font_manager.FontManager()
+    stale = tmp_path / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    font_manager.json_dump(good, stale)
+    listed = json.loads(stale.read_text())
+    listed["ttflist"] = [f for f in listed["ttflist"] if "mpl-data" not in f["fname"]
+                         and not f["fname"].startswith("fonts/")]
+    stale.write_text(json.dumps(listed))
+    code = ("from interopkit.doctor import doctor\n"
+            "c = next(c for c in doctor() if c.name == 'plot fonts')\n"
+            "print(c.ok, '|', c.remedy)")
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path)}
+
+    def plot_fonts() -> str:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120, check=False, env=env)
+        return done.stdout + done.stderr
+
+    found = plot_fonts()
+    assert found.startswith("False |") and "fontlist-*.json" in found and "Delete" in found, found
+    stale.unlink()  # the cure the remedy gives
+    assert plot_fonts().startswith("True |")
+
+
+def test_wine_and_quick_mode_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import interopkit.wine
+
+    monkeypatch.setattr(interopkit.wine, "find_wine", lambda: None)
+    monkeypatch.setenv("INTEROPKIT_QUICK", "1")
+    wine, quick = _check("Wine (optional)"), _check("full-length experiments")
+    assert wine.ok == (doctor_module.host_info().os == "windows") and not wine.required
+    assert "wine64" in wine.remedy or wine.ok
+    assert not quick.ok and "Unset INTEROPKIT_QUICK" in quick.remedy
+    monkeypatch.setenv("INTEROPKIT_QUICK", "0")
+    assert _check("full-length experiments").ok
