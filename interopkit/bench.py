@@ -185,10 +185,15 @@ def _host() -> dict[str, Any]:
 
 
 def _pinned() -> int | None:
-    """Pin this process (and what it starts) to one CPU; the CPU, or None where impossible."""
+    """Pin this process (and what it starts) to one CPU; the CPU, or None where impossible.
+
+    The CPU is picked by process id among those allowed, so that learners benchmarking at the
+    same moment on a shared server spread over the cores instead of all landing on the first.
+    """
     if not hasattr(os, "sched_setaffinity"):
         return None
-    cpu = min(os.sched_getaffinity(0))
+    allowed = sorted(os.sched_getaffinity(0))
+    cpu = allowed[os.getpid() % len(allowed)]
     os.sched_setaffinity(0, {cpu})
     return cpu
 

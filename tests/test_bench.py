@@ -1,6 +1,7 @@
 """The harness: statistics on synthetic timings, batching, records, saving, targets, quick mode."""
 
 import json
+import os
 import statistics
 
 import pytest
@@ -112,3 +113,24 @@ def test_quick_run_measures_every_available_experiment_fast() -> None:
 def test_unknown_experiment_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="nonsense: is not an experiment"):
         run(["nonsense"], quick=True)
+
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_learners_benchmarking_at_once_spread_over_the_cpus(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a shared server, processes with neighbouring ids pin to different CPUs."""
+    from interopkit import bench
+
+    allowed = sorted(os.sched_getaffinity(0))
+    seen = []
+    try:
+        for pid in (1000, 1001):
+            os.sched_setaffinity(0, allowed)
+            monkeypatch.setattr(bench.os, "getpid", lambda pid=pid: pid)
+            cpu = bench._pinned()
+            assert os.sched_getaffinity(0) == {cpu} and cpu in allowed
+            seen.append(cpu)
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert len(set(seen)) == min(2, len(allowed)), seen
