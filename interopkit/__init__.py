@@ -21,8 +21,9 @@ registration and activation), ``wire``, ``pipes``, ``surrogate``, ``emusurrogate
 values and handles on the wire: the rules, the conversions, the live demonstration), ``idl``
 and ``lint`` (interface declarations and the hazards in them),
 ``bench``, ``experiments`` and ``benchplot`` (marshaling costs measured and charted),
-``exercises`` (checked exercises), ``diagrams`` and ``tables`` (pictures and tables for the
-notebooks), ``widgets`` (ipywidgets explorers), ``quick`` (quick mode), ``cli``.
+``exercises`` (checked exercises) and ``answerkey`` (their solutions for instructors),
+``diagrams`` and ``tables`` (pictures and tables for the notebooks), ``widgets`` (ipywidgets
+explorers), ``quick`` (quick mode), ``cli``.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@
                                           run an export on an emulated x86/x64/ARM64 CPU
     interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
                                           one value through NDR: wire bytes, what arrives
+    interopkit solutions [--out FILE.md]  the instructor's answer key
     interopkit lint FILE [--same-bitness] [--json]
                                           pointers and handles an interface (MIDL) will
                                           truncate between 32-bit and 64-bit stubs
@@ -165,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
                        "the kit's reference run")
     bench.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
     bench.set_defaults(run=_bench)
+
+    solutions = commands.add_parser("solutions", help="the instructor's answer key: every "
+                                    "exercise's worked solution")
+    solutions.add_argument("--out", metavar="FILE.md", help="write Markdown to this file")
+    solutions.set_defaults(run=_solutions)
 
     surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
     actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -448,6 +454,18 @@ def _lint(args: argparse.Namespace) -> int:
     print(f"{name}: " + (", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items())
                          if findings else "no findings"))
     return 1 if findings else 0
+
+
+def _solutions(args: argparse.Namespace) -> int:
+    from .answerkey import answer_key
+
+    key = answer_key()
+    if args.out:
+        Path(args.out).write_text(key + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(key)
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -86,7 +86,15 @@ def _x86_32(os_name: str) -> Check:
     else:
         remedy = "This OS cannot run 32-bit x86 programs: the lessons use the kit's emulator"
     return Check("32-bit x86 processes", run.ran and run.pointer_size == 4, False,
-                 f"{run.probe}: {run.detail}", remedy)
+                 f"{run.probe}: {run.detail}", _permission_remedy(run.detail) or remedy)
+
+
+def _permission_remedy(detail: str) -> str:
+    """The cure when a probe failed only because its copy lost the execute permission."""
+    if "Permission denied" not in detail:
+        return ""
+    return ("Restore the execute permission of the kit's programs: chmod +x interopkit/bin/* "
+            "in the kit's folder (or git checkout -- interopkit/bin)")
 
 
 def _probe64(os_name: str, cpu: str) -> Check:
@@ -96,7 +104,8 @@ def _probe64(os_name: str, cpu: str) -> Check:
                      "The lessons use the emulator for x86 code on this machine")
     run = run_probe(x86_probes()[1])
     return Check("64-bit x86 processes", run.ran and run.pointer_size == 8, False,
-                 f"{run.probe}: {run.detail}", "Reinstall the kit: its probe did not run")
+                 f"{run.probe}: {run.detail}",
+                 _permission_remedy(run.detail) or "Reinstall the kit: its probe did not run")
 
 
 def _kit_binaries() -> Check:

@@ -139,6 +139,9 @@ def _exec_failure(exc: OSError) -> str:
     if exc.errno == 8:  # ENOEXEC: the Linux kernel has no handler for this kind of file
         return ("the kernel refused to run it (Exec format error): this kernel cannot run "
                 "this kind of program")
+    if exc.errno == 13:  # EACCES: a copy (a ZIP download, say) dropped the execute bits
+        return ("could not be started (Permission denied): the file has lost its execute "
+                "permission")
     if getattr(exc, "winerror", None) in (193, 216):  # pragma: no cover - Windows only
         code = exc.winerror  # type: ignore[attr-defined]
         return f"Windows refused to start it (error {code}): it cannot run this kind of program"

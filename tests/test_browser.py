@@ -203,7 +203,8 @@ def widget_problems(page: Any, expected: int) -> list[str]:
     problems = []
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     for i in range(errors.count()):
-        problems.append(f"a cell printed an error: {errors.nth(i).text_content()[:300]}")
+        problems.append("a cell wrote to stderr (an error or a warning every learner would "
+                        f"see): {errors.nth(i).text_content()[:300]}")
     text = page.locator(".jp-OutputArea-output").all_inner_texts()
     for fallback in TEXT_FALLBACKS:
         if any(part.lstrip().startswith(fallback) for part in text):

@@ -102,3 +102,27 @@ def test_wine_and_quick_mode_are_reported(monkeypatch: pytest.MonkeyPatch) -> No
     assert not quick.ok and "Unset INTEROPKIT_QUICK" in quick.remedy
     monkeypatch.setenv("INTEROPKIT_QUICK", "0")
     assert _check("full-length experiments").ok
+
+
+def test_probe_without_execute_permission_gets_the_chmod_remedy(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A ZIP download or a careless copy drops the execute bits: say so, not 'no IA-32'."""
+    import shutil
+
+    import interopkit.host
+    import interopkit.samples
+
+    if doctor_module.host_info().os != "linux":
+        pytest.skip("the kit's Linux probes")
+    copy = tmp_path / "bin"
+    shutil.copytree(interopkit.samples.BIN_DIR, copy)
+    for program in copy.iterdir():
+        program.chmod(0o644)
+    monkeypatch.setattr(interopkit.samples, "BIN_DIR", copy)
+    interopkit.host.can_run_x86_32.cache_clear()
+    try:
+        check = _check("32-bit x86 processes")
+    finally:
+        interopkit.host.can_run_x86_32.cache_clear()
+    assert not check.ok and "Permission denied" in check.detail
+    assert "chmod +x interopkit/bin/*" in check.remedy
