@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,27 +67,40 @@ def broken(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _install_wine() -> str:
-    """Debian's wine64, installed by the test setup where it can be; "" when it is there, else
-    the reason it is not."""
-    if wine.find_wine():
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for the servers tests start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def apt_install(package: str, present: Callable[[], bool]) -> str:
+    """Install a Debian package for the tests where that is allowed: "" when ``present()``
+    holds (already, or after installing), else the reason it does not."""
+    if present():
         return ""
     if os.environ.get("INTEROPKIT_NO_INSTALL"):
-        return "wine64 is not installed and INTEROPKIT_NO_INSTALL is set"
+        return f"{package} is not installed and INTEROPKIT_NO_INSTALL is set"
     if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "wine64 is not installed and cannot be: installing needs apt-get run as root"
+        return f"{package} is not installed and cannot be: installing needs apt-get run as root"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "wine64"]
+    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
     for command in (install, ["apt-get", "update"], install):
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=900,
                                   env=env, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"installing wine64 failed: {exc}"
-        if command is install and done.returncode == 0 and wine.find_wine():
+            return f"installing {package} failed: {exc}"
+        if command is install and done.returncode == 0 and present():
             return ""
-    return f"apt-get could not install wine64: {done.stderr.strip()[-300:]}"
+    return f"apt-get could not install {package}: {done.stderr.strip()[-300:]}"
+
+
+@lru_cache(maxsize=1)
+def _install_wine() -> str:
+    """Debian's wine64, installed by the test setup where it can be; "" when it is there, else
+    the reason it is not."""
+    return apt_install("wine64", lambda: wine.find_wine() is not None)
 
 
 @pytest.fixture(scope="session")

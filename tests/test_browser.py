@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import apt_install, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -55,30 +55,10 @@ pytestmark = pytest.mark.slow
 
 def _chromium() -> str:
     """Debian's Chromium, installed with apt when missing and allowed; else skip."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if os.environ.get("INTEROPKIT_NO_INSTALL") or not hasattr(os, "geteuid") \
-            or os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("Chromium is not installed and cannot be installed here (needs root and "
-                    "apt-get, and INTEROPKIT_NO_INSTALL unset): apt-get install chromium")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
-    for step in (install, ["apt-get", "update", "-q"], install):
-        done = subprocess.run(step, check=False, env=env, capture_output=True, text=True,
-                              timeout=900)
-        if step is install and done.returncode == 0:
-            break
-    found = shutil.which("chromium")
-    if not found:
-        pytest.skip(f"apt-get could not install chromium: {done.stderr.strip()[-300:]}")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    reason = apt_install("chromium", lambda: shutil.which("chromium") is not None)
+    if reason:
+        pytest.skip(reason)
+    return shutil.which("chromium")
 
 
 class Lab:
@@ -86,7 +66,7 @@ class Lab:
     test does, autosave included, can touch the committed ones)."""
 
     def __init__(self, home: Path, disabled: tuple[str, ...] = ()) -> None:
-        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.port, self.token = free_port(), secrets.token_hex(16)
         shutil.copytree(ROOT / "notebooks", home / "notebooks",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         config = home / "config"

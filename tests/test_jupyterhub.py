@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,6 +39,7 @@ import psutil
 import pytest
 import requests
 import websocket
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
@@ -60,12 +60,6 @@ pytestmark = [
     pytest.mark.skipif(os.name != "posix", reason="JupyterHub's local spawners, and this test's "
                        "cleanup by process group, need a POSIX system"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _proxy_command() -> str:
@@ -179,7 +173,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     proxy = _proxy_command()
     work = tmp_path_factory.mktemp("hub")
     homes = work / "homes"
-    port, hub_port, api_port = _free_port(), _free_port(), _free_port()
+    port, hub_port, api_port = free_port(), free_port(), free_port()
     # Servers run as the hub's user here; as root, Jupyter Server refuses to start unless it is
     # allowed to. Each home's own Jupyter config says so, because a command-line Spawner.args
     # would replace the classroom file's culling arguments instead of adding to them.
