@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import nbclean
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
@@ -36,12 +38,24 @@ def test_notebooks_import_helpers_and_never_define_them(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_committed_executed(path: Path) -> None:
-    code = [c for c in cells(path) if c["cell_type"] == "code"]
-    assert code and all(c["execution_count"] is not None for c in code)
-    for cell in code:
-        for output in cell["outputs"]:
-            assert output.get("output_type") != "error", source(cell)
+def test_committed_clean(path: Path) -> None:
+    """Opened before running, a notebook answers no prediction and shows no widget as text."""
+    assert nbclean.problems(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_cleaner_finds_saved_outputs_and_widget_state() -> None:
+    dirty = {"metadata": {"widgets": {}}, "cells": [
+        {"cell_type": "code", "source": ["# NBVAL_CHECK_OUTPUT\n", "1"], "metadata": {},
+         "execution_count": 3, "outputs": [{"output_type": "execute_result", "data": {
+             "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}}]},
+        {"cell_type": "code", "source": ["2"], "metadata": {"tags": [nbclean.CHECKED]},
+         "execution_count": None, "outputs": []}]}
+    found = nbclean.problems(dirty)
+    assert len(found) == 5, found
+    cleaned = nbclean.clean(dirty)
+    assert nbclean.problems(cleaned) == [
+        "cell 0: an NBVAL comment (use the cell tag 'nbval-check-output')",
+        "cell 1: tagged 'nbval-check-output' but has no saved output"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
