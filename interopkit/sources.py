@@ -1,13 +1,16 @@
-"""The primary sources the kit cites, by the keys of the project's fact sheet.
+"""The primary sources the kit cites, by key, and the questions they leave open.
 
 Every rule in the kit's models names its sources by key (``W64-RUN``, ``ARM64EC`` ...); this
-table turns a key into a title and an address, so a notebook or a command can print the
-reference, and a test can check that no rule cites a key that is not here.
+table turns a key into a title, an address and what the kit takes from it, so a notebook or a
+command can print the reference, and a test can check that no rule cites a key that is not here.
+``docs/sources.md`` is made from this module (``python -m interopkit.sources``).
 """
 
 from __future__ import annotations
 
-__all__ = ["SOURCES", "cite"]
+from dataclasses import dataclass
+
+__all__ = ["OPEN_QUESTIONS", "SOURCES", "TAKES", "OpenQuestion", "cite", "markdown"]
 
 _LEARN = "https://learn.microsoft.com/"
 
@@ -145,3 +148,176 @@ SOURCES: dict[str, tuple[str, str]] = {
 def cite(*keys: str) -> str:
     """``[KEY] title, address`` lines for the given keys."""
     return "\n".join(f"[{key}] {SOURCES[key][0]}, {SOURCES[key][1]}" for key in keys)
+
+
+# What the kit takes from each source, in a sentence: docs/sources.md shows it beside the address,
+# so a reader can tell which claim rests on which page.
+TAKES: dict[str, str] = {
+    "W64-IMPL": "WOW64's layers (wow64.dll, wow64win.dll, wow64cpu.dll; xtajit.dll on Arm), "
+                "and that user-mode address space above the 32-bit limit is reserved.",
+    "W64-RUN": "that a process cannot load a DLL of the other bitness for execution (as data "
+               "or resources it can), and that 16-bit programs fail because handles have 32 "
+               "significant bits.",
+    "W64-PERF": "that WOW64's system-call thunking costs little on x64 (no figure given); 2 GB "
+                "or 4 GB of address space without or with large-address-aware; the extra "
+                "64-bit stack per thread.",
+    "W64-IPC": "that 32-bit and 64-bit processes communicate through RPC, out-of-process COM, "
+               "shared memory and pipes; that handles have 32 significant bits and are "
+               "sign-extended; Sysnative for starting 64-bit programs from 32-bit ones.",
+    "W64-PROCINT": "that a process cannot load a DLL of the other bitness; the HANDLE_PTR "
+                   "sentence (64 bits on the wire in 64-bit builds).",
+    "W64-FSR": "the file-system redirector: System32 to SysWOW64, Sysnative, the exempt "
+               "folders, Wow64DisableWow64FsRedirection per thread.",
+    "W64-REGR": "the registry redirector: Wow6432Node, redirected and shared keys since "
+                "Windows 7, the end of reflection.",
+    "W64-REGKEYS": "the complete table of redirected and shared keys (Windows 7 and later).",
+    "W64-ALTVIEW": "KEY_WOW64_32KEY and KEY_WOW64_64KEY, and error 87 for both at once.",
+    "ARM-EMU": "how x86 and x64 code runs on Windows on Arm, that emulation is user-mode only, "
+               "and that x64 apps there have no WOW64 layer.",
+    "ARM64EC": "the ARM64EC ABI: Arm code that keeps x64's conventions so it can mix with "
+               "emulated x64 code in one process.",
+    "ARM64X": "ARM64X files, which hold Arm64 and Arm64EC code for both kinds of process.",
+    "ARM32-DOC": "Microsoft's word on AArch32: removed from Windows 11 on Arm 'in a future "
+                 "release', tied to the hardware.",
+    "PRESS-ARM32": "the press report of Insider build 25905 and the Build 2023 announcement "
+                   "(it does not name 24H2).",
+    "ERR0-499": "the numbers and messages of ERROR_BAD_EXE_FORMAT (193), "
+                "ERROR_MOD_NOT_FOUND (126) and ERROR_EXE_MACHINE_TYPE_MISMATCH (216).",
+    "MS-ERREF": "STATUS_INVALID_IMAGE_FORMAT (0xC000007B) and the other NTSTATUS values.",
+    "DSVC-7B": "that 0xC000007B has many causes and quite often means a DLL of the wrong "
+               "architecture.",
+    "MSL-36": "a real WinError 193 from Python (a 32-bit server importing a 64-bit numpy).",
+    "MSL-40": "how msl-loadlib carries a call between a 64-bit client and a 32-bit server.",
+    "DCOM-THAI": "Learning DCOM's 1999 call-time tables (in-process against out-of-process).",
+    "BADIMG": "BadImageFormatException's HRESULT 0x8007000B (ERROR_BAD_FORMAT).",
+    "CORFLAGS": "the CLR header flags 32BITREQUIRED and 32BITPREFERRED and what they do to "
+                "DLLs and EXEs.",
+    "CSC-PLATFORM": "the C# /platform choices (anycpu, anycpu32bitpreferred, x86, x64).",
+    "SADOV": "how the loader starts an AnyCPU EXE as a 64-bit process.",
+    "CORHDR": "the CLR header's flag values (COMIMAGE_FLAGS_*).",
+    "PE-FMT": "the PE layout the kit reads: DOS stub, signature, COFF header, optional header "
+              "magic, data directories, Machine values.",
+    "WINE-WINNT": "Wine's copy of the IMAGE_FILE_MACHINE_* values.",
+    "SYSINF-376": "that the WDK's ntimage.h defines CHPE_X86 (0x3A64), ARM64EC (0xA641) and "
+                  "ARM64X (0xA64E) together, outside winnt.h's exported part.",
+    "FFRI-CHAM": "CHPE and CHPEv2 images (x86 DLLs with Arm code inside) on Windows on Arm.",
+    "ISWOW2": "IsWow64Process2's process and native machines.",
+    "CHEN-TECHNET": "why 64-bit Windows keeps its 64-bit files in System32.",
+    "WINE-WOW64CPU": "Wine's far jump between 32-bit and 64-bit code segments.",
+    "ROSETTA-MR": "a published Rosetta 2 figure (about 78-79 % of native), for comparison only.",
+    "BOX86-2022": "published Box64 and QEMU figures, for comparison with the kit's emulator.",
+    "LLVM-D149089": "where a CHPE image keeps its hybrid metadata (the load configuration).",
+    "CLSCTX": "the CLSCTX values, including ACTIVATE_32_BIT_SERVER and "
+              "ACTIVATE_64_BIT_SERVER.",
+    "MS-RPCE": "RPC's wire protocol: NDR20 and NDR64, transfer-syntax negotiation.",
+    "COM-DLLSURR": "what a DLL surrogate is and why a DLL server needs one out of process.",
+    "COM-SURR": "the DllSurrogate value: empty means the system surrogate, dllhost.exe.",
+    "COM-SURREXE": "DllSurrogateExecutable for a custom surrogate.",
+    "COM-SURRREG": "the registry entries that let a DLL server be activated in a surrogate.",
+    "COM-SYSSURR": "how the system surrogate loads DLL servers, one dllhost per AppID.",
+    "COM-PSB": "PreferredServerBitness and its values.",
+    "COM-INPROC": "InprocServer32 and ThreadingModel.",
+    "WINE-WTYPES": "RemotableHandle (32-bit wire form of window and GDI handles) and the "
+                   "64-bit arm for HGLOBAL, metafiles, HBITMAP and HPALETTE.",
+    "WINERROR-H": "COM's error values such as REGDB_E_CLASSNOTREG and E_INVALIDARG.",
+    "DEVPEACE": "a community note that says handles are zero-extended: shown as a claim that "
+                "the primary sources contradict.",
+    "CHEN-IHV": "why INVALID_HANDLE_VALUE is (HANDLE)(LONG_PTR)-1: so that -1 sign-extends.",
+    "SDK-BASETSD": "the pointer-sized types and conversions: INT_PTR, DWORD_PTR, HANDLE_PTR, "
+                   "Handle32ToHandle (sign-extends), Ptr32ToPtr (zero-extends).",
+    "MINGW-BASETSD": "mingw-w64's versions of the same types and conversions.",
+    "MIDL-3264": "__int3264: 32 bits on 32-bit platforms, 64 on 64-bit ones, truncated to 32 "
+                 "bits on the NDR20 wire.",
+    "MS-DTYP-3264": "__int3264 as a data type of the Windows protocols.",
+    "MS-RPCE-3264": "how NDR20 marshals __int3264 (4 octets, with the 64-bit value checked).",
+    "W64-HIDE": "why a pointer must not be hidden in a 32-bit integer.",
+    "W64-DESIGN": "how to design interfaces that work across bitness (HANDLE_PTR, no "
+                  "pointers in integers).",
+    "MIDL-PROTO": "MIDL's /protocol switch: dce (NDR20), ndr64, all.",
+    "RPC-NDR64": "that NDR64 is used only between 64-bit peers and NDR20 otherwise.",
+    "MS-RPCE-NEG": "how client and server agree on a transfer syntax.",
+    "MS-RPCE-NDR64": "NDR64's rules: alignment, enums as 4-octet values.",
+    "NTCORELIB-NDR64": "NDR64's format characters (no int3264 code), circumstantial evidence "
+                       "for __int3264 under NDR64.",
+    "W64-PTR": "the pointer rules of 64-bit Windows (PtrToUlong, no truncation of addresses).",
+    "DLOPEN": "how Linux's dlopen reports a library of the wrong ELF class.",
+}
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A point the sources leave unsettled, taught as such."""
+
+    topic: str
+    """What the question is about, in a few words."""
+    status: str
+    """``unverified`` (no primary source found) or ``disputed`` (sources disagree)."""
+    why: str
+    """What is known, and what is missing."""
+    keys: tuple[str, ...]
+    """The sources that bear on it."""
+    notebook: str
+    """The notebook that teaches the point."""
+
+
+OPEN_QUESTIONS: tuple[OpenQuestion, ...] = (
+    OpenQuestion("__int3264 under NDR64", "unverified",
+                 "No [MS-RPCE] text found states its NDR64 size; NDR64's format characters have "
+                 "no int3264 code, which suggests 8 octets between 64-bit peers. The kit marks "
+                 "this rule derived.", ("MS-RPCE-NDR64", "NTCORELIB-NDR64"),
+                 "06_handle_ptr_truncation"),
+    OpenQuestion("HANDLE_PTR's wire size across bitness", "unverified",
+                 "basetsd.h makes HANDLE_PTR 64 bits under _WIN64 and 32 bits otherwise, so a "
+                 "32-bit and a 64-bit stub from one IDL would disagree, if MIDL defines _WIN64 "
+                 "for 64-bit stubs; no MIDL page says it does (Wine's widl does not). Microsoft "
+                 "still recommends HANDLE_PTR for porting interfaces that pass handles, so the "
+                 "lint warns and does not reject.", ("SDK-BASETSD", "W64-PROCINT", "W64-DESIGN"),
+                 "06_handle_ptr_truncation"),
+    OpenQuestion("Handles across the 32/64 boundary", "disputed",
+                 "'Process Interoperability' says handles never cross it; 'Interprocess "
+                 "Communication' says they can, with 32 significant bits. The kit teaches the "
+                 "second, which is the precise one.", ("W64-PROCINT", "W64-IPC"),
+                 "06_handle_ptr_truncation"),
+    OpenQuestion("193 or 216 for a program of the wrong architecture", "unverified",
+                 "LoadLibrary of the wrong bitness gives 193; no primary source says when "
+                 "216 is returned instead (Wine maps every invalid-image status to 193). Read "
+                 "both as 'wrong architecture or not a PE'.", ("ERR0-499",),
+                 "03_cross_bitness_loading"),
+    OpenQuestion("Which Windows release drops AArch32 apps", "unverified",
+                 "Microsoft says 'a future release of Windows 11' and ties it to the hardware; "
+                 "reports name Windows 11 24H2, no Microsoft page does.",
+                 ("ARM32-DOC", "PRESS-ARM32"), "04_arm64_emulation"),
+    OpenQuestion("REGDB_E_CLASSNOTREG for a missing registration of the other bitness",
+                 "unverified",
+                 "Derived from the activation rules and the error's meaning; no page states "
+                 "the error for this case.", ("COM-PSB", "CLSCTX", "WINERROR-H"),
+                 "05_com_surrogate"),
+    OpenQuestion("WOW64's system-call cost on x64", "unverified",
+                 "Microsoft calls the thunking overhead small and gives no figure; the kit's "
+                 "own measurements are from Linux, where no thunk runs.", ("W64-PERF",),
+                 "07_marshaling_overhead"),
+)
+
+
+def markdown() -> str:
+    """docs/sources.md: every source with its address and what the kit takes from it, then the
+    open questions. ``python -m interopkit.sources`` prints it."""
+    lines = ["# Sources", "", (
+             "Every key the kit cites (in notebooks, docs, messages and the models' rule tables), "
+             "with its address and what the kit takes from it. Made from `interopkit/sources.py` "
+             "by `python -m interopkit.sources > docs/sources.md`; a test keeps the two equal."),
+             "", "| key | source | what the kit takes from it |", "|---|---|---|"]
+    for key, (title, url) in SOURCES.items():
+        lines.append(f"| {key} | [{title}]({url}) | {TAKES[key]} |")
+    lines += ["", "## Open questions", "",
+              "What the sources leave unsettled. The kit teaches each as open, with the reason.",
+              ""]
+    for q in OPEN_QUESTIONS:
+        keys = ", ".join(q.keys)
+        lines += [f"### {q.topic} ({q.status})", "", f"{q.why}", "",
+                  f"Sources: {keys}. Taught in `notebooks/{q.notebook}.ipynb`.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
