@@ -3,11 +3,14 @@ Chromium (Debian's ``chromium``, driven by Playwright with ``executable_path``; 
 downloaded), Run All Cells, then every widget checked in the page.
 
 nbval cannot see widgets: with the front-end extension missing, an explorer shows as the text
-``VBox(children=...)`` and nbval still passes. Here each widget view the notebook's saved outputs
-promise must be rendered in the page, each explorer must change its output when one of its
-controls changes, and the self-check slider of notebook 00 must report that it was rendered.
-Two more tests prove the checks can fail: a JupyterLab with the widget extension disabled, and
-an explorer whose output is not wired to its control.
+``VBox(children=...)`` and nbval still passes. Here each notebook is first looked at as a learner
+opens it, before anything runs: no saved widget view, no widget shown as text, no output except
+the ones nbval compares. Then it runs, and each widget view that the same notebook produces when
+executed by nbclient must be rendered in the page, each explorer must change its output when one
+of its controls changes, and the self-check slider of notebook 00 must report that it was
+rendered. Three more tests prove the checks can fail: a notebook saved with a widget view, a
+JupyterLab with the widget extension disabled, and an explorer whose output is not wired to its
+control.
 
 On failure a screenshot of the page is saved under ``build/browser/`` and named in the message.
 Chromium is installed with apt when it is missing and this runs as root (set
@@ -41,10 +44,12 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
 # No autosave (the copies stay as copied), the notebook's own kernel started without asking,
-# and no news pop-up over the page.
+# no news pop-up over the page, and every cell in the page (JupyterLab otherwise renders only the
+# cells in view, and a first look must read every saved output).
 LAB_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-    "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True},
+    "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True,
+                                               "windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
 }
 RUN_TIMEOUT_S = float(os.environ.get("INTEROPKIT_BROWSER_TIMEOUT", "300"))
@@ -136,16 +141,32 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     server.close()
 
 
-def expected_views(notebook: Path) -> int:
-    """How many widget views the notebook's saved (nbconvert-executed) outputs hold."""
-    cells = json.loads(notebook.read_text())["cells"]
+@pytest.fixture(scope="module")
+def expected_views() -> dict[str, int]:
+    """How many widget views each notebook produces when nbclient executes it (quick mode): the
+    committed notebooks are clean, so the count comes from a real run, not from saved outputs."""
+    import nbclient
+    import nbformat
+
+    counts = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INTEROPKIT_QUICK", "1")  # the kernel inherits this process's environment
+        for path in NOTEBOOKS:
+            notebook = nbformat.read(path, as_version=4)
+            nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent)}}).execute()
+            counts[path.name] = views_in(notebook)
+    return counts
+
+
+def views_in(notebook: Any) -> int:
+    """Widget views held in a notebook's outputs."""
     return sum(WIDGET_MIME in output.get("data", {})
-               for cell in cells for output in cell.get("outputs", []))
+               for cell in notebook["cells"] for output in cell.get("outputs", []))
 
 
-def open_and_run(browser: Any, lab: Lab, notebook: str) -> Any:
-    """Open a notebook in a fresh page, clear its saved outputs, run all cells, and wait until
-    no cell is still queued or running."""
+def open_notebook(browser: Any, lab: Lab, notebook: str) -> Any:
+    """Open a notebook in a fresh page, as a learner does, and wait for its kernel."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
     page.goto(lab.url(f"lab/workspaces/t{secrets.token_hex(4)}/tree/notebooks/{notebook}")
@@ -153,6 +174,31 @@ def open_and_run(browser: Any, lab: Lab, notebook: str) -> Any:
     page.wait_for_selector(".jp-Notebook .jp-CodeCell")
     # Run only once the kernel is up: the status bar reads "Python 3 (ipykernel) | Idle".
     page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=120_000)
+    return page
+
+
+def first_look_problems(page: Any, notebook: Path) -> list[str]:
+    """What a learner would wrongly see on opening a notebook before running anything."""
+    problems = []
+    text = page.locator(".jp-OutputArea-output").all_inner_texts()
+    for fallback in TEXT_FALLBACKS:
+        if any(fallback in part for part in text):
+            problems.append(f"before running, a saved widget shows as text ({fallback}...)")
+    views = page.locator(".jp-OutputArea-output > .jupyter-widgets").count()
+    if views:
+        problems.append(f"before running, {views} saved widget view(s) are on the page")
+    # Only the cells whose output nbval compares may show one before they run.
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    checked = sum(len(c.get("outputs", [])) for c in cells
+                  if "nbval-check-output" in c.get("metadata", {}).get("tags", []))
+    if len(text) > checked:
+        problems.append(f"before running, {len(text) - checked} saved output(s) answer cells "
+                        "nobody has run")
+    return problems
+
+
+def run_all(page: Any, notebook: str) -> Any:
+    """Clear the saved outputs, run all cells, and wait until no cell is queued or running."""
     for menu, item in (("Edit", "Clear Outputs of All Cells"), ("Run", "Run All Cells")):
         page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
         page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
@@ -169,6 +215,11 @@ def open_and_run(browser: Any, lab: Lab, notebook: str) -> Any:
         raise AssertionError(f"{notebook} did not finish running in {RUN_TIMEOUT_S} s "
                              f"(screenshot: {shot})") from exc
     return page
+
+
+def open_and_run(browser: Any, lab: Lab, notebook: str) -> Any:
+    """Open a notebook and run all its cells."""
+    return run_all(open_notebook(browser, lab, notebook), notebook)
 
 
 def _shot(page: Any, name: str) -> str:
@@ -242,11 +293,14 @@ def _check(page: Any, name: str, problems: list[str]) -> None:
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
-def test_every_widget_renders_and_reacts(browser: Any, lab: Lab, notebook: Path) -> None:
-    expected = expected_views(notebook)
+def test_every_widget_renders_and_reacts(browser: Any, lab: Lab, notebook: Path,
+                                         expected_views: dict[str, int]) -> None:
+    expected = expected_views[notebook.name]
     assert expected, f"{notebook.name} shows no widget: the kit promises one per notebook"
-    page = open_and_run(browser, lab, notebook.name)
+    page = open_notebook(browser, lab, notebook.name)
     try:
+        _check(page, notebook.stem + "_before", first_look_problems(page, notebook))
+        run_all(page, notebook.name)
         _check(page, notebook.stem, widget_problems(page, expected))
     finally:
         page.close()
@@ -268,14 +322,34 @@ def test_the_self_check_of_notebook_00_sees_the_slider(browser: Any, lab: Lab) -
         page.close()
 
 
+def test_the_first_look_fails_on_a_notebook_saved_with_a_widget(
+        browser: Any, lab: Lab, expected_views: dict[str, int]) -> None:
+    """A notebook committed after a run shows its explorer as text before anything runs."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
+        "metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    assert views_in(notebook) == expected_views["00_start_here.ipynb"]
+    saved = lab.home / "notebooks" / "saved_run.ipynb"
+    nbformat.write(notebook, saved)
+    page = open_notebook(browser, lab, saved.name)
+    try:
+        problems = first_look_problems(page, saved)
+    finally:
+        page.close()
+    assert any("shows as text" in p for p in problems), problems
+    assert any("answer cells nobody has run" in p for p in problems), problems
+
+
 def test_the_check_fails_when_the_widget_extension_is_missing(
-        browser: Any, tmp_path: Path) -> None:
+        browser: Any, tmp_path: Path, expected_views: dict[str, int]) -> None:
     """The classic classroom failure, made on purpose: widgets must be reported as text."""
     broken = Lab(tmp_path, disabled=("@jupyter-widgets/jupyterlab-manager",))
     try:
         page = open_and_run(browser, broken, "00_start_here.ipynb")
-        problems = widget_problems(page, expected_views(ROOT / "notebooks" /
-                                                        "00_start_here.ipynb"))
+        problems = widget_problems(page, expected_views["00_start_here.ipynb"])
         page.close()
     finally:
         broken.close()
