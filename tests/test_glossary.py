@@ -1,4 +1,4 @@
-"""docs/glossary.md defines every term the course uses and points to the notebook that teaches it."""
+"""docs/glossary.md defines every term the course uses and names the notebook teaching it."""
 
 import re
 from pathlib import Path

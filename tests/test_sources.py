@@ -1,6 +1,11 @@
+"""interopkit.sources, docs/sources.md made from it, and the citations that resolve there."""
+
+import re
+from pathlib import Path
+
 import pytest
 
-from interopkit.sources import SOURCES, cite
+from interopkit.sources import OPEN_QUESTIONS, SOURCES, TAKES, cite, markdown
 
 
 def test_every_source_has_a_title_and_an_address() -> None:
@@ -10,12 +15,6 @@ def test_every_source_has_a_title_and_an_address() -> None:
 
 def test_cite() -> None:
     assert cite("W64-RUN").startswith("[W64-RUN] Microsoft, Running 32-bit Applications, https://")
-
-
-import re  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from interopkit.sources import OPEN_QUESTIONS, TAKES, markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Words in parentheses shaped like a key that are not citations.
