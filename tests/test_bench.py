@@ -3,16 +3,20 @@
 import json
 import os
 import statistics
+import time
 
 import pytest
 
 from interopkit.bench import (
+    LEARNING_DCOM,
     PAYLOADS,
     REFERENCE,
     Record,
     Run,
+    compare,
     load,
     measure,
+    published_ratio,
     run,
     summarize,
     targets,
@@ -107,6 +111,10 @@ def test_quick_run_measures_every_available_experiment_fast() -> None:
     assert all(r.p25_us <= r.median_us <= r.p75_us and r.n >= 5 for r in measured.results)
     assert seen[-1][0] == seen[-1][1] == len(measured.results)
     assert measured.host["quick"] and measured.host["seconds"] < 60
+    assert measured.host["started"] < time.time() - measured.host["seconds"] + 1
+    assert set(measured.host["surrogate_kind"]) == {"surrogate_same_bitness",
+                                                    "surrogate_cross_bitness"}
+    assert measured.host["os"] in measured.where()
     json.dumps(measured.as_json())
 
 
@@ -134,3 +142,30 @@ def test_learners_benchmarking_at_once_spread_over_the_cpus(
     finally:
         os.sched_setaffinity(0, allowed)
     assert len(set(seen)) == min(2, len(allowed)), seen
+
+
+def test_compare_says_whether_the_run_can_tell_two_experiments_apart() -> None:
+    def rec(name: str, median: float, low: float, high: float) -> Record:
+        return Record(name, 0, median, low, high, 15, low, high)
+
+    close = Run({}, (rec("a", 15.0, 14.9, 15.2), rec("b", 15.1, 15.0, 15.3)))
+    found = compare(close, "a", "b")
+    assert not found.resolved and found.ratio == pytest.approx(15.0 / 15.1)
+    assert "overlap: no difference this run can resolve" in str(found)
+    apart = Run({}, (rec("a", 30.0, 29.0, 31.0), rec("b", 15.0, 14.5, 15.5)))
+    found = compare(apart, "a", "b")
+    assert found.resolved and found.ratio_range == pytest.approx((29 / 15.5, 31 / 14.5))
+    assert "between 1.87x and 2.14x" in str(found)
+    with pytest.raises(UsageError, match="c at 0 bytes: is not in this run \\(not installed\\)"):
+        compare(Run({"skipped": {"c": "not installed"}}, apart.results), "a", "c")
+
+
+def test_learning_dcom_ratio_comes_from_its_void_call_figures() -> None:
+    """The book's figures (6 us in process, 91-172 us out of process) give 15-29x, not the
+    170x of its summary sentence, which matches its FirstCall column instead."""
+    low, high = published_ratio("VoidCall")
+    assert round(low) == 15 and round(high) == 29
+    assert published_ratio("FirstCall")[0] == pytest.approx(812 / 5)
+    assert {f.source for f in LEARNING_DCOM} == {"DCOM-THAI"}
+    with pytest.raises(UsageError, match="LongCall: has no in-process"):
+        published_ratio("LongCall")
