@@ -39,8 +39,8 @@ from .quick import QUICK
 from .samples import data_dir
 
 __all__ = ["LEARNING_DCOM", "PAYLOADS", "REFERENCE", "Comparison", "PublishedTime", "Record",
-           "Run", "Target", "compare", "load", "measure", "published_ratio", "run", "summarize",
-           "targets"]
+           "Run", "Target", "compare", "load", "measure", "observations", "published_ratio", "run",
+           "summarize", "targets"]
 
 PAYLOADS = (0, 16, 256, 4096, 65536, 1 << 20)
 """Payload sizes in bytes (powers of 16). 0 is the scalar call ``add(2, 3)``; the others are
@@ -159,14 +159,19 @@ class Comparison:
     def __str__(self) -> str:
         first, second = self.first, self.second
         size = "scalar call" if first.payload_bytes == 0 else f"{first.payload_bytes:,} bytes"
-        head = (f"{size}: {first.experiment} {first.median_us:,.1f} us "
-                f"(95% CI {first.ci_low_us:,.1f}-{first.ci_high_us:,.1f}), {second.experiment} "
-                f"{second.median_us:,.1f} us ({second.ci_low_us:,.1f}-{second.ci_high_us:,.1f})"
+        head = (f"{size}: {first.experiment} {_us(first.median_us)} us (95% CI "
+                f"{_us(first.ci_low_us)}-{_us(first.ci_high_us)}), {second.experiment} "
+                f"{_us(second.median_us)} us ({_us(second.ci_low_us)}-{_us(second.ci_high_us)})"
                 f": ratio {self.ratio:.2f}")
         if not self.resolved:
             return head + "; the intervals overlap: no difference this run can resolve"
         low, high = self.ratio_range
         return head + f"; the intervals are apart: between {low:.2f}x and {high:.2f}x"
+
+
+def _us(value: float) -> str:
+    """Microseconds to two decimals when small, so that a narrow interval stays visible."""
+    return f"{value:,.2f}" if value < 100 else f"{value:,.1f}"
 
 
 def compare(measured: Run, first: str, second: str, payload_bytes: int = 0) -> Comparison:
@@ -180,6 +185,48 @@ def compare(measured: Run, first: str, second: str, payload_bytes: int = 0) -> C
                              "Compare experiments the run measured (see its table)")
         records.append(record)
     return Comparison(*records)
+
+
+def observations(measured: Run) -> list[str]:
+    """What a reader should notice in ``measured``, phrased from its own numbers: the cost of
+    a trip against the bytes, the work's share at the largest payload, the two surrogates side
+    by side, the emulator, the pipe's rate and msl-loadlib. Lines whose experiments the run
+    lacks are left out."""
+    def us(name: str, size: int) -> float | None:
+        record = measured.record(name, size)
+        return None if record is None else record.median_us
+
+    big, lines = PAYLOADS[-1], []
+    scalar, mid, top = (us("surrogate_cross_bitness", size) for size in (0, 4096, big))
+    if scalar and mid:
+        lines.append(f"32-bit surrogate: scalar call {scalar:,.1f} us, 4 KiB call {mid:,.1f} us:"
+                     f" 4,096 bytes more cost {mid - scalar:,.1f} us "
+                     f"({(mid - scalar) / scalar:.0%} of the scalar call)")
+    for size, whole in ((0, scalar), (big, top)):
+        work = us("native_inproc", size)
+        if work and whole:
+            lines.append(f"{'scalar call' if size == 0 else '1 MiB'}: the work itself (in "
+                         f"process) {work:,.1f} us is {work / whole:.0%} of the 32-bit "
+                         f"surrogate's {whole:,.1f} us")
+    for size in (0, big):
+        with_both = all(measured.record(n, size) for n in ("surrogate_cross_bitness",
+                                                           "surrogate_same_bitness"))
+        if with_both:
+            lines.append("bitness, " + str(compare(measured, "surrogate_cross_bitness",
+                                                   "surrogate_same_bitness", size)))
+    for size in (0, big):
+        emulated, native = us("emulated", size), us("native_inproc", size)
+        if emulated and native:
+            lines.append(f"emulated, {'scalar call' if size == 0 else '1 MiB'}: "
+                         f"{emulated:,.1f} us, {emulated / native:,.1f}x the in-process call")
+    pipe = us("pipe_baseline", big)
+    if pipe:
+        lines.append(f"raw pipe round trip of 1 MiB: {pipe:,.0f} us, {big / pipe:,.0f} MB/s")
+    peer = us("msl_loadlib", 0)
+    if peer and scalar:
+        lines.append(f"msl-loadlib scalar call: {peer:,.1f} us, {peer / scalar:,.0f}x the "
+                     "kit's 32-bit surrogate")
+    return lines
 
 
 def summarize(samples: Sequence[float], resamples: int = 1000,

@@ -25,8 +25,8 @@ from .bench import PAYLOADS, Run
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["COLOURS", "PARTS", "Breakdown", "breakdown", "draw_breakdown", "draw_latency",
-           "draw_overhead", "draw_throughput"]
+__all__ = ["COLOURS", "PARTS", "Breakdown", "breakdown", "breakdowns", "draw_breakdown",
+           "draw_latency", "draw_overhead", "draw_throughput"]
 
 COLOURS = {"native_inproc": "#2ca02c", "marshal_inproc": "#98df8a", "pipe_baseline": "#7f7f7f",
            "surrogate_same_bitness": "#1f77b4", "surrogate_cross_bitness": "#d62728",
@@ -145,6 +145,11 @@ def breakdown(run: Run, payload_bytes: int = 0) -> Breakdown | None:
     if whole is None or len(parts) < len(PARTS):
         return None
     return Breakdown(payload_bytes, whole.median_us, parts)
+
+
+def breakdowns(run: Run, payloads: tuple[int, ...] = (0, 4096, 1 << 20)) -> list[Breakdown]:
+    """``breakdown`` at each of ``payloads`` the run has all the parts of."""
+    return [split for size in payloads if (split := breakdown(run, size)) is not None]
 
 
 _REST, _OVERLAP = "rest: in no part (scheduling, the surrogate's own work)", \

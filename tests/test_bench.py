@@ -16,6 +16,7 @@ from interopkit.bench import (
     compare,
     load,
     measure,
+    observations,
     published_ratio,
     run,
     summarize,
@@ -169,3 +170,17 @@ def test_learning_dcom_ratio_comes_from_its_void_call_figures() -> None:
     assert {f.source for f in LEARNING_DCOM} == {"DCOM-THAI"}
     with pytest.raises(UsageError, match="LongCall: has no in-process"):
         published_ratio("LongCall")
+
+
+def test_observations_are_phrased_from_the_run_and_skip_what_it_lacks() -> None:
+    rows = [("surrogate_cross_bitness", 0, 15.0), ("surrogate_cross_bitness", 4096, 30.0),
+            ("surrogate_same_bitness", 0, 15.0), ("native_inproc", 0, 0.5),
+            ("surrogate_cross_bitness", PAYLOADS[-1], 1500.0),
+            ("native_inproc", PAYLOADS[-1], 1200.0)]
+    measured = Run({}, tuple(Record(e, p, m, m, m, 15, m * 0.99, m * 1.01) for e, p, m in rows))
+    lines = observations(measured)
+    assert lines[0].endswith("4,096 bytes more cost 15.0 us (100% of the scalar call)")
+    assert "1 MiB: the work itself (in process) 1,200.0 us is 80%" in lines[2]
+    assert lines[3].startswith("bitness, scalar call") and "no difference" in lines[3]
+    assert len(lines) == 4  # no emulator, pipe, msl-loadlib or 1 MiB same-bitness point
+    assert observations(Run({}, ())) == []
