@@ -158,7 +158,7 @@ class Comparison:
 
     def __str__(self) -> str:
         first, second = self.first, self.second
-        size = "scalar call" if first.payload_bytes == 0 else f"{first.payload_bytes:,} bytes"
+        size = _size(first.payload_bytes)
         head = (f"{size}: {first.experiment} {_us(first.median_us)} us (95% CI "
                 f"{_us(first.ci_low_us)}-{_us(first.ci_high_us)}), {second.experiment} "
                 f"{_us(second.median_us)} us ({_us(second.ci_low_us)}-{_us(second.ci_high_us)})"
@@ -167,6 +167,14 @@ class Comparison:
             return head + "; the intervals overlap: no difference this run can resolve"
         low, high = self.ratio_range
         return head + f"; the intervals are apart: between {low:.2f}x and {high:.2f}x"
+
+
+def _size(payload_bytes: int) -> str:
+    """A payload in words: the scalar call, or bytes in the largest binary unit that fits."""
+    for shift, unit in ((20, "MiB"), (10, "KiB")):
+        if payload_bytes >= 1 << shift and payload_bytes % (1 << shift) == 0:
+            return f"{payload_bytes >> shift} {unit}"
+    return "scalar call" if payload_bytes == 0 else f"{payload_bytes:,} bytes"
 
 
 def _us(value: float) -> str:
@@ -205,7 +213,7 @@ def observations(measured: Run) -> list[str]:
     for size, whole in ((0, scalar), (big, top)):
         work = us("native_inproc", size)
         if work and whole:
-            lines.append(f"{'scalar call' if size == 0 else '1 MiB'}: the work itself (in "
+            lines.append(f"{_size(size)}: the work itself (in "
                          f"process) {work:,.1f} us is {work / whole:.0%} of the 32-bit "
                          f"surrogate's {whole:,.1f} us")
     for size in (0, big):
@@ -217,11 +225,12 @@ def observations(measured: Run) -> list[str]:
     for size in (0, big):
         emulated, native = us("emulated", size), us("native_inproc", size)
         if emulated and native:
-            lines.append(f"emulated, {'scalar call' if size == 0 else '1 MiB'}: "
+            lines.append(f"emulated, {_size(size)}: "
                          f"{emulated:,.1f} us, {emulated / native:,.1f}x the in-process call")
     pipe = us("pipe_baseline", big)
     if pipe:
-        lines.append(f"raw pipe round trip of 1 MiB: {pipe:,.0f} us, {big / pipe:,.0f} MB/s")
+        lines.append(f"raw pipe round trip of {_size(big)}: {pipe:,.0f} us, "
+                     f"{big / pipe:,.0f} MB/s")
     peer = us("msl_loadlib", 0)
     if peer and scalar:
         lines.append(f"msl-loadlib scalar call: {peer:,.1f} us, {peer / scalar:,.0f}x the "
@@ -428,8 +437,8 @@ class PublishedTime:
 # Learning DCOM, appendix B (DCOM-THAI): ThreadingModel=Apartment. Table B-4 has the client in
 # an STA, so its in-process call is direct; Table B-5 has it in the MTA (its in-process row is a
 # cross-apartment call, marshaled, so only its out-of-process row is used here).
-_B4 = "Learning DCOM, Table B-4 (ThreadingModel=Apartment, client in an STA)"
-_B5 = "Learning DCOM, Table B-5 (ThreadingModel=Apartment, client in the MTA)"
+_B4 = "Table B-4 (client in an STA)"
+_B5 = "Table B-5 (client in the MTA)"
 LEARNING_DCOM = (
     PublishedTime("DCOM-THAI", _B4, "in-process", "VoidCall", 0.000006),
     PublishedTime("DCOM-THAI", _B4, "local out-of-process", "VoidCall", 0.000172),
