@@ -89,10 +89,12 @@ class Run:
     def where(self) -> str:
         """Where the run was measured, in words: OS, CPU and what hosted each surrogate."""
         host = self.host
-        kinds = host.get("surrogate_kind", {})
-        hosted = "; ".join(f"{name}: {kind}" for name, kind in kinds.items())
+        labels = {"surrogate_same_bitness": "64-bit surrogate",
+                  "surrogate_cross_bitness": "32-bit surrogate"}
+        hosted = ", ".join(f"{labels.get(name, name)} {kind}"
+                           for name, kind in host.get("surrogate_kind", {}).items())
         return (f"{host.get('os', '?')} on {host.get('cpu', '?')} ({host.get('cpu_model') or '?'})"
-                + (f"; surrogates hosted {hosted}" if hosted else ""))
+                + (f"; {hosted}" if hosted else ""))
 
     def as_json(self) -> dict[str, Any]:
         """``{"host": {...}, "results": [{"experiment", "payload_bytes", "median_us", ...}]}``."""
