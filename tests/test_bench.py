@@ -184,3 +184,12 @@ def test_observations_are_phrased_from_the_run_and_skip_what_it_lacks() -> None:
     assert lines[3].startswith("bitness, scalar call") and "no difference" in lines[3]
     assert len(lines) == 4  # no emulator, pipe, msl-loadlib or 1 MiB same-bitness point
     assert observations(Run({}, ())) == []
+
+
+def test_a_run_says_where_it_was_measured_and_what_hosted_each_surrogate() -> None:
+    host = {"os": "windows", "cpu": "aarch64", "cpu_model": "Snapdragon",
+            "surrogate_kind": {"surrogate_same_bitness": "native",
+                               "surrogate_cross_bitness": "emulated"}}
+    assert Run(host, ()).where() == ("windows on aarch64 (Snapdragon); 64-bit surrogate native, "
+                                     "32-bit surrogate emulated")
+    assert Run({}, ()).where() == "? on ? (?)"
