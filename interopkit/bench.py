@@ -168,7 +168,7 @@ class Comparison:
         if not self.resolved:
             return head + "; the intervals overlap: no difference this run can resolve"
         low, high = self.ratio_range
-        return head + f"; the intervals are apart: between {low:.2f}x and {high:.2f}x"
+        return head + f"; the intervals are apart: between {low:.3f}x and {high:.3f}x"
 
 
 def _size(payload_bytes: int) -> str:

@@ -119,9 +119,10 @@ class Breakdown:
     @property
     def residual_us(self) -> float:
         """The whole minus the parts. Positive: time the parts do not account for (scheduling,
-        the surrogate's own reading and copying). Negative: the parts overlap in the real call
-        (the surrogate reads the bytes straight into place, without ``marshal_inproc``'s
-        copies), so measured apart they exceed it."""
+        the surrogate's own reading and copying). Negative: measured apart, the parts do more
+        than the real call (the echo program of ``pipe_baseline`` sends the whole frame back
+        where the real reply is a few bytes; ``marshal_inproc`` decodes in Python, with copies
+        the surrogate, reading into one buffer, does not make)."""
         return self.whole_us - sum(us for _, us in self.parts)
 
     def __str__(self) -> str:

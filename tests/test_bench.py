@@ -156,7 +156,7 @@ def test_compare_says_whether_the_run_can_tell_two_experiments_apart() -> None:
     apart = Run({}, (rec("a", 30.0, 29.0, 31.0), rec("b", 15.0, 14.5, 15.5)))
     found = compare(apart, "a", "b")
     assert found.resolved and found.ratio_range == pytest.approx((29 / 15.5, 31 / 14.5))
-    assert "between 1.87x and 2.14x" in str(found)
+    assert "between 1.871x and 2.138x" in str(found)
     with pytest.raises(UsageError, match="c at 0 bytes: is not in this run \\(not installed\\)"):
         compare(Run({"skipped": {"c": "not installed"}}, apart.results), "a", "c")
 
