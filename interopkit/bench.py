@@ -10,9 +10,12 @@ smaller time cap.
 
 All experiments run pinned to one CPU, and the processes they start inherit that: a wake-up on
 the same CPU and one across CPUs differ by tens of microseconds on these machines, which would
-otherwise decide the ratios (measured in issue 6). ``targets(run)`` gives the kit's
-performance targets as measured in that run. Plotting is in ``interopkit.benchplot``; taught
-in notebook 07.
+otherwise decide the ratios (measured in issue 6). ``compare(run, a, b, payload)`` puts two
+experiments side by side with their intervals, so that a lesson phrases a relation from the
+run's own numbers instead of asserting it. ``targets(run)`` gives the kit's performance targets
+as measured in that run: they are the benchmark command's business (``interopkit bench``), not
+a learner's. ``LEARNING_DCOM`` holds the only published COM call times the kit cites, with the
+table and column each comes from. Plotting is in ``interopkit.benchplot``; taught in notebook 07.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from .errors import UsageError
 from .quick import QUICK
 from .samples import data_dir
 
-__all__ = ["PAYLOADS", "REFERENCE", "Record", "Run", "Target", "load", "measure", "run",
+__all__ = ["LEARNING_DCOM", "PAYLOADS", "REFERENCE", "Comparison", "PublishedTime", "Record",
+           "Run", "Target", "compare", "load", "measure", "observations", "published_ratio", "run",
            "summarize", "targets"]
 
 PAYLOADS = (0, 16, 256, 4096, 65536, 1 << 20)
@@ -82,6 +86,16 @@ class Run:
         return next((r for r in self.results if r.experiment == experiment
                      and r.payload_bytes == payload_bytes), None)
 
+    def where(self) -> str:
+        """Where the run was measured, in words: OS, CPU and what hosted each surrogate."""
+        host = self.host
+        labels = {"surrogate_same_bitness": "64-bit surrogate",
+                  "surrogate_cross_bitness": "32-bit surrogate"}
+        hosted = ", ".join(f"{labels.get(name, name)} {kind}"
+                           for name, kind in host.get("surrogate_kind", {}).items())
+        return (f"{host.get('os', '?')} on {host.get('cpu', '?')} ({host.get('cpu_model') or '?'})"
+                + (f"; {hosted}" if hosted else ""))
+
     def as_json(self) -> dict[str, Any]:
         """``{"host": {...}, "results": [{"experiment", "payload_bytes", "median_us", ...}]}``."""
         return {"host": self.host, "results": [asdict(r) for r in self.results]}
@@ -115,6 +129,115 @@ class Target:
     """Met, missed, or None when it could not be measured in this run."""
     detail: str
     """The figures behind it, in words."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two experiments of one run at one payload size, side by side."""
+
+    first: Record
+    """The experiment compared."""
+    second: Record
+    """The one it is compared with."""
+
+    @property
+    def ratio(self) -> float:
+        """First median over second median."""
+        return self.first.median_us / self.second.median_us
+
+    @property
+    def ratio_range(self) -> tuple[float, float]:
+        """The ratio's widest range the two 95% intervals allow."""
+        return (self.first.ci_low_us / self.second.ci_high_us,
+                self.first.ci_high_us / self.second.ci_low_us)
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the two 95% intervals are apart: False means the run cannot tell the two
+        experiments apart at this payload."""
+        return (self.first.ci_low_us > self.second.ci_high_us
+                or self.second.ci_low_us > self.first.ci_high_us)
+
+    def __str__(self) -> str:
+        first, second = self.first, self.second
+        size = _size(first.payload_bytes)
+        head = (f"{size}: {first.experiment} {_us(first.median_us)} us (95% CI "
+                f"{_us(first.ci_low_us)}-{_us(first.ci_high_us)}), {second.experiment} "
+                f"{_us(second.median_us)} us ({_us(second.ci_low_us)}-{_us(second.ci_high_us)})"
+                f": ratio {self.ratio:.2f}")
+        if not self.resolved:
+            return head + "; the intervals overlap: no difference this run can resolve"
+        low, high = self.ratio_range
+        return head + f"; the intervals are apart: between {low:.3f}x and {high:.3f}x"
+
+
+def _size(payload_bytes: int) -> str:
+    """A payload in words: the scalar call, or bytes in the largest binary unit that fits."""
+    for shift, unit in ((20, "MiB"), (10, "KiB")):
+        if payload_bytes >= 1 << shift and payload_bytes % (1 << shift) == 0:
+            return f"{payload_bytes >> shift} {unit}"
+    return "scalar call" if payload_bytes == 0 else f"{payload_bytes:,} bytes"
+
+
+def _us(value: float) -> str:
+    """Microseconds to two decimals when small, so that a narrow interval stays visible."""
+    return f"{value:,.2f}" if value < 100 else f"{value:,.1f}"
+
+
+def compare(measured: Run, first: str, second: str, payload_bytes: int = 0) -> Comparison:
+    """``first`` against ``second`` at ``payload_bytes``, both from ``measured``."""
+    records = []
+    for name in (first, second):
+        record = measured.record(name, payload_bytes)
+        if record is None:
+            why = measured.host.get("skipped", {}).get(name, "not measured at that payload")
+            raise UsageError(f"{name} at {payload_bytes} bytes", f"is not in this run ({why})",
+                             "Compare experiments the run measured (see its table)")
+        records.append(record)
+    return Comparison(*records)
+
+
+def observations(measured: Run) -> list[str]:
+    """What a reader should notice in ``measured``, phrased from its own numbers: the cost of
+    a trip against the bytes, the work's share at the largest payload, the two surrogates side
+    by side, the emulator, the pipe's rate and msl-loadlib. Lines whose experiments the run
+    lacks are left out."""
+    def us(name: str, size: int) -> float | None:
+        record = measured.record(name, size)
+        return None if record is None else record.median_us
+
+    big, lines = PAYLOADS[-1], []
+    scalar, mid, top = (us("surrogate_cross_bitness", size) for size in (0, 4096, big))
+    if scalar and mid:
+        lines.append(f"32-bit surrogate: scalar call {scalar:,.1f} us, 4 KiB call {mid:,.1f} us:"
+                     f" 4,096 bytes more cost {mid - scalar:,.1f} us "
+                     f"({(mid - scalar) / scalar:.0%} of the scalar call)")
+    for size, whole in ((0, scalar), (big, top)):
+        work = us("native_inproc", size)
+        if work and whole:
+            lines.append(f"{_size(size)}: the work itself (in "
+                         f"process) {work:,.1f} us is {work / whole:.0%} of the 32-bit "
+                         f"surrogate's {whole:,.1f} us")
+    for size in (0, big):
+        with_both = all(measured.record(n, size) for n in ("surrogate_cross_bitness",
+                                                           "surrogate_same_bitness"))
+        if with_both:
+            lines.append("bitness, " + str(compare(measured, "surrogate_cross_bitness",
+                                                   "surrogate_same_bitness", size)))
+    for size in (0, big):
+        emulated, native = us("emulated", size), us("native_inproc", size)
+        if emulated and native:
+            lines.append(f"emulated, {_size(size)}: "
+                         f"{emulated:,.1f} us, {emulated / native:,.1f}x the in-process call")
+    pipe = us("pipe_baseline", big)
+    if pipe:
+        lines.append(f"raw pipe round trip of {_size(big)}: {pipe:,.0f} us, "
+                     f"{big / pipe:,.0f} MB/s")
+    peer = us("msl_loadlib", 0)
+    if peer and scalar:
+        lines.append(f"msl-loadlib scalar call: {peer:,.1f} us, {peer / scalar:,.0f}x the "
+                     "kit's 32-bit surrogate")
+    return lines
 
 
 def summarize(samples: Sequence[float], resamples: int = 1000,
@@ -218,7 +341,7 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
     repeats, cap = (15, 0.25) if quick else (200, 2.0)
     total, done = len(chosen) * len(payloads), 0
     before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    began = time.perf_counter()
+    began, started = time.perf_counter(), time.time()
     records = []
     cpu = None
     try:
@@ -240,8 +363,19 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
     if progress:
         progress(done, total, "done")
     host = _host() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
-                          "seconds": round(time.perf_counter() - began, 1)}
+                      "seconds": round(time.perf_counter() - began, 1), "started": started,
+                      "surrogate_kind": _surrogate_kinds([e.name for e in chosen])}
     return Run(host, tuple(records))
+
+
+def _surrogate_kinds(names: Sequence[str]) -> dict[str, str]:
+    """What hosts each surrogate experiment here (``native``, ``emulated``: see
+    ``interopkit.surrogate``): on Linux a native 32-bit surrogate is a plain 32-bit process, on
+    x64 Windows it runs under WOW64, on Windows on Arm it runs emulated (ARM-EMU)."""
+    from .surrogate import choose_kind
+
+    bits = {"surrogate_same_bitness": 64, "surrogate_cross_bitness": 32}
+    return {name: choose_kind(bits[name]) for name in names if name in bits}
 
 
 def load(path: str | Path = REFERENCE) -> Run:
@@ -283,3 +417,48 @@ def targets(measured: Run) -> list[Target]:
         out.append(Target("quick mode under 60 s", seconds, 60.0, seconds < 60,
                           f"{seconds:.1f} s"))
     return out
+
+
+@dataclass(frozen=True)
+class PublishedTime:
+    """A per-call time a source published: quoted by the kit, never measured by it."""
+
+    source: str
+    """The source's key in ``interopkit.sources``."""
+    table: str
+    """Where in the source it is printed."""
+    row: str
+    """The path the call took."""
+    column: str
+    """The source's column: ``VoidCall`` (a call without arguments, repeated) or
+    ``FirstCall`` (the first call on a new object)."""
+    seconds: float
+    """The figure as printed (seconds per call, to the microsecond)."""
+
+
+# Learning DCOM, appendix B (DCOM-THAI): ThreadingModel=Apartment. Table B-4 has the client in
+# an STA, so its in-process call is direct; Table B-5 has it in the MTA (its in-process row is a
+# cross-apartment call, marshaled, so only its out-of-process row is used here).
+_B4 = "Table B-4 (client in an STA)"
+_B5 = "Table B-5 (client in the MTA)"
+LEARNING_DCOM = (
+    PublishedTime("DCOM-THAI", _B4, "in-process", "VoidCall", 0.000006),
+    PublishedTime("DCOM-THAI", _B4, "local out-of-process", "VoidCall", 0.000172),
+    PublishedTime("DCOM-THAI", _B5, "local out-of-process", "VoidCall", 0.000091),
+    PublishedTime("DCOM-THAI", _B4, "in-process", "FirstCall", 0.000005),
+    PublishedTime("DCOM-THAI", _B4, "local out-of-process", "FirstCall", 0.000812),
+)
+"""The book's direct in-process and local out-of-process times (1999 hardware)."""
+
+
+def published_ratio(column: str, figures: Sequence[PublishedTime] = LEARNING_DCOM
+                    ) -> tuple[float, float]:
+    """The lowest and highest ratio of a local out-of-process time to an in-process one, among
+    ``figures`` in ``column``: what the printed figures themselves give."""
+    inside = [f.seconds for f in figures if f.column == column and f.row == "in-process"]
+    outside = [f.seconds for f in figures if f.column == column and f.row != "in-process"]
+    if not inside or not outside:
+        raise UsageError(column, "has no in-process and out-of-process figures to divide",
+                         "Use the VoidCall or FirstCall column")
+    ratios = [out / into for out in outside for into in inside]
+    return min(ratios), max(ratios)

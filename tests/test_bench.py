@@ -3,16 +3,21 @@
 import json
 import os
 import statistics
+import time
 
 import pytest
 
 from interopkit.bench import (
+    LEARNING_DCOM,
     PAYLOADS,
     REFERENCE,
     Record,
     Run,
+    compare,
     load,
     measure,
+    observations,
+    published_ratio,
     run,
     summarize,
     targets,
@@ -107,6 +112,10 @@ def test_quick_run_measures_every_available_experiment_fast() -> None:
     assert all(r.p25_us <= r.median_us <= r.p75_us and r.n >= 5 for r in measured.results)
     assert seen[-1][0] == seen[-1][1] == len(measured.results)
     assert measured.host["quick"] and measured.host["seconds"] < 60
+    assert measured.host["started"] < time.time() - measured.host["seconds"] + 1
+    assert set(measured.host["surrogate_kind"]) == {"surrogate_same_bitness",
+                                                    "surrogate_cross_bitness"}
+    assert measured.host["os"] in measured.where()
     json.dumps(measured.as_json())
 
 
@@ -134,3 +143,53 @@ def test_learners_benchmarking_at_once_spread_over_the_cpus(
     finally:
         os.sched_setaffinity(0, allowed)
     assert len(set(seen)) == min(2, len(allowed)), seen
+
+
+def test_compare_says_whether_the_run_can_tell_two_experiments_apart() -> None:
+    def rec(name: str, median: float, low: float, high: float) -> Record:
+        return Record(name, 0, median, low, high, 15, low, high)
+
+    close = Run({}, (rec("a", 15.0, 14.9, 15.2), rec("b", 15.1, 15.0, 15.3)))
+    found = compare(close, "a", "b")
+    assert not found.resolved and found.ratio == pytest.approx(15.0 / 15.1)
+    assert "overlap: no difference this run can resolve" in str(found)
+    apart = Run({}, (rec("a", 30.0, 29.0, 31.0), rec("b", 15.0, 14.5, 15.5)))
+    found = compare(apart, "a", "b")
+    assert found.resolved and found.ratio_range == pytest.approx((29 / 15.5, 31 / 14.5))
+    assert "between 1.871x and 2.138x" in str(found)
+    with pytest.raises(UsageError, match="c at 0 bytes: is not in this run \\(not installed\\)"):
+        compare(Run({"skipped": {"c": "not installed"}}, apart.results), "a", "c")
+
+
+def test_learning_dcom_ratio_comes_from_its_void_call_figures() -> None:
+    """The book's figures (6 us in process, 91-172 us out of process) give 15-29x, not the
+    170x of its summary sentence, which matches its FirstCall column instead."""
+    low, high = published_ratio("VoidCall")
+    assert round(low) == 15 and round(high) == 29
+    assert published_ratio("FirstCall")[0] == pytest.approx(812 / 5)
+    assert {f.source for f in LEARNING_DCOM} == {"DCOM-THAI"}
+    with pytest.raises(UsageError, match="LongCall: has no in-process"):
+        published_ratio("LongCall")
+
+
+def test_observations_are_phrased_from_the_run_and_skip_what_it_lacks() -> None:
+    rows = [("surrogate_cross_bitness", 0, 15.0), ("surrogate_cross_bitness", 4096, 30.0),
+            ("surrogate_same_bitness", 0, 15.0), ("native_inproc", 0, 0.5),
+            ("surrogate_cross_bitness", PAYLOADS[-1], 1500.0),
+            ("native_inproc", PAYLOADS[-1], 1200.0)]
+    measured = Run({}, tuple(Record(e, p, m, m, m, 15, m * 0.99, m * 1.01) for e, p, m in rows))
+    lines = observations(measured)
+    assert lines[0].endswith("4,096 bytes more cost 15.0 us (100% of the scalar call)")
+    assert "1 MiB: the work itself (in process) 1,200.0 us is 80%" in lines[2]
+    assert lines[3].startswith("bitness, scalar call") and "no difference" in lines[3]
+    assert len(lines) == 4  # no emulator, pipe, msl-loadlib or 1 MiB same-bitness point
+    assert observations(Run({}, ())) == []
+
+
+def test_a_run_says_where_it_was_measured_and_what_hosted_each_surrogate() -> None:
+    host = {"os": "windows", "cpu": "aarch64", "cpu_model": "Snapdragon",
+            "surrogate_kind": {"surrogate_same_bitness": "native",
+                               "surrogate_cross_bitness": "emulated"}}
+    assert Run(host, ()).where() == ("windows on aarch64 (Snapdragon); 64-bit surrogate native, "
+                                     "32-bit surrogate emulated")
+    assert Run({}, ()).where() == "? on ? (?)"

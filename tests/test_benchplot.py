@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 
 from interopkit.bench import PAYLOADS, Record, Run
 from interopkit.benchplot import (
+    COLOURS,
     breakdown,
     draw_breakdown,
     draw_latency,
@@ -26,23 +27,59 @@ def _run(scale: float = 1.0) -> Run:
 
 
 def test_breakdown_accounts_for_the_whole_call() -> None:
-    parts = breakdown(_run(), 0)
-    assert list(parts.values())[:3] == [1.0, 5.0, 6.0]
-    assert sum(parts.values()) == pytest.approx(15.0)
-    assert breakdown(Run({}, ()), 0) == {}
+    split = breakdown(_run(), 0)
+    assert [us for _, us in split.parts] == [1.0, 5.0, 6.0]
+    assert split.residual_us == pytest.approx(3.0) and "rest (not in any part) 3.00 us" in \
+        str(split)
+    assert sum(us for _, us in split.parts) + split.residual_us == pytest.approx(split.whole_us)
+    assert breakdown(Run({}, ()), 0) is None
+
+
+def _overlapping() -> Run:
+    """Parts that exceed the whole, as they do at 1 MiB: 1 + 5 + 6 = 12 against 8."""
+    times = dict(TIMES, surrogate_cross_bitness=8.0)
+    return Run({}, tuple(Record(name, 0, t, t, t, 5, t, t) for name, t in times.items()))
+
+
+def test_breakdown_shows_the_overlap_when_the_parts_exceed_the_whole() -> None:
+    split = breakdown(_overlapping(), 0)
+    assert split.residual_us == pytest.approx(-4.0) and "overlap" in str(split)
+    ax = draw_breakdown(_overlapping(), payloads=(0,))
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_y() == pytest.approx(100)
+    assert hatched[0].get_height() == pytest.approx(4 / 8 * 100)
+    assert "overlap -4.00 us" in ax.texts[0].get_text()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[-1].startswith("overlap") and not any(lab.startswith("rest") for lab in labels)
 
 
 def test_latency_draws_every_experiment_and_the_reference() -> None:
     ax = draw_latency(_run(), reference=_run(2.0))
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(TIMES)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        *TIMES, "reference run (same colour)"]
     dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == len(TIMES) and "test CPU" in ax.get_title()
 
 
+def test_latency_draws_no_line_for_an_experiment_this_run_skipped() -> None:
+    """msl-loadlib did not run here: its reference line was drawn without a legend entry."""
+    reference = Run({"cpu_model": "ref"}, _run().results + tuple(
+        Record("msl_loadlib", size, 800.0, 0, 0, 5, 790.0, 810.0) for size in PAYLOADS))
+    skipped = Run({"skipped": {"msl_loadlib": "not installed"}}, _run().results)
+    ax = draw_latency(skipped, reference=reference)
+    orange = [line for line in ax.get_lines() if line.get_color() == COLOURS["msl_loadlib"]]
+    assert orange == [] and "not measured here: msl_loadlib" in [t.get_text() for t in ax.texts]
+    assert "msl_loadlib" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
 def test_other_charts() -> None:
     ax = draw_breakdown(_run())
-    assert len(ax.patches) == 3 * 4 and "15.0 us" in [t.get_text() for t in ax.texts]
+    assert len(ax.patches) == 3 * 4 and "whole 15.00 us\nrest +3.00 us" in [
+        t.get_text() for t in ax.texts]
     ax = draw_throughput(_run(), reference=_run(2.0))
     assert len(ax.patches) == len(TIMES) * 3  # 4 KiB, 64 KiB, 1 MiB
+    assert not ax.get_lines() and not ax.texts  # no target line: targets are the command's
+    ax = draw_throughput(_run(), target=500)
+    assert ax.get_lines()[0].get_ydata()[0] == 500
     ax = draw_overhead(_run())
     assert len(ax.get_lines()) == len(TIMES) - 1 + 1  # one per experiment and the 1x line

@@ -117,3 +117,45 @@ def test_feedback_renders_as_html() -> None:
     html = Feedback("q", State.RIGHT, "a < b").__repr__(), Feedback(
         "q", State.RIGHT, "a < b")._repr_html_()
     assert "a &lt; b" in html[1] and "Correct" in html[1] and "correct" in html[0]
+
+
+def test_q1_a_chatty_answer_far_from_the_in_process_cost_is_not_called_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A learner answered 50 ms where this machine gave 300 ms through the surrogate and 4 ms
+    in process: the feedback called 50 ms "the in-process cost"."""
+    monkeypatch.setattr(costs, "_scalar_us", lambda: (30.0, 0.4))
+    feedback = costs.q1_chatty_ms.check(50)
+    assert feedback.state is State.WRONG
+    assert "in-process" not in feedback.message and "Too low" in feedback.message
+    assert "in-process cost" in costs.q1_chatty_ms.check(4.5).message
+    assert "microseconds" in costs.q1_chatty_ms.check(300_000).message
+    assert "seconds" in costs.q1_chatty_ms.check(0.3).message
+    assert "Too high" in costs.q1_chatty_ms.check(2000).message
+    assert costs.q1_chatty_ms.check(250).state is State.RIGHT
+
+
+def test_predictions_start_empty_and_are_locked_before_the_run() -> None:
+    from interopkit.bench import Record, Run
+    from interopkit.errors import UsageError
+
+    empty = costs.lock({name: ... for name in costs.GUESSED})
+    assert empty.guesses == () and "No guesses locked in yet" in str(empty)
+    locked = costs.lock({"surrogate_same_bitness": 10, "emulated": 50.5,
+                         "surrogate_cross_bitness": ...})
+    assert locked.guesses == (("surrogate_same_bitness", 10.0), ("emulated", 50.5))
+    assert "no guess for surrogate_cross_bitness" in str(locked)
+    with pytest.raises(UsageError, match="is not a positive number"):
+        costs.lock({"emulated": "50x"})
+    with pytest.raises(UsageError, match="is not one of the predicted experiments"):
+        costs.lock({"dllhost": 3})
+    records = tuple(Record(name, 0, us, us, us, 5, us, us) for name, us in (
+        ("native_inproc", 0.5), ("surrogate_same_bitness", 15.0),
+        ("surrogate_cross_bitness", 16.0)))
+    before = Run({"started": locked.locked_at + 1}, records)
+    text = costs.compare_guesses(locked, before)
+    assert "surrogate_same_bitness: you guessed 10x, measured 30.0x" in text
+    assert "surrogate_cross_bitness: no guess, measured 32.0x" in text
+    assert "emulated: you guessed 50.5x, not measured here" in text
+    assert "locked in after" not in text
+    after = Run({"started": locked.locked_at - 1}, records)
+    assert "locked in after this run started" in costs.compare_guesses(locked, after)

@@ -1,17 +1,99 @@
 """Exercises of notebook 07 (marshaling costs); the checkers time the calls themselves, on the
-machine the learner is using, so the expected answer is never a number written down."""
+machine the learner is using, so the expected answer is never a number written down.
+
+The lesson opens with predictions: ``lock(guesses)`` freezes them, with the time, before the
+benchmark runs, and ``compare_guesses(locked, run)`` sets them against the measured ratios,
+saying so when the guesses were locked in after the run they are compared with.
+"""
 
 from __future__ import annotations
 
+import datetime
+import html
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..bench import run
-from . import Exercise
+from ..bench import Run, run
+from ..errors import UsageError
+from . import NOT_ATTEMPTED, Exercise, Note
 
-__all__ = ["CALLS", "q1_chatty_ms", "q2_batched_speedup"]
+__all__ = ["CALLS", "GUESSED", "Prediction", "compare_guesses", "lock", "q1_chatty_ms",
+           "q2_batched_speedup"]
 
 CALLS = 10_000
 """How many scalar calls the chatty interface makes."""
+
+GUESSED = ("surrogate_same_bitness", "surrogate_cross_bitness", "emulated")
+"""What the learner predicts: each one's scalar call, in times the in-process call."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Guesses frozen before the measurement they predict."""
+
+    guesses: tuple[tuple[str, float], ...]
+    """(experiment, how many times the in-process call) for each guess made."""
+    locked_at: float
+    """When they were locked in (seconds since the epoch)."""
+
+    def __str__(self) -> str:
+        if not self.guesses:
+            return ("No guesses locked in yet. Replace each ... with a number (how many times "
+                    "the in-process call) and run this cell again, before section 2 measures.")
+        when = datetime.datetime.fromtimestamp(self.locked_at).strftime("%H:%M:%S")
+        made = ", ".join(f"{name} {guess:g}x" for name, guess in self.guesses)
+        left = [name for name in GUESSED if name not in dict(self.guesses)]
+        return f"Locked in at {when}: {made}" + (f" (no guess for {', '.join(left)})"
+                                                  if left else "") + "."
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(str(self))}</b></p>"
+
+
+def lock(guesses: Mapping[str, Any]) -> Prediction:
+    """Freeze ``guesses`` (experiment -> times the in-process call; ``...`` for none yet)."""
+    unknown = sorted(set(guesses) - set(GUESSED))
+    if unknown:
+        raise UsageError(", ".join(unknown), "is not one of the predicted experiments",
+                         f"Guess for {', '.join(GUESSED)}")
+    made = []
+    for name in GUESSED:
+        value = guesses.get(name, NOT_ATTEMPTED)
+        if value is NOT_ATTEMPTED or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise UsageError(f"{name}: {value!r}", "is not a positive number",
+                             "Write how many times slower than the in-process call, as a "
+                             "number such as 10 (no 'x', no quotes)")
+        made.append((name, float(value)))
+    return Prediction(tuple(made), time.time())
+
+
+def compare_guesses(locked: Prediction, measured: Run) -> Note:
+    """Each guess against the ratio ``measured`` gives for the scalar call; says so when the
+    guesses were locked in after that run started."""
+    base = measured.record("native_inproc", 0)
+    if base is None:
+        return Note("This run has no in-process call to compare with: "
+                    + measured.host.get("skipped", {}).get("native_inproc", "not measured"))
+    guesses = dict(locked.guesses)
+    lines = []
+    for name in GUESSED:
+        record = measured.record(name, 0)
+        got = (f"measured {record.median_us / base.median_us:,.1f}x" if record
+               else "not measured here")
+        said = f"you guessed {guesses[name]:g}x" if name in guesses else "no guess"
+        lines.append(f"{name}: {said}, {got}")
+    started = measured.host.get("started")
+    if locked.guesses and started is not None and locked.locked_at > float(started):
+        lines.append("These guesses were locked in after this run started, so they are not "
+                     "predictions of it: run section 2 again to test them.")
+    return Note("\n".join(lines))
 
 
 def _scalar_us() -> tuple[float, float]:
@@ -33,15 +115,30 @@ def _check_chatty(answer: Any) -> tuple[bool, str]:
     value = _number(answer)
     if value is None:
         return False, "Give a positive number of milliseconds."
-    cross, native = _scalar_us()
-    expected = CALLS * cross / 1000
-    if expected / 2 <= value <= expected * 2:
-        return True, (f"About {expected:,.0f} ms here ({CALLS:,} x {cross:.1f} us). In process "
-                      f"the same calls take {CALLS * native / 1000:,.1f} ms.")
-    if abs(value - CALLS * native / 1000) < abs(value - expected):
+    return _judge_chatty(value, *_scalar_us())
+
+
+def _within(value: float, expected: float) -> bool:
+    return expected / 2 <= value <= expected * 2
+
+
+def _judge_chatty(value: float, cross_us: float, native_us: float) -> tuple[bool, str]:
+    """``value`` ms against the cross-bitness and in-process scalar calls measured now: each
+    wrong answer is named for the mistake it is within a factor of 2 of, and only then."""
+    expected, inproc = CALLS * cross_us / 1000, CALLS * native_us / 1000
+    if _within(value, expected):
+        return True, (f"About {expected:,.0f} ms here ({CALLS:,} x {cross_us:.1f} us). In "
+                      f"process the same calls take {inproc:,.1f} ms.")
+    if _within(value, inproc):
         return False, "That is the in-process cost. These calls cross to the 32-bit surrogate."
-    return False, ("Not within a factor of 2 of what this machine measures now. Per call, "
-                   "take the cross-bitness scalar median of your run, then multiply.")
+    if _within(value, expected * 1000):
+        return False, "That looks like microseconds. The question asks for milliseconds."
+    if _within(value, expected / 1000):
+        return False, "That looks like seconds. The question asks for milliseconds."
+    side = "low" if value < expected else "high"
+    return False, (f"Too {side}: more than a factor of 2 from what this machine measures now. "
+                   "Per call, take the surrogate_cross_bitness scalar median of your run, "
+                   f"then multiply by the {CALLS:,} calls.")
 
 
 def _check_batched(answer: Any) -> tuple[bool, str]:
