@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InteropKitError
-from ..redirect import environment, redirect_key, redirect_path
+from ..redirect import canonical_key, canonical_path, environment, redirect_key, redirect_path
 from . import Exercise
 
 __all__ = ["q1_installer_file", "q2_installer_key", "q3_program_files", "q4_sysnative"]
@@ -15,7 +15,19 @@ _KEY = "HKLM\\SOFTWARE\\Vendor\\Settings"
 
 
 def _same(left: str, right: str) -> bool:
-    return left.strip().replace("/", "\\").lower() == right.lower()
+    """The same Windows path, in any spelling Windows accepts (case, slashes, %windir%)."""
+    try:
+        return canonical_path(left).lower() == canonical_path(right).lower()
+    except InteropKitError:
+        return False
+
+
+def _same_key(left: str, right: str) -> bool:
+    """The same registry key, in any spelling regedit, reg.exe or the registry API accepts."""
+    try:
+        return canonical_key(left).lower() == canonical_key(right).lower()
+    except InteropKitError:
+        return False
 
 
 def _check_file(answer: Any) -> tuple[bool, str]:
@@ -34,15 +46,18 @@ def _check_file(answer: Any) -> tuple[bool, str]:
 
 def _check_key(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
-        return False, "Give the key as a string starting with HKLM."
+        return False, "Give the key as a string, such as HKLM\\SOFTWARE\\Example."
     expected = redirect_key(_KEY, "x86").result
-    if _same(answer, expected):
+    if _same_key(answer, expected):
         return True, ("Wow6432Node: HKLM\\SOFTWARE is redirected for 32-bit processes. Read it "
                       "from 64-bit code with KEY_WOW64_32KEY, not by hard-coding Wow6432Node.")
-    if _same(answer, _KEY):
+    if _same_key(answer, _KEY):
         return False, "A 64-bit regedit shows the 64-bit view; the 32-bit app wrote elsewhere."
     if "wowaa32node" in answer.lower():
         return False, "WowAA32Node is the view of 32-bit Arm processes; this app is x86."
+    if "wow6432node" in answer.lower():
+        return False, ("Right node, wrong place: the 32-bit view of HKLM\\SOFTWARE sits directly "
+                       "under HKLM\\SOFTWARE, and the rest of the key follows it.")
     return False, "Try redirect_key(key, 'x86') and look at the result."
 
 
