@@ -5,7 +5,7 @@ allows, without touching it, and reports where its code, stack and heap are. On 
 kernel the 32-bit probe runs natively in the kernel's compatibility mode, the same idea as
 WOW64 on x64 Windows (native execution, system calls adapted). Its numbers are set beside
 Windows' documented WOW64 limits: 2 GB for a 32-bit EXE, 4 GB with large-address-aware
-(FACTS.md section 1, key W64-PERF). Taught in notebook 02.
+(key W64-PERF). Taught in notebook 02.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ LAYERS: dict[str, tuple[Layer, ...]] = {
 }
 """The layers of a system call from a 32-bit program (W64-IMPL, ARM-EMU, WINE-WOW64CPU).
 
-``wow64base.dll`` is left out: no source the kit read describes it (FACTS.md: UNVERIFIED)."""
+``wow64base.dll`` is left out: no source the kit cites describes it (an open question)."""
 
 
 def registry_views(key: str, winreg: Any = None) -> list[tuple[str, str]]:

@@ -40,6 +40,20 @@ def test_limit_cuts_the_axis_and_labels() -> None:
     assert "optional header" in labels and ".text" not in labels
 
 
+def test_every_header_is_named_even_the_narrow_ones() -> None:
+    # The 4-byte PE signature and the 20-byte COFF header are too narrow for a label inside
+    # their bars; they get one above the bar, with a line to it.
+    ax = draw_file_map([sample_path("windows", "x86"), sample_path("windows", "x64")], limit=700)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count("PE signature") == 2 and labels.count("COFF header") == 2
+    for name in ("DOS header", "DOS stub", "optional header", "data directories",
+                 "section table"):
+        assert labels.count(name) == 2, name
+    # A whole file at once: the many narrow headers share one label naming first and last.
+    whole = draw_file_map([sample_path("windows", "x86")])
+    assert any(t.get_text().startswith("headers: DOS header ... ") for t in whole.texts)
+
+
 def test_draw_bits_draws_three_rows_of_64() -> None:
     from interopkit.diagrams import BIT_COLOURS, draw_bits
     from interopkit.ndr import transfer
