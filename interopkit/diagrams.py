@@ -7,6 +7,7 @@ inspector reads with, so the picture is of the actual bytes. Used in notebook 01
 
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_bits", "draw_emulation_cost",
+__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_address_spaces_linear",
+           "draw_bits", "draw_emulation_cost",
            "draw_file_map",
            "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
 
@@ -272,9 +274,48 @@ def draw_address_spaces(spaces: list[Any], ax: Axes | None = None) -> Axes:
     ax.set_xlim(2 ** 16, 2 ** 50)
     ax.set_ylim(-0.6, len(spaces) - 0.2)
     ax.set_yticks(range(len(spaces)), [f"{s.bits}-bit {s.arch} process" for s in spaces])
-    ax.set_xlabel("address / bytes (log scale)")
-    ax.set_title("Address space of real processes on this machine")
+    ax.set_xlabel("address / bytes (log scale: each tick is 16 times the one before)")
+    ax.set_title("Address space of real processes on this machine" + _ratio_note(spaces))
     ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def _ratio_note(spaces: list[Any]) -> str:
+    """How many times the largest reservation is the smallest, as measured (or nothing)."""
+    sizes = [s.reserved_bytes for s in spaces if s.reserved_bytes > 0]
+    if len(sizes) < 2 or max(sizes) < 2 * min(sizes):
+        return ""
+    ratio = max(sizes) / min(sizes)
+    return (f"\non a log axis the bars look alike, yet the longest is {ratio:,.0f} times "
+            "the shortest")
+
+
+def draw_address_spaces_linear(spaces: list[Any], ax: Axes | None = None) -> Axes:
+    """The same reservations as ``draw_address_spaces`` on a linear axis, where they compare
+    as they really do: a 32-bit process's 4 GiB is a sliver beside a 64-bit one's terabytes.
+    Each bar is labelled with its size and its share of the longest. Taught in notebook 02."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.9 + 0.6 * len(spaces)))
+    longest = max((s.reserved_bytes for s in spaces), default=0) or 1
+    for row, space in enumerate(spaces):
+        ax.barh(row, space.reserved_bytes, height=0.5, color="#9ecae1")
+        share = space.reserved_bytes / longest
+        note = "" if share > 0.5 else (f", 1/{longest / max(space.reserved_bytes, 1):,.0f} of the"
+                                       " longest: too thin to see")
+        ax.text(longest * 0.01 + space.reserved_bytes, row,
+                f" {_size(space.reserved_bytes)}{note}", va="center", fontsize=9)
+    ax.set_xlim(0, longest * 1.25)
+    from matplotlib.ticker import MultipleLocator
+
+    # Ticks on a power of two (16 TiB, 512 GiB ...), so that their labels are round numbers.
+    ax.xaxis.set_major_locator(MultipleLocator(2 ** int(math.log2(longest * 1.25 / 6) // 1)))
+    ax.xaxis.set_major_formatter(lambda value, _pos: _size(int(value)) if value else "0")
+    ax.set_ylim(-0.6, len(spaces) - 0.4)
+    ax.set_yticks(range(len(spaces)), [f"{s.bits}-bit {s.arch} process" for s in spaces])
+    ax.set_xlabel("bytes reserved (linear scale)")
+    ax.set_title("The same reservations on a linear axis")
     return ax
 
 

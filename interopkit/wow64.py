@@ -148,7 +148,8 @@ LAYERS: dict[str, tuple[Layer, ...]] = {
         Layer("wow64.dll, wow64win.dll", 64, "thunk the system calls: widen the arguments, "
               "redirect files and registry"),
         Layer("64-bit ntdll.dll", 64, "the native system-call stubs"),
-        Layer("64-bit kernel (ntoskrnl, win32k)", 64, "unchanged; it also keeps 32-bit PEB/TEB"),
+        Layer("64-bit kernel (ntoskrnl, win32k)", 64, "unchanged; it also keeps 32-bit copies of "
+              "each process's and thread's environment blocks (PEB, TEB)"),
     ),
     "x86 app on Windows on Arm (WOW64 + emulation)": (
         Layer("32-bit app and its x86 DLLs", 32, "x86 code, translated to Arm64 by the "
