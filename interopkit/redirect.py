@@ -125,11 +125,12 @@ def redirect_path(path: str, process: ProcessKind | str, host: Host | str = "win
                            "real (64-bit) System32, without turning redirection off.",
                            ("W64-FSR", "W64-IPC"))
     if target is None:
-        why = ("x64 processes on Windows on Arm are not redirected: the System32 DLLs are "
-               "Arm64X files." if host.is_arm and process is ProcessKind.X64 else
+        why = ("x64 processes on Windows 11 on Arm are not redirected: the System32 DLLs an "
+               "x64 program may load are Arm64X files, which x64 and Arm64 processes both load."
+               if host.is_arm and process is ProcessKind.X64 else
                "64-bit processes are not redirected: System32 holds their native files.")
-        return Redirection(path, text, False, why, ("W64-FSR", "ARM-EMU") if host.is_arm
-                           else ("W64-FSR",))
+        return Redirection(path, text, False, why, ("W64-FSR", "ARM-EMU", "ARM64X")
+                           if host.is_arm else ("W64-FSR",))
     for exempt in EXEMPT_SUBFOLDERS:
         if _under(lower, system32 + "\\" + exempt):
             return Redirection(path, text, False, f"System32\\{exempt} is exempt from "

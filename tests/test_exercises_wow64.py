@@ -28,3 +28,17 @@ def test_q2_still_rejects_the_wrong_place_and_a_non_key() -> None:
                                     "c:/windows/syswow64/VENDOR.DLL"])
 def test_q1_accepts_the_spellings_windows_accepts(answer: str) -> None:
     assert q1_installer_file.check(answer).state is State.RIGHT
+
+
+def test_q3_is_no_longer_answered_by_the_table_above_it() -> None:
+    # The old q3 asked for %ProgramFiles% in a 32-bit process: a cell of the environment table
+    # printed just above. Now the learner combines two columns of it.
+    from interopkit.exercises.wow64 import q3_program_files
+
+    folder = q3_program_files.check("C:\\Program Files (x86)")
+    assert folder.state is State.WRONG and "full path of app.exe" in folder.message
+    native = q3_program_files.check("C:\\Program Files\\Vendor\\app.exe")
+    assert native.state is State.WRONG and "The installer was 32-bit" in native.message
+    for right in ("C:\\Program Files (x86)\\Vendor\\app.exe",
+                  "%ProgramFiles(x86)%\\Vendor\\app.exe"):
+        assert q3_program_files.check(right).state is State.RIGHT
