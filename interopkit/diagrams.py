@@ -7,6 +7,7 @@ inspector reads with, so the picture is of the actual bytes. Used in notebook 01
 
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_bits", "draw_emulation_cost",
+__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_address_spaces_linear",
+           "draw_bits", "draw_emulation_cost",
            "draw_file_map",
            "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
 
@@ -118,43 +120,71 @@ def _elf_regions(data: bytes, bits: int) -> list[Region]:
     return [r for r in out if r.end > r.start]
 
 
+_CALLOUTS_PER_ROW = 4
+"""Narrow headers get a label of their own above the bar up to this many per row; beyond it
+(a whole file drawn at once) they share one label naming the first and the last."""
+
+
 def draw_file_map(paths: list[str | os.PathLike[str]], ax: Axes | None = None,
                   limit: int | None = None) -> Axes:
     """Draw one row per file: its headers (warm colours) and sections (cool colours).
 
-    ``limit`` cuts the x axis at that many bytes (default: the largest file).
+    ``limit`` cuts the x axis at that many bytes (default: the largest file). Every header is
+    named: inside its bar when it is wide enough, otherwise by a label above the bar with a
+    line to it (the 4-byte PE signature and the 20-byte COFF header always need one).
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 0.9 + 0.8 * len(paths)))
+        _, ax = plt.subplots(figsize=(11, 1.0 + 1.0 * len(paths)))
     header_colours = plt.get_cmap("Oranges")
     section_colours = plt.get_cmap("Blues")
-    widest = 0
-    for row, path in enumerate(paths):
-        regions = file_regions(path)
-        widest = max([widest] + [r.end for r in regions])
+    rows = [file_regions(path) for path in paths]
+    widest = max(r.end for regions in rows for r in regions)
+    span = limit or widest
+    for row, regions in enumerate(rows):
+        narrow = []
         for index, region in enumerate(regions):
             colour = (header_colours(0.3 + 0.6 * _HEADER_KINDS.index(region.name) /
                                      len(_HEADER_KINDS))
                       if region.kind == "header" else section_colours(0.35 + 0.1 * (index % 5)))
-            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.4, 0.8),
+            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.28, 0.56),
                            facecolors=colour, edgecolor="white", linewidth=0.5,
                            label=region.name)
-            _label(ax, region, row, limit or widest)
+            if not _label(ax, region, row, span) and region.kind == "header" \
+                    and region.start < span:
+                narrow.append(region)
+        _callouts(ax, narrow, row, span)
     ax.set_yticks(range(len(paths)), [Path(p).name for p in paths])
-    ax.set_ylim(len(paths) - 0.5, -0.5)
-    ax.set_xlim(0, limit or widest)
+    ax.set_ylim(len(paths) - 0.5, -0.62)
+    ax.set_xlim(0, span)
     ax.set_xlabel("file offset (bytes)")
     ax.set_title("Where the headers and sections sit in each file")
     return ax
 
 
-def _label(ax: Any, region: Region, row: int, span: int) -> None:
+def _label(ax: Any, region: Region, row: int, span: int) -> bool:
+    """Name the region inside its bar if it is wide enough; True when it was named."""
     width = min(region.end, span) - region.start  # only the part inside the axes
     if width / span > 0.045:
         ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
                 fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)
+        return True
+    return False
+
+
+def _callouts(ax: Any, narrow: list[Region], row: int, span: int) -> None:
+    """Labels above the bar, on two alternating heights, each with a line to its region."""
+    if len(narrow) > _CALLOUTS_PER_ROW:
+        first, last = narrow[0], narrow[-1]
+        narrow = [Region(f"headers: {first.name} ... {last.name}", first.start, last.end,
+                         "header")]
+    for index, region in enumerate(narrow):
+        middle = (region.start + min(region.end, span)) / 2
+        ax.annotate(region.name, xy=(middle, row - 0.28),
+                    xytext=(middle, row - 0.37 - 0.12 * (index % 2)), fontsize=7,
+                    ha="left" if middle < span * 0.85 else "right", va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
 def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = None,
@@ -244,9 +274,48 @@ def draw_address_spaces(spaces: list[Any], ax: Axes | None = None) -> Axes:
     ax.set_xlim(2 ** 16, 2 ** 50)
     ax.set_ylim(-0.6, len(spaces) - 0.2)
     ax.set_yticks(range(len(spaces)), [f"{s.bits}-bit {s.arch} process" for s in spaces])
-    ax.set_xlabel("address / bytes (log scale)")
-    ax.set_title("Address space of real processes on this machine")
+    ax.set_xlabel("address / bytes (log scale: each tick is 16 times the one before)")
+    ax.set_title("Address space of real processes on this machine" + _ratio_note(spaces))
     ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def _ratio_note(spaces: list[Any]) -> str:
+    """How many times the largest reservation is the smallest, as measured (or nothing)."""
+    sizes = [s.reserved_bytes for s in spaces if s.reserved_bytes > 0]
+    if len(sizes) < 2 or max(sizes) < 2 * min(sizes):
+        return ""
+    ratio = max(sizes) / min(sizes)
+    return (f"\non a log axis the bars look alike, yet the longest is {ratio:,.0f} times "
+            "the shortest")
+
+
+def draw_address_spaces_linear(spaces: list[Any], ax: Axes | None = None) -> Axes:
+    """The same reservations as ``draw_address_spaces`` on a linear axis, where they compare
+    as they really do: a 32-bit process's 4 GiB is a sliver beside a 64-bit one's terabytes.
+    Each bar is labelled with its size and its share of the longest. Taught in notebook 02."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.9 + 0.6 * len(spaces)))
+    longest = max((s.reserved_bytes for s in spaces), default=0) or 1
+    for row, space in enumerate(spaces):
+        ax.barh(row, space.reserved_bytes, height=0.5, color="#9ecae1")
+        share = space.reserved_bytes / longest
+        note = "" if share > 0.5 else (f", 1/{longest / max(space.reserved_bytes, 1):,.0f} of the"
+                                       " longest: too thin to see")
+        ax.text(longest * 0.01 + space.reserved_bytes, row,
+                f" {_size(space.reserved_bytes)}{note}", va="center", fontsize=9)
+    ax.set_xlim(0, longest * 1.25)
+    from matplotlib.ticker import MultipleLocator
+
+    # Ticks on a power of two (16 TiB, 512 GiB ...), so that their labels are round numbers.
+    ax.xaxis.set_major_locator(MultipleLocator(2 ** int(math.log2(longest * 1.25 / 6) // 1)))
+    ax.xaxis.set_major_formatter(lambda value, _pos: _size(int(value)) if value else "0")
+    ax.set_ylim(-0.6, len(spaces) - 0.4)
+    ax.set_yticks(range(len(spaces)), [f"{s.bits}-bit {s.arch} process" for s in spaces])
+    ax.set_xlabel("bytes reserved (linear scale)")
+    ax.set_title("The same reservations on a linear axis")
     return ax
 
 

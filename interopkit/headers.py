@@ -6,7 +6,7 @@ and program headers). That is all ``interopkit scan`` needs, and it is what the 
 checks first when it decides whether an image fits a process. ``field_values(path)`` returns
 the same fields with their offsets, for the byte maps of notebook 01.
 
-Layouts follow Microsoft's PE format page (key PE-FMT in ../shared/FACTS.md) and the System V
+Layouts follow Microsoft's PE format page (key PE-FMT in ``interopkit.sources``) and the System V
 ELF specification. Where a file is not an image, the error says what was found instead.
 """
 
@@ -114,7 +114,7 @@ _OPTIONAL_COMMON_MIDDLE = [
 
 def _optional_header(bits: int) -> Layout:
     # PE32 and PE32+ differ only in the pointer-sized fields (and PE32's BaseOfData): the
-    # width comes from the Magic in the file, never from the host (STYLE.md rule 7).
+    # width comes from the Magic in the file, never from the host.
     word = "I" if bits == 32 else "Q"
     base = [("BaseOfData", "I", "RVA of the first data section (PE32 only)")] if bits == 32 else []
     return Layout(f"optional header ({'PE32' if bits == 32 else 'PE32+'})", [

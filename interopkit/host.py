@@ -1,12 +1,12 @@
 """The machine the kit is running on: OS, CPU, this process's bitness, and whether it can run
 32-bit x86 processes, found out by running one.
 
-This is the only place the kit reads the host's own bitness (STYLE.md rule 2); everything
+This is the only place the kit reads the host's own bitness; everything
 else takes the pointer width from the image or the target it is working on.
 
 On Windows the native CPU comes from ``IsWow64Process2``, because ``platform.machine()`` and
-``GetNativeSystemInfo`` report the emulated CPU to emulated code (FACTS.md section 1, keys
-ISWOW2 and ARM-EMU). Taught in notebook 00 and, in depth, in the WOW64 lesson.
+``GetNativeSystemInfo`` report the emulated CPU to emulated code (keys ISWOW2 and
+ARM-EMU). Taught in notebook 00 and, in depth, in the WOW64 lesson.
 """
 
 from __future__ import annotations

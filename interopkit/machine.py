@@ -1,13 +1,15 @@
 """Machine facts: the ``IMAGE_FILE_MACHINE_*`` values of PE files and their ELF counterparts.
 
-Values from Microsoft's PE format page and Wine's ``winnt.h`` (FACTS.md section 2, keys PE-FMT
-and WINE-WINNT). Two of them are contested and are taught as such:
+Values from Microsoft's PE format page and Wine's ``winnt.h`` (keys PE-FMT and WINE-WINNT).
+Three of them are treated alike, because they are alike:
 
-* ``ARM64EC`` (0xA641) and ``ARM64X`` (0xA64E) exist as COFF machine values, but Microsoft
-  says a finished ARM64EC or ARM64X image carries 0x8664 or 0xAA64 in its header plus hybrid
-  metadata (FACTS.md section 2, DISAGREE; key ARM64EC).
-* ``CHPE_X86`` (0x3A64) is defined in the WDK's ``ntimage.h``, not in the SDK headers
-  (key SYSINF-376).
+* ``CHPE_X86`` (0x3A64), ``ARM64EC`` (0xA641) and ``ARM64X`` (0xA64E) are real COFF machine
+  values, defined together in the WDK's ``ntimage.h`` just outside the part that is exported to
+  the SDK's ``winnt.h`` (SYSINF-376 for where they live; Wine's ``winnt.h`` copies them).
+* None of them is the ``Machine`` of a finished image: Microsoft's Arm64EC page says 0xA641 is
+  an internal value of ARM64EC object and library files, and that a finished ARM64EC or ARM64X
+  EXE or DLL carries 0x8664 or 0xAA64 plus hybrid metadata found through its load configuration
+  (keys ARM64EC, ARM64X, LLVM-D149089).
 
 Notebook 01 teaches these.
 """
@@ -41,15 +43,17 @@ class Machine(IntEnum):
     THUMB = (0x01C2, 32, "ARM Thumb")
     ARMNT = (0x01C4, 32, "ARM32 Thumb-2 (Windows on ARM32)")
     IA64 = (0x0200, 64, "Intel Itanium")
-    CHPE_X86 = (0x3A64, 32, "x86 CHPE (hybrid x86/ARM64)",
-                "Defined in the WDK's ntimage.h, not the SDK (SYSINF-376).")
+    CHPE_X86 = (0x3A64, 32, "x86 CHPE (COFF value; hybrid x86/ARM64)",
+                ("A COFF value from the WDK's ntimage.h, not the SDK's winnt.h (SYSINF-376); "
+                 "not the Machine of a finished image."))
     AMD64 = (0x8664, 64, "x64 (AMD64)",
              "A finished ARM64EC image also says 0x8664, plus hybrid metadata (ARM64EC).")
-    ARM64EC = (0xA641, 64, "ARM64EC (COFF/object value)",
-               ("DISAGREE: Microsoft says 0xA641 appears only in OBJ/LIB files; Wine's winnt.h "
-               "defines it (ARM64EC, WINE-WINNT)."))
-    ARM64X = (0xA64E, 64, "ARM64X (COFF/object value)",
-              "A finished ARM64X image says 0xAA64 plus hybrid metadata (ARM64EC, ARM64X).")
+    ARM64EC = (0xA641, 64, "ARM64EC (COFF value)",
+               ("A COFF value of ARM64EC OBJ/LIB files, from the WDK's ntimage.h; a finished "
+                "ARM64EC image says 0x8664 plus hybrid metadata (ARM64EC, SYSINF-376)."))
+    ARM64X = (0xA64E, 64, "ARM64X (COFF value)",
+              ("A COFF value from the WDK's ntimage.h; a finished ARM64X image says 0xAA64 "
+               "plus hybrid metadata (ARM64EC, ARM64X, SYSINF-376)."))
     ARM64 = (0xAA64, 64, "ARM64 (AArch64)")
 
     @property

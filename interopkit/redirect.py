@@ -1,19 +1,22 @@
 """Models of WOW64's file-system and registry redirectors: where a path or key really goes.
 
-From the project's fact sheet, sections 4 and 5, with source keys beside the rules:
+The rules, with their source keys (``interopkit.sources``):
 
 * file system (W64-FSR): a 32-bit process asking for ``%windir%\\System32``,
   ``%windir%\\lastgood\\system32`` or ``%windir%\\regedit.exe`` is sent to ``SysWOW64`` (x86) or
   ``SysArm32`` (ARM32), except for six exempt subfolders; ``Sysnative`` is a virtual alias that
   only 32-bit processes see; 64-bit processes, and x64 processes on Arm (ARM-EMU), are never
   redirected. (A UAC prompt also turns redirection off, which the model does not simulate.)
-* registry (W64-REGKEYS, W64-REGR, W64-ALTVIEW): Windows 7 and later redirect ``HKLM\\SOFTWARE``
-  and a few ``Classes`` keys to ``Wow6432Node`` (x86) or ``WowAA32Node`` (ARM32); the rest is
+* registry (W64-REGKEYS, W64-REGR, W64-ALTVIEW): 64-bit Windows has kept two views of
+  part of the registry since Windows XP and Server 2003. Windows 7 and Server 2008 R2 shrank
+  the redirected set (``Classes``, ``AppID``, ``OLE``, ``RPC`` ... became shared) and removed
+  registry reflection. The model follows the Windows 7 and later column: ``HKLM\\SOFTWARE`` and
+  a few ``Classes`` keys go to ``Wow6432Node`` (x86) or ``WowAA32Node`` (ARM32); the rest is
   shared. ``KEY_WOW64_64KEY``/``KEY_WOW64_32KEY`` pick a view; both at once is an error.
 
-The shared-key list is the fact sheet's selection of Microsoft's table, so a key under
-``HKLM\\SOFTWARE`` that is not in it is treated as redirected (it inherits from its parent) and
-the result says so. On Windows, notebook 02 shows real processes and ``winreg`` beside the model.
+``REDIRECTED_KEYS`` and ``SHARED_KEYS`` are Microsoft's whole Windows 7 and later table
+(W64-REGKEYS), not a selection: a key that is not listed behaves like its nearest listed parent,
+as that page says. On Windows, notebook 02 shows real processes and ``winreg`` beside the model.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = [
     "REDIRECTED_KEYS",
     "SHARED_KEYS",
     "Redirection",
+    "canonical_key",
+    "canonical_path",
     "environment",
     "redirect_key",
     "redirect_path",
@@ -59,7 +64,7 @@ class Redirection:
     reason: str
     """Which rule applied."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Source keys (``interopkit.sources``)."""
 
 
 # --- file system -------------------------------------------------------------------------
@@ -73,6 +78,13 @@ def _thirty_two(process: ProcessKind, host: Host) -> str | None:
         raise UsageError(f"{process.value} process", f"does not exist on {host.label}",
                          rule.why)
     return {ProcessKind.X86: "SysWOW64", ProcessKind.ARM32: "SysArm32"}.get(process)
+
+
+def canonical_path(path: str) -> str:
+    """``path`` as the model spells it: backslashes, ``%windir%``/``%SystemRoot%`` expanded to
+    ``C:\\Windows``, doubled separators removed (compare results case-insensitively: Windows
+    file names are). UsageError for an empty or relative path."""
+    return _normalise_path(path)
 
 
 def _normalise_path(path: str) -> str:
@@ -113,11 +125,12 @@ def redirect_path(path: str, process: ProcessKind | str, host: Host | str = "win
                            "real (64-bit) System32, without turning redirection off.",
                            ("W64-FSR", "W64-IPC"))
     if target is None:
-        why = ("x64 processes on Windows on Arm are not redirected: the System32 DLLs are "
-               "Arm64X files." if host.is_arm and process is ProcessKind.X64 else
+        why = ("x64 processes on Windows 11 on Arm are not redirected: the System32 DLLs an "
+               "x64 program may load are Arm64X files, which x64 and Arm64 processes both load."
+               if host.is_arm and process is ProcessKind.X64 else
                "64-bit processes are not redirected: System32 holds their native files.")
-        return Redirection(path, text, False, why, ("W64-FSR", "ARM-EMU") if host.is_arm
-                           else ("W64-FSR",))
+        return Redirection(path, text, False, why, ("W64-FSR", "ARM-EMU", "ARM64X")
+                           if host.is_arm else ("W64-FSR",))
     for exempt in EXEMPT_SUBFOLDERS:
         if _under(lower, system32 + "\\" + exempt):
             return Redirection(path, text, False, f"System32\\{exempt} is exempt from "
@@ -195,7 +208,9 @@ SHARED_KEYS = (
         "Perflib", "Ports", "Print", "ProfileList", "Time Zones")),
     "HKCU", "HKCU\\SOFTWARE", "HKCU\\SOFTWARE\\Classes", "HKCU\\SOFTWARE\\Classes\\AppID",
 )
-"""The fact sheet's selection of keys shared by both views on Windows 7 and later."""
+"""Every key Microsoft's table lists as shared on Windows 7 and later (W64-REGKEYS; the page
+spells one of them ``SOFTWARE\\Microsoft\\SOFTWARE\\Microsoft\\Shared Tools\\MSInfo``, read here as
+``SOFTWARE\\Microsoft\\Shared Tools\\MSInfo``)."""
 
 # Compatibility links for code with hard-coded Wow6432Node paths (W64-REGKEYS).
 _LINKS = (
@@ -206,11 +221,25 @@ _LINKS = (
 )
 
 
+# Spellings of a key's start that regedit's address bar, reg.exe or PowerShell accept and the
+# registry API's own names mean the same key (hive names are case-insensitive, W64-ALTVIEW).
+_PREFIXES = re.compile(r"(?i)^(computer\\|registry::|microsoft\.powershell\.core\\registry::)")
+
+
+def canonical_key(key: str) -> str:
+    """``key`` as the model spells it: ``HKLM\\...`` with a short hive name, whatever spelling
+    regedit (``Computer\\HKEY_LOCAL_MACHINE\\...``), reg.exe (``HKLM\\...``) or PowerShell
+    (``HKLM:\\...``) uses. Compare results case-insensitively: registry names are.
+    UsageError for an empty key or an unknown hive."""
+    return _normalise_key(key)[1]
+
+
 def _normalise_key(key: str) -> tuple[str, str]:
-    parts = [p for p in key.strip().replace("/", "\\").split("\\") if p]
+    text = _PREFIXES.sub("", key.strip().replace("/", "\\").lstrip("\\"))
+    parts = [p for p in text.split("\\") if p]
     if not parts:
         raise UsageError("''", "is not a registry key", "Give a key such as HKLM\\SOFTWARE\\Foo")
-    hive = _HIVES.get(parts[0].lower())
+    hive = _HIVES.get(parts[0].lower().rstrip(":"))
     if hive is None:
         raise UsageError(key, f"starts with {parts[0]!r}, which is not a registry hive",
                          "Start with HKLM, HKCU, HKCR, HKU or HKCC (or their long names)")
@@ -251,9 +280,10 @@ def redirect_key(key: str, process: ProcessKind | str, flags: int = 0,
     redirected, decided_by, listed = _classify(probe)
     source = ("W64-REGKEYS",)
     if not redirected:
-        return Redirection(key, text, False, f"Shared: {decided_by} is the same for 32-bit and "
-                           "64-bit processes, whatever the flags." + ("" if listed or not
-                           decided_by else f" (it inherits from {decided_by}.)"), source)
+        what = (f"{decided_by} is shared" if listed else
+                f"{text} inherits from {decided_by}, which is shared")
+        return Redirection(key, text, False, f"Shared: {what}: one key for 32-bit and 64-bit "
+                           "processes, whatever the flags.", source)
     view = _view(process, host, flags)
     if view is None:
         why = ("the native (64-bit) view" if target is None else "the 64-bit view, as "
@@ -271,8 +301,8 @@ def redirect_key(key: str, process: ProcessKind | str, flags: int = 0,
     else:
         software = "HKLM\\SOFTWARE"
         result = f"{software}\\{node}{text[len(software):]}"
-    inherited = "" if listed else f" ({text} inherits this from {decided_by}; the fact sheet " \
-        "lists a selection of shared keys, so check Microsoft's full table for keys under it.)"
+    inherited = "" if listed else (f" ({text} is not in Microsoft's table, so it inherits "
+                                   f"this from {decided_by}.)")
     return Redirection(key, result, True, f"Redirected: the {_view_name(node)} view of "
                        f"{decided_by} lives under {node}.{inherited}",
                        (*source, "W64-REGR") + (("W64-ALTVIEW",) if flags else ()))

@@ -17,6 +17,7 @@ from .samples import sample_path
 from .sources import SOURCES
 
 __all__ = [
+    "EXPORTS_SHOWN",
     "activations_html",
     "bench_table_html",
     "bits_html",
@@ -39,16 +40,42 @@ __all__ = [
 ]
 
 
-def image_summary_html(path: str | os.PathLike[str]) -> str:
-    """An HTML table of what the inspector reads from ``path`` (or the kit's error)."""
+EXPORTS_SHOWN = 40
+"""How many export names ``image_summary_html`` lists before it says how many more there are
+(a system library has thousands: glibc's libc.so.6 exports about 2,700)."""
+
+
+def _machine_text(info: Any) -> str:
+    """An ELF file's machine by its ELF name and number; a PE file's by its PE name in hex."""
+    if info.format == "ELF" and info.elf_machine is not None:
+        return (f"{info.elf_machine.name} = {info.machine_value} (the instruction set PE calls "
+                f"{info.machine_name})")
+    if info.format == "ELF":
+        return f"e_machine = {info.machine_value} (not one the kit knows)"
+    return (f"{info.machine_name} = 0x{info.machine_value:04X}"
+            + (f" ({info.machine.display_name})" if info.machine is not None else ""))
+
+
+def _names(names: Any, limit: int) -> str:
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} ... and {len(names) - limit:,} more ({len(names):,} in all)"
+
+
+def image_summary_html(path: str | os.PathLike[str], max_exports: int = EXPORTS_SHOWN) -> str:
+    """An HTML table of what the inspector reads from ``path`` (or the kit's error).
+
+    Long export lists show their first ``max_exports`` names and how many more there are.
+    Used by the image explorer of notebooks 00 and 01.
+    """
     try:
         info = inspect(path)
     except InteropKitError as exc:
         return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
     rows = [
         ("format", f"{info.format} ({info.pe_magic or info.elf_class})"),
-        ("machine", f"{info.machine_name} = 0x{info.machine_value:04X}"
-                    + (f" ({info.machine.display_name})" if info.machine is not None else "")),
+        ("machine", _machine_text(info)),
         ("bits", f"{info.bits}-bit code: loads only into a {info.bits}-bit process of that CPU"),
         ("kind", info.kind),
     ]
@@ -56,9 +83,9 @@ def image_summary_html(path: str | os.PathLike[str]) -> str:
         rows += [("subsystem", info.subsystem or ""),
                  ("large address aware", "yes" if info.large_address_aware else "no"),
                  ("image base", f"0x{info.image_base:X}" if info.image_base is not None else "")]
-    rows += [("exports", ", ".join(info.exports) or "none"),
-             ("imports", "; ".join(f"{i.library}: {', '.join(i.names)}" if i.names else
-                                   i.library for i in info.imports) or "none (import-free)"),
+    rows += [("exports", _names(info.exports, max_exports) or "none"),
+             ("imports", "; ".join(f"{i.library}: {_names(i.names, max_exports)}" if i.names
+                                   else i.library for i in info.imports) or "none (import-free)"),
              ("sections", " ".join(info.sections))]
     if info.clr is not None:
         rows.append((".NET", (f"{info.clr.platform} ({', '.join(info.clr.flags)}): "

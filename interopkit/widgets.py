@@ -123,7 +123,8 @@ def redirect_explorer() -> Any:
             redirect.KEY_WOW64_32KEY if view32.value else 0)
         text = target.value.strip()
         try:
-            if text.upper().startswith("HK"):
+            # A key in any spelling regedit, reg.exe or PowerShell accepts (canonical_key).
+            if text.upper().lstrip("\\").startswith(("HK", "COMPUTER\\", "REGISTRY::")):
                 result = redirect.redirect_key(text, process.value, flags, host.value)
             else:
                 result = redirect.redirect_path(text, process.value, host.value)

@@ -5,7 +5,7 @@ allows, without touching it, and reports where its code, stack and heap are. On 
 kernel the 32-bit probe runs natively in the kernel's compatibility mode, the same idea as
 WOW64 on x64 Windows (native execution, system calls adapted). Its numbers are set beside
 Windows' documented WOW64 limits: 2 GB for a 32-bit EXE, 4 GB with large-address-aware
-(FACTS.md section 1, key W64-PERF). Taught in notebook 02.
+(key W64-PERF). Taught in notebook 02.
 """
 
 from __future__ import annotations
@@ -148,7 +148,8 @@ LAYERS: dict[str, tuple[Layer, ...]] = {
         Layer("wow64.dll, wow64win.dll", 64, "thunk the system calls: widen the arguments, "
               "redirect files and registry"),
         Layer("64-bit ntdll.dll", 64, "the native system-call stubs"),
-        Layer("64-bit kernel (ntoskrnl, win32k)", 64, "unchanged; it also keeps 32-bit PEB/TEB"),
+        Layer("64-bit kernel (ntoskrnl, win32k)", 64, "unchanged; it also keeps 32-bit copies of "
+              "each process's and thread's environment blocks (PEB, TEB)"),
     ),
     "x86 app on Windows on Arm (WOW64 + emulation)": (
         Layer("32-bit app and its x86 DLLs", 32, "x86 code, translated to Arm64 by the "
@@ -173,7 +174,7 @@ LAYERS: dict[str, tuple[Layer, ...]] = {
 }
 """The layers of a system call from a 32-bit program (W64-IMPL, ARM-EMU, WINE-WOW64CPU).
 
-``wow64base.dll`` is left out: no source the kit read describes it (FACTS.md: UNVERIFIED)."""
+``wow64base.dll`` is left out: no source the kit cites describes it (an open question)."""
 
 
 def registry_views(key: str, winreg: Any = None) -> list[tuple[str, str]]:

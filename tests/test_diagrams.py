@@ -40,6 +40,20 @@ def test_limit_cuts_the_axis_and_labels() -> None:
     assert "optional header" in labels and ".text" not in labels
 
 
+def test_every_header_is_named_even_the_narrow_ones() -> None:
+    # The 4-byte PE signature and the 20-byte COFF header are too narrow for a label inside
+    # their bars; they get one above the bar, with a line to it.
+    ax = draw_file_map([sample_path("windows", "x86"), sample_path("windows", "x64")], limit=700)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count("PE signature") == 2 and labels.count("COFF header") == 2
+    for name in ("DOS header", "DOS stub", "optional header", "data directories",
+                 "section table"):
+        assert labels.count(name) == 2, name
+    # A whole file at once: the many narrow headers share one label naming first and last.
+    whole = draw_file_map([sample_path("windows", "x86")])
+    assert any(t.get_text().startswith("headers: DOS header ... ") for t in whole.texts)
+
+
 def test_draw_bits_draws_three_rows_of_64() -> None:
     from interopkit.diagrams import BIT_COLOURS, draw_bits
     from interopkit.ndr import transfer
@@ -54,3 +68,34 @@ def test_draw_bits_draws_three_rows_of_64() -> None:
     assert sum(p.get_facecolor() == orange for p in ax.patches) == 32
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["travels", "held back", "meant, but no such bit"]
+
+
+def _space(bits: int, reserved: int) -> object:
+    from interopkit.wow64 import AddressSpace
+
+    return AddressSpace(probe="p", arch="i386" if bits == 32 else "x86_64",
+                        pointer_size=bits // 8, code_address=0x10000, stack_address=0x20000,
+                        heap_address=0x30000, reserved_bytes=reserved,
+                        highest_address=reserved, syscall_abi="", windows={})
+
+
+def test_the_log_axis_says_how_far_apart_the_bars_really_are() -> None:
+    # 4 GiB against 128 TiB looks like 1:2 on a log axis; the title gives the measured ratio.
+    from interopkit.diagrams import draw_address_spaces
+
+    spaces = [_space(32, 4 << 30), _space(64, 128 << 40)]
+    ax = draw_address_spaces(spaces)
+    assert "the longest is 32,768 times the shortest" in ax.get_title()
+    assert "log scale" in ax.get_xlabel()
+    assert "times" not in draw_address_spaces([spaces[0]]).get_title()
+
+
+def test_the_linear_axis_draws_the_real_proportions() -> None:
+    from interopkit.diagrams import draw_address_spaces_linear
+
+    spaces = [_space(32, 4 << 30), _space(64, 128 << 40)]
+    ax = draw_address_spaces_linear(spaces)
+    assert [p.get_width() for p in ax.patches] == [4 << 30, 128 << 40]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == [" 4 GiB, 1/32,768 of the longest: too thin to see", " 128 TiB"]
+    assert ax.get_xscale() == "linear"

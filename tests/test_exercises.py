@@ -16,8 +16,8 @@ from interopkit.exercises import (
     wow64,
 )
 
-ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_magic,
-       bitness.q4_address_space, bitness.q5_prefer32_dll, loading.q1_predict,
+ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_image_base,
+       bitness.q4_large_address_aware, bitness.q5_prefer32_dll, loading.q1_predict,
        loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
        emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
@@ -32,8 +32,8 @@ WRONG = {
     "q1_machine": (0x4C01, "little-endian"),
     "q2_sixty_four": ({"sample_x64.dll", "libsample_x86_64.so", "libsample_aarch64.so"},
                       "ARM64 is a 64-bit architecture"),
-    "q3_magic": (0x10B, "PE32"),
-    "q4_address_space": (3, "/3GB"),
+    "q3_image_base": (0x8000_0000, "only the low 4 bytes"),
+    "q4_large_address_aware": (0x102, "set the large-address-aware bit"),
     "q5_prefer32_dll": (True, "does not choose its process"),
     "q1_predict": ({1: True, 2: True, 3: False, 4: True, 5: False, 6: True}, "case 1"),
     "q2_find_dll": ("audio.dll", "loads into the app's x64 process"),
@@ -96,8 +96,8 @@ def test_verify_solution_reveals_nothing() -> None:
 def test_verify_solution_fails_loudly_for_a_broken_solution() -> None:
     from dataclasses import replace
 
-    broken = replace(bitness.q3_magic, solution_code="answer = 0x10B\n")
-    with pytest.raises(AssertionError, match="worked solution of q3_magic is wrong"):
+    broken = replace(bitness.q3_image_base, solution_code="answer = 0x10B\n")
+    with pytest.raises(AssertionError, match="worked solution of q3_image_base is wrong"):
         broken.verify_solution()
 
 

@@ -1,4 +1,4 @@
-"""The redirection models against tables typed in from ../shared/FACTS.md sections 4 and 5."""
+"""The redirection models against tables typed in from W64-FSR, W64-REGKEYS and W64-ALTVIEW."""
 
 import pytest
 
@@ -6,6 +6,10 @@ from interopkit.errors import UsageError
 from interopkit.redirect import (
     KEY_WOW64_32KEY,
     KEY_WOW64_64KEY,
+    REDIRECTED_KEYS,
+    SHARED_KEYS,
+    canonical_key,
+    canonical_path,
     environment,
     redirect_key,
     redirect_path,
@@ -128,9 +132,46 @@ def test_unknown_hive_and_empty_key() -> None:
         redirect_key("", "x86")
 
 
-def test_a_key_not_in_the_selection_says_it_inherits() -> None:
+def test_a_key_not_in_the_table_says_it_inherits() -> None:
     result = redirect_key("HKLM\\SOFTWARE\\Vendor", "x86")
     assert "inherits this from HKLM\\SOFTWARE" in result.reason
+    assert "selection" not in result.reason and "fact sheet" not in result.reason
+    shared = redirect_key("HKLM\\SYSTEM\\CurrentControlSet", "x86")
+    assert "HKLM\\SYSTEM\\CurrentControlSet inherits from HKLM, which is shared" in shared.reason
+    listed = redirect_key("HKLM\\SOFTWARE\\Classes\\AppID", "x86")
+    assert listed.reason.startswith("Shared: HKLM\\SOFTWARE\\Classes\\AppID is shared")
+
+
+def test_the_tables_are_microsofts_whole_windows_7_column() -> None:
+    # W64-REGKEYS lists 67 keys for Windows 7 and later: 11 redirected, 56 shared.
+    assert (len(REDIRECTED_KEYS), len(SHARED_KEYS)) == (11, 56)
+    assert len({k.lower() for k in (*REDIRECTED_KEYS, *SHARED_KEYS)}) == 67
+    for key in ("HKLM\\SOFTWARE\\Microsoft\\Shared Tools\\MSInfo",
+                "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Time Zones",
+                "HKLM\\SOFTWARE\\RegisteredApplications", "HKCU\\SOFTWARE\\Classes\\AppID"):
+        assert key in SHARED_KEYS
+
+
+# Spellings regedit's address bar, reg.exe, PowerShell and the registry API accept for one key.
+@pytest.mark.parametrize("spelling", [
+    "HKLM\\SOFTWARE\\Wow6432Node\\Vendor",
+    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Vendor",
+    "Computer\\HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Vendor",
+    "hklm\\software\\wow6432node\\vendor\\",
+    "HKLM:\\SOFTWARE\\Wow6432Node\\Vendor",
+    "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Vendor",
+    "  \\HKLM\\SOFTWARE\\\\Wow6432Node\\Vendor ",
+])
+def test_canonical_key(spelling: str) -> None:
+    assert canonical_key(spelling).lower() == "hklm\\software\\wow6432node\\vendor"
+
+
+def test_canonical_key_and_path_reject_what_is_not_a_key_or_a_path() -> None:
+    with pytest.raises(UsageError, match="not a registry hive"):
+        canonical_key("Computer\\HKEY_NOWHERE\\X")
+    with pytest.raises(UsageError, match="relative path"):
+        canonical_path("Windows\\SysWOW64")
+    assert canonical_path("%SystemRoot%/SysWOW64//a.dll") == "C:\\Windows\\SysWOW64\\a.dll"
 
 
 # [W64-IMPL] section 1: the environment of 32-bit and 64-bit processes

@@ -66,6 +66,9 @@ def test_redirect_explorer_follows_every_control() -> None:
     assert "Wow6432Node" in output.value
     view64.value = True
     assert "ERROR_INVALID_PARAMETER" in output.value
+    view64.value = False
+    target.value = "Computer\\HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor"  # regedit's address bar
+    assert "HKLM\\SOFTWARE\\Wow6432Node\\Vendor" in output.value
 
 
 def test_emulator_explorer_runs_what_is_chosen() -> None:
@@ -138,3 +141,18 @@ def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
     progress(3, 42, "emulated, 16 bytes")
     assert (bar.children[0].value, bar.children[0].max) == (3, 42)
     assert bar.children[1].value == "emulated, 16 bytes"
+
+
+def test_summary_caps_a_long_export_list() -> None:
+    # A system library lists thousands of exports (libc: 2,721); the explorer shows the first
+    # ones and says how many more there are.
+    html = image_summary_html(sample_path("windows", "x86"), max_exports=3)
+    assert "add, add_stdcall@8, arch_name ... and 7 more (10 in all)" in html
+    assert "checksum" not in html
+    assert "more (" not in image_summary_html(sample_path("windows", "x86"))
+
+
+def test_summary_names_elf_machines_as_elf_does() -> None:
+    html = image_summary_html(sample_path("linux", "x86_64"))
+    assert "EM_X86_64 = 62" in html and "0x003E" not in html and "AMD64 = " not in html
+    assert "AMD64 = 0x8664" in image_summary_html(sample_path("windows", "x64"))

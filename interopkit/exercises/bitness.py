@@ -1,17 +1,19 @@
 """Exercises of notebook 01 (reading bitness from PE and ELF headers).
 
-The expected answers are read from the kit's real sample files when the check runs.
+The expected answers are read from the kit's real sample files when the check runs. None of
+them is printed in the notebook: each needs reading bytes, or combining what the lesson showed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..headers import read_headers
-from ..samples import SAMPLES, sample_path
+from ..headers import IMAGE_FILE_LARGE_ADDRESS_AWARE, field_values, read_headers
+from ..samples import SAMPLES, probe_path, sample_path
 from . import Exercise
 
-__all__ = ["q1_machine", "q2_sixty_four", "q3_magic", "q4_address_space", "q5_prefer32_dll"]
+__all__ = ["q1_machine", "q2_sixty_four", "q3_image_base", "q4_large_address_aware",
+           "q5_prefer32_dll"]
 
 
 def _check_machine(answer: Any) -> tuple[bool, str]:
@@ -51,50 +53,85 @@ def _check_sixty_four(answer: Any) -> tuple[bool, str]:
     if unknown:
         return False, f"Not sample names: {sorted(unknown)}. Use the file names listed above."
     missing, extra = expected - chosen, chosen - expected
-    if any("arm64" in m or "aarch64" in m for m in missing):
-        return False, "ARM64 is a 64-bit architecture too: look at its Magic / EI_CLASS."
-    if any(m.endswith(".so") for m in missing):
-        return False, "Count the ELF files too: EI_CLASS 2 means a 64-bit object."
+    advice = []
     if extra:
-        return False, f"{sorted(extra)} hold 32-bit code: PE32 Magic 0x10B or ELFCLASS32."
-    return False, "Not quite: compare the bits column of the inspector table."
+        advice.append(f"{sorted(extra)} hold 32-bit code: PE32 Magic 0x10B or ELFCLASS32.")
+    missing_elf = {m for m in missing if m.endswith(".so")}
+    if missing_elf and not any(c.endswith(".so") for c in chosen & expected):
+        # The commonest slip: only the Windows files were considered.
+        advice.append(f"The Linux shared objects count too: {sorted(missing_elf)} have "
+                      "EI_CLASS 2 (ELFCLASS64), so they hold 64-bit code.")
+    elif missing_elf:
+        advice.append(f"Look at EI_CLASS again for {sorted(missing_elf)}: 2 means 64-bit.")
+    missing_pe = missing - missing_elf
+    if missing_pe:
+        arm = " ARM64 is a 64-bit architecture too." if any("arm64" in m for m in missing_pe) \
+            else ""
+        advice.append(f"{sorted(missing_pe)}: Magic 0x20B (PE32+) means 64-bit.{arm}")
+    return False, " ".join(advice)
 
 
-def _check_magic(answer: Any) -> tuple[bool, str]:
-    if isinstance(answer, str):
-        return False, "Give the number (an int such as 0x1AB), not its name."
-    if not isinstance(answer, int):
-        return False, "Give the Magic as an int, e.g. 0x1AB."
-    expected = read_headers(sample_path("windows", "x64")).pe_magic
-    if answer == 0x20B and expected == "PE32+":
-        return True, ("0x20B marks PE32+: ImageBase and the stack/heap sizes are 8 bytes, so the "
-                      "optional header is 16 bytes longer than PE32's (BaseOfData is gone).")
-    if answer == 0x10B:
-        return False, "0x10B is PE32, the 32-bit format."
-    if answer == 0x8664:
-        return False, "0x8664 is the Machine of an x64 image, not the optional header's Magic."
-    if isinstance(answer, str):
-        return False, "Give the number (an int such as 0x1AB), not its name."
-    return False, ("Section 4 names both values; or read field_values(sample_path('windows', "
-                   "'x64')) and find 'Magic'.")
+def _image_base_reads() -> tuple[int, dict[int, str]]:
+    """sample_x64.dll's ImageBase, and the values the usual misreadings give."""
+    data = sample_path("windows", "x64").read_bytes()
+    optional = int.from_bytes(data[0x3C:0x40], "little") + 24  # signature + COFF header
+    fields = {f.name: f.value for f in field_values(sample_path("windows", "x64"))}
+    misreads = {
+        int.from_bytes(data[optional + 24:optional + 28], "little"): (
+            "That is only the low 4 bytes. In PE32+ ImageBase is 8 bytes wide: read "
+            "data[start:start + 8]."),
+        int.from_bytes(data[optional + 28:optional + 32], "little"): (
+            "You read where PE32 keeps ImageBase (offset 28, after BaseOfData). This file's "
+            "Magic is 0x20B: PE32+ has no BaseOfData, so ImageBase starts at offset 24."),
+        int.from_bytes(data[optional + 24:optional + 32], "big"): (
+            "The bytes are right but reversed: PE fields are little-endian."),
+        fields["Magic"]: "That is the Magic, the optional header's first field, not ImageBase.",
+        int(next(f.value for f in field_values(sample_path("windows", "x86"))
+                 if f.name == "ImageBase")): (
+            "That is sample_x86.dll's ImageBase; the question asks about sample_x64.dll."),
+    }
+    return int(fields["ImageBase"]), misreads
 
 
-def _check_address_space(answer: Any) -> tuple[bool, str]:
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return False, "Give a number of GB."
-    if answer == 2:
-        return True, ("2 GB. With IMAGE_FILE_LARGE_ADDRESS_AWARE the same EXE gets 4 GB under "
-                      "WOW64 (W64-PERF); everything above the 32-bit limit is reserved by the "
-                      "system.")
-    if answer == 4:
-        return False, "4 GB is what it gets *with* the large-address-aware flag."
-    if answer == 3:
-        return False, ("3 GB is the old /3GB boot option of 32-bit Windows; under WOW64 the "
-                       "choice is 2 GB or 4 GB.")
-    if answer in (2048, 2**31, 2 * 10**9):
-        return False, "Right amount, wrong unit: give it in GB."
-    return False, ("Answer in GB. Without the flag Windows hands out only addresses below "
-                   "0x80000000 (2**31 bytes).")
+def _check_image_base(answer: Any) -> tuple[bool, str]:
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return False, "Give ImageBase as an int, e.g. 0x12345678."
+    expected, misreads = _image_base_reads()
+    if answer == expected:
+        return True, (f"0x{answer:X}: 8 bytes at offset 24 of a PE32+ optional header. A reader "
+                      "that assumed PE32's layout would have read garbage there: the Magic, "
+                      "not the host, decides the layout.")
+    if answer in misreads:
+        return False, misreads[answer]
+    return False, ("Not ImageBase. The optional header starts at e_lfanew + 24 (4 bytes of "
+                   "signature, 20 of COFF header); in PE32+ ImageBase is its 8 bytes at offset "
+                   "24.")
+
+
+def _check_large_address_aware(answer: Any) -> tuple[bool, str]:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return False, "Give the Characteristics value as an int, e.g. 0x1234."
+    now = read_headers(probe_path("probe_x86.exe"))
+    value = next(f.value for f in field_values(probe_path("probe_x86.exe"))
+                 if f.name == "Characteristics")
+    flag = IMAGE_FILE_LARGE_ADDRESS_AWARE
+    if answer == value | flag and not now.large_address_aware:
+        return True, (f"0x{answer:X}: the same flags with 0x{flag:02X} set. Under WOW64 that takes "
+                      "the EXE from 2 GB of address space to 4 GB (W64-PERF); the flag only "
+                      "promises that the program copes with addresses at or above 0x80000000.")
+    if answer == value:
+        return False, "That is the field as it is now; set the large-address-aware bit in it."
+    if answer == flag:
+        return False, "That is the flag alone; the field keeps its other flags too."
+    if answer in (2, 3, 4):
+        return False, ("The question asks for the Characteristics value, not the GB: section 5 "
+                       "says what the flag changes.")
+    others = {next(f.value for f in field_values(path) if f.name == "Characteristics")
+              for path in (sample_path("windows", "x86"), probe_path("probe_x64.exe"))}
+    if answer in others or answer in {v | flag for v in others}:
+        return False, "That is another file's Characteristics; read probe_x86.exe's."
+    return False, (f"Not quite. Read probe_x86.exe's Characteristics (2 bytes at e_lfanew + 22) "
+                   f"and set bit 0x{flag:02X} with |.")
 
 
 def _check_prefer32_dll(answer: Any) -> tuple[bool, str]:
@@ -134,28 +171,38 @@ q2_sixty_four = Exercise(
     explanation="PE32+ (Magic 0x20B) and ELFCLASS64 mark 64-bit images.",
 )
 
-q3_magic = Exercise(
-    name="q3_magic",
-    question="What optional-header Magic value does a 64-bit PE image carry? Give it as an int.",
-    checker=_check_magic,
-    hint_text="It is the first field of the optional header; read it from sample_x64.dll.",
+q3_image_base = Exercise(
+    name="q3_image_base",
+    question="Read sample_x64.dll's ImageBase from its bytes, as section 4 describes the PE32+ "
+             "layout. Give it as an int.",
+    checker=_check_image_base,
+    hint_text="The optional header starts 24 bytes after e_lfanew (signature + COFF header). "
+              "Check its Magic first: the Magic decides where ImageBase is and how wide.",
     solution_code=(
-        "from interopkit.headers import field_values\n"
         "from interopkit.samples import sample_path\n"
-        "answer = next(f.value for f in field_values(sample_path('windows', 'x64'))\n"
-        "              if f.name == 'Magic')\n"),
-    explanation="0x10B is PE32, 0x20B is PE32+; the Magic, not the Machine, sets the layout.",
+        "data = sample_path('windows', 'x64').read_bytes()\n"
+        "optional = int.from_bytes(data[0x3C:0x40], 'little') + 4 + 20\n"
+        "assert int.from_bytes(data[optional:optional + 2], 'little') == 0x20B  # PE32+\n"
+        "answer = int.from_bytes(data[optional + 24:optional + 32], 'little')\n"),
+    explanation="PE32+ (Magic 0x20B) drops BaseOfData, so ImageBase starts at offset 24 and is "
+                "8 bytes wide; in PE32 it would be 4 bytes at offset 28.",
 )
 
-q4_address_space = Exercise(
-    name="q4_address_space",
-    question="A 32-bit EXE without the large-address-aware flag runs under WOW64 on x64. How "
-             "many GB of virtual address space does it get?",
-    checker=_check_address_space,
-    hint_text="The flag tells Windows that the program copes with addresses at or above "
-              "0x80000000; without it, none are handed out.",
-    solution_code="answer = 2\n",
-    explanation="Microsoft's WOW64 performance page: 2 GB without the flag, 4 GB with it.",
+q4_large_address_aware = Exercise(
+    name="q4_large_address_aware",
+    question="probe_x86.exe is not large-address-aware. What would its COFF Characteristics "
+             "field hold if the linker had set IMAGE_FILE_LARGE_ADDRESS_AWARE? Give an int.",
+    checker=_check_large_address_aware,
+    hint_text="Characteristics follows Machine and five other COFF fields; the flag values are "
+              "in section 3. Read the field from probe_path('probe_x86.exe').",
+    solution_code=(
+        "from interopkit.samples import probe_path\n"
+        "data = probe_path('probe_x86.exe').read_bytes()\n"
+        "coff = int.from_bytes(data[0x3C:0x40], 'little') + 4\n"
+        "characteristics = int.from_bytes(data[coff + 18:coff + 20], 'little')\n"
+        "answer = characteristics | 0x20  # IMAGE_FILE_LARGE_ADDRESS_AWARE\n"),
+    explanation="The flag is one bit (0x20) of the COFF Characteristics; with it, a 32-bit EXE "
+                "gets 4 GB under WOW64 instead of 2 GB (W64-PERF).",
 )
 
 q5_prefer32_dll = Exercise(

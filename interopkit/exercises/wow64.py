@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InteropKitError
-from ..redirect import environment, redirect_key, redirect_path
+from ..redirect import canonical_key, canonical_path, environment, redirect_key, redirect_path
 from . import Exercise
 
 __all__ = ["q1_installer_file", "q2_installer_key", "q3_program_files", "q4_sysnative"]
@@ -15,7 +15,19 @@ _KEY = "HKLM\\SOFTWARE\\Vendor\\Settings"
 
 
 def _same(left: str, right: str) -> bool:
-    return left.strip().replace("/", "\\").lower() == right.lower()
+    """The same Windows path, in any spelling Windows accepts (case, slashes, %windir%)."""
+    try:
+        return canonical_path(left).lower() == canonical_path(right).lower()
+    except InteropKitError:
+        return False
+
+
+def _same_key(left: str, right: str) -> bool:
+    """The same registry key, in any spelling regedit, reg.exe or the registry API accepts."""
+    try:
+        return canonical_key(left).lower() == canonical_key(right).lower()
+    except InteropKitError:
+        return False
 
 
 def _check_file(answer: Any) -> tuple[bool, str]:
@@ -34,26 +46,53 @@ def _check_file(answer: Any) -> tuple[bool, str]:
 
 def _check_key(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
-        return False, "Give the key as a string starting with HKLM."
+        return False, "Give the key as a string, such as HKLM\\SOFTWARE\\Example."
     expected = redirect_key(_KEY, "x86").result
-    if _same(answer, expected):
+    if _same_key(answer, expected):
         return True, ("Wow6432Node: HKLM\\SOFTWARE is redirected for 32-bit processes. Read it "
                       "from 64-bit code with KEY_WOW64_32KEY, not by hard-coding Wow6432Node.")
-    if _same(answer, _KEY):
+    if _same_key(answer, _KEY):
         return False, "A 64-bit regedit shows the 64-bit view; the 32-bit app wrote elsewhere."
     if "wowaa32node" in answer.lower():
         return False, "WowAA32Node is the view of 32-bit Arm processes; this app is x86."
+    if "wow6432node" in answer.lower():
+        return False, ("Right node, wrong place: the 32-bit view of HKLM\\SOFTWARE sits directly "
+                       "under HKLM\\SOFTWARE, and the rest of the key follows it.")
     return False, "Try redirect_key(key, 'x86') and look at the result."
 
 
+_APP = "%ProgramFiles%\\Vendor\\app.exe"
+
+
+def _expand(answer: str) -> str:
+    """Expand the two Program Files variables a learner may write; they mean fixed folders
+    whatever process reads them (W64-IMPL)."""
+    native = environment("x64", "win11-x64")["ProgramFiles"] or ""
+    x86 = environment("x86", "win11-x64")["ProgramFiles"] or ""
+    for name, folder in (("%programfiles(x86)%", x86), ("%programw6432%", native)):
+        if answer.strip().lower().startswith(name):
+            return folder + answer.strip()[len(name):]
+    return answer
+
+
 def _check_program_files(answer: Any) -> tuple[bool, str]:
-    expected = environment("x86", "win11-x64")["ProgramFiles"]
-    if isinstance(answer, str) and _same(answer, expected or ""):
-        return True, ("WOW64 sets ProgramFiles to the (x86) folder for 32-bit processes; "
-                      "ProgramW6432 still names the native one.")
-    if isinstance(answer, str) and _same(answer, "C:\\Program Files"):
-        return False, "That is what a 64-bit process sees (and ProgramW6432 in a 32-bit one)."
-    return False, "Give the path as a string; the environment table above has it."
+    if not isinstance(answer, str):
+        return False, "Give the full path of app.exe as a string."
+    installer = environment("x86", "win11-x64")["ProgramFiles"] or ""
+    launcher = environment("x64", "win11-x64")["ProgramFiles"] or ""
+    expected = _APP.replace("%ProgramFiles%", installer)
+    answer = _expand(answer)
+    if _same(answer, expected):
+        return True, ("The 32-bit installer's %ProgramFiles% was the (x86) folder; the 64-bit "
+                      "launcher's is the native one, so it must name the (x86) folder itself.")
+    if _same(answer, launcher) or _same(answer, installer):
+        return False, ("Give the full path of app.exe. (C:\\Program Files is what a 64-bit process "
+                       "sees as %ProgramFiles%.)")
+    if _same(answer, _APP.replace("%ProgramFiles%", launcher)):
+        return False, ("That is what %ProgramFiles% means to the 64-bit launcher, which is what "
+                       "a 64-bit process sees. The installer was 32-bit: what did %ProgramFiles% "
+                       "mean to it?")
+    return False, "Compare the x86 and x64 columns of the environment table for ProgramFiles."
 
 
 def _check_sysnative(answer: Any) -> tuple[bool, str]:
@@ -94,12 +133,16 @@ q2_installer_key = Exercise(
 
 q3_program_files = Exercise(
     name="q3_program_files",
-    question="What is %ProgramFiles% in a 32-bit process on 64-bit Windows?",
+    question=f"A 32-bit installer put a program in {_APP}. What full path must a 64-bit "
+             "launcher open to start it?",
     checker=_check_program_files,
-    hint_text="Compare the x86 and x64 columns of the environment table.",
+    hint_text="%ProgramFiles% is expanded in the installer's process, not in the launcher's: "
+              "compare the x86 and x64 columns of the environment table.",
     solution_code=("from interopkit.redirect import environment\n"
-                   "answer = environment('x86', 'win11-x64')['ProgramFiles']\n"),
-    explanation="WOW64 sets ProgramFiles=%ProgramFiles(x86)% for 32-bit processes.",
+                   "folder = environment('x86', 'win11-x64')['ProgramFiles']\n"
+                   "answer = folder + '\\\\Vendor\\\\app.exe'\n"),
+    explanation="WOW64 sets ProgramFiles=%ProgramFiles(x86)% for 32-bit processes, while a "
+                "64-bit process's ProgramFiles is the native folder (W64-IMPL).",
 )
 
 q4_sysnative = Exercise(

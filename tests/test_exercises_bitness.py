@@ -1,0 +1,48 @@
+"""Notebook 01's checkers against the answers learners really gave (issue 15, section 5)."""
+
+import pytest
+
+from interopkit.exercises import State
+from interopkit.exercises.bitness import q2_sixty_four, q3_image_base, q4_large_address_aware
+from interopkit.headers import field_values
+from interopkit.samples import probe_path, sample_path
+
+
+def test_q2_windows_files_only_is_told_about_the_elf_files() -> None:
+    # A learner's real answer: both 64-bit DLLs, the Linux objects left out. The old checker
+    # said "ARM64 is a 64-bit architecture too", which the answer already knew.
+    feedback = q2_sixty_four.check({"sample_x64.dll", "sample_arm64.dll"})
+    assert feedback.state is State.WRONG
+    assert "Linux shared objects count too" in feedback.message
+    assert "libsample_x86_64.so" in feedback.message and "ARM64" not in feedback.message
+
+
+def test_q2_missing_arm_files_is_told_about_arm() -> None:
+    feedback = q2_sixty_four.check({"sample_x64.dll", "libsample_x86_64.so"})
+    assert feedback.state is State.WRONG
+    assert "ARM64 is a 64-bit architecture too" in feedback.message
+    assert "EI_CLASS again for ['libsample_aarch64.so']" in feedback.message
+
+
+def test_q3_needs_reading_the_bytes_and_knows_the_pe32_misreading() -> None:
+    # The answer is not printed in the notebook: ImageBase of the x64 DLL appears nowhere.
+    expected = next(f.value for f in field_values(sample_path("windows", "x64"))
+                    if f.name == "ImageBase")
+    assert q3_image_base.check(expected).state is State.RIGHT
+    assert "PE32 keeps ImageBase" in q3_image_base.check(expected >> 32).message
+    assert "Magic" in q3_image_base.check(0x20B).message
+
+
+@pytest.mark.parametrize("answer,phrase", [(2, "not the GB"), (4, "not the GB"),
+                                           (0x20, "the flag alone"),
+                                           (0x2122, "another file's Characteristics")])
+def test_q4_asks_for_the_field_not_the_gigabytes(answer: int, phrase: str) -> None:
+    # The old q4 asked "how many GB?", answered in the text just above it.
+    feedback = q4_large_address_aware.check(answer)
+    assert feedback.state is State.WRONG and phrase in feedback.message
+
+
+def test_q4_answer_comes_from_the_file() -> None:
+    value = next(f.value for f in field_values(probe_path("probe_x86.exe"))
+                 if f.name == "Characteristics")
+    assert q4_large_address_aware.check(value | 0x20).state is State.RIGHT
