@@ -139,6 +139,8 @@ SOURCES: dict[str, tuple[str, str]] = {
     "W64-PTR": ("Microsoft, Rules for Using Pointers",
                 _LEARN + "windows/win32/winprog64/rules-for-using-pointers"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
+    "MIDL-SYSHANDLE": ("Microsoft, system_handle attribute (MIDL)",
+                       _LEARN + "windows/win32/midl/system-handle"),
 }
 
 
