@@ -113,7 +113,7 @@ def test_the_sample_interface_declares_what_sample_c_defines() -> None:
     source = (Path(interopkit.__file__).parent / "csrc" / "sample.c").read_text()
     defined = {name: (ret.strip(), [p.strip() for p in params.split(",") if p.strip() != "void"])
                for ret, name, params in re.findall(r"^IK_API ([\w *]+?) ?(\w+)\(([^)]*)\)",
-                                                   source, re.M)}
+                                                   source, re.MULTILINE)}
     for method in SAMPLE_INTERFACE.methods:
         returns, params = defined[method.export or method.name]
         assert _C_TO_MIDL[returns] == method.returns, method.name

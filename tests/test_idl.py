@@ -83,8 +83,8 @@ def test_python_declared_interfaces_read_the_same_way() -> None:
     scope = from_interface(SAMPLE_INTERFACE)
     assert scope.name == "ISample" and scope.kind == "interface"
     fill = [(d.name, d.base, d.pointers, d.attributes) for m, d in scope.members if m == "fill"]
-    assert fill == [("", "ULONG", 0, ()), ("buffer", "BYTE", 1, ("out",)), ("size", "ULONG", 0, ("in",)),
-                    ("seed", "ULONG", 0, ("in",))]
+    assert fill == [("", "ULONG", 0, ()), ("buffer", "BYTE", 1, ("out",)),
+                    ("size", "ULONG", 0, ("in",)), ("seed", "ULONG", 0, ("in",))]
     assert ("echo_ptr", "", "INT_PTR") in [(m, d.name, d.type) for m, d in scope.members]
 
 
