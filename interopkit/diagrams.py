@@ -29,8 +29,8 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_bits", "draw_emulation_cost",
-           "draw_file_map",
+__all__ = ["BIT_COLOURS", "COM_PRIMER", "Region", "draw_address_spaces", "draw_bits",
+           "draw_com_primer", "draw_emulation_cost", "draw_file_map",
            "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
 
 BIT_COLOURS = {"sent": "#9ecae1", "arrived": "#9ecae1", "held back": "#fdae6b",
@@ -118,43 +118,71 @@ def _elf_regions(data: bytes, bits: int) -> list[Region]:
     return [r for r in out if r.end > r.start]
 
 
+_CALLOUTS_PER_ROW = 4
+"""Narrow headers get a label of their own above the bar up to this many per row; beyond it
+(a whole file drawn at once) they share one label naming the first and the last."""
+
+
 def draw_file_map(paths: list[str | os.PathLike[str]], ax: Axes | None = None,
                   limit: int | None = None) -> Axes:
     """Draw one row per file: its headers (warm colours) and sections (cool colours).
 
-    ``limit`` cuts the x axis at that many bytes (default: the largest file).
+    ``limit`` cuts the x axis at that many bytes (default: the largest file). Every header is
+    named: inside its bar when it is wide enough, otherwise by a label above the bar with a
+    line to it (the 4-byte PE signature and the 20-byte COFF header always need one).
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 0.9 + 0.8 * len(paths)))
+        _, ax = plt.subplots(figsize=(11, 1.0 + 1.0 * len(paths)))
     header_colours = plt.get_cmap("Oranges")
     section_colours = plt.get_cmap("Blues")
-    widest = 0
-    for row, path in enumerate(paths):
-        regions = file_regions(path)
-        widest = max([widest] + [r.end for r in regions])
+    rows = [file_regions(path) for path in paths]
+    widest = max(r.end for regions in rows for r in regions)
+    span = limit or widest
+    for row, regions in enumerate(rows):
+        narrow = []
         for index, region in enumerate(regions):
             colour = (header_colours(0.3 + 0.6 * _HEADER_KINDS.index(region.name) /
                                      len(_HEADER_KINDS))
                       if region.kind == "header" else section_colours(0.35 + 0.1 * (index % 5)))
-            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.4, 0.8),
+            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.28, 0.56),
                            facecolors=colour, edgecolor="white", linewidth=0.5,
                            label=region.name)
-            _label(ax, region, row, limit or widest)
+            if not _label(ax, region, row, span) and region.kind == "header" \
+                    and region.start < span:
+                narrow.append(region)
+        _callouts(ax, narrow, row, span)
     ax.set_yticks(range(len(paths)), [Path(p).name for p in paths])
-    ax.set_ylim(len(paths) - 0.5, -0.5)
-    ax.set_xlim(0, limit or widest)
+    ax.set_ylim(len(paths) - 0.5, -0.62)
+    ax.set_xlim(0, span)
     ax.set_xlabel("file offset (bytes)")
     ax.set_title("Where the headers and sections sit in each file")
     return ax
 
 
-def _label(ax: Any, region: Region, row: int, span: int) -> None:
+def _label(ax: Any, region: Region, row: int, span: int) -> bool:
+    """Name the region inside its bar if it is wide enough; True when it was named."""
     width = min(region.end, span) - region.start  # only the part inside the axes
     if width / span > 0.045:
         ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
                 fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)
+        return True
+    return False
+
+
+def _callouts(ax: Any, narrow: list[Region], row: int, span: int) -> None:
+    """Labels above the bar, on two alternating heights, each with a line to its region."""
+    if len(narrow) > _CALLOUTS_PER_ROW:
+        first, last = narrow[0], narrow[-1]
+        narrow = [Region(f"headers: {first.name} ... {last.name}", first.start, last.end,
+                         "header")]
+    for index, region in enumerate(narrow):
+        middle = (region.start + min(region.end, span)) / 2
+        ax.annotate(region.name, xy=(middle, row - 0.28),
+                    xytext=(middle, row - 0.37 - 0.12 * (index % 2)), fontsize=7,
+                    ha="left" if middle < span * 0.85 else "right", va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
 def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = None,
@@ -386,4 +414,68 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
                              label=labels.get(s, s)) for s in shown],
               loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(shown), fontsize=8,
               frameon=False)
+    return ax
+
+
+COM_PRIMER = (
+    ("client", "client code", "calls obj->add(2, 3) as if the object were here"),
+    ("proxy", "proxy", "MARSHALS: packs the method's number and its arguments into bytes "
+                       "(NDR)"),
+    ("channel", "channel", "RPC carries the bytes to the other process (on one machine: LRPC, "
+                           "over the kernel's ALPC)"),
+    ("stub", "stub", "UNMARSHALS: unpacks the bytes into real arguments and calls the object"),
+    ("object", "object", "the class's code, in the DLL loaded by the surrogate"),
+)
+"""The parts of an out-of-process COM call, left to right: (key, label, what it does)."""
+
+
+def draw_com_primer(ax: Axes | None = None, client_bits: int = 64,
+                    server_bits: int = 32) -> Axes:
+    """One picture of a COM call out of process: the client process (client code, proxy), the
+    channel, the surrogate process (stub, the object in its DLL), and where marshaling
+    happens. The reply travels back the same way, marshaled by the stub and unmarshaled by
+    the proxy. Data from ``COM_PRIMER``; taught in notebook 05."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(13, 5))
+    ax.set_xlim(0, 13)
+    ax.set_ylim(0, 5.4)
+    ax.axis("off")
+    processes = ((0.1, 5.3, f"client process ({client_bits}-bit)", "#deebf7"),
+                 (7.6, 5.3, f"surrogate process: dllhost.exe ({server_bits}-bit)", "#fee6ce"))
+    for x, width, title, colour in processes:
+        ax.add_patch(FancyBboxPatch((x, 1.4), width, 3.4, boxstyle="round,pad=0.05",
+                                    facecolor=colour, edgecolor="#555555", gid="process"))
+        ax.text(x + width / 2, 4.55, title, ha="center", fontsize=11, weight="bold")
+    centres = {"client": 1.4, "proxy": 4.2, "channel": 6.5, "stub": 8.9, "object": 11.7}
+    for key, label, note in COM_PRIMER:
+        x = centres[key]
+        plain = {"bbox": {"facecolor": "white", "edgecolor": "none"}} if key == "channel" else {}
+        if key == "channel":
+            ax.text(x, 3.55, label, ha="center", fontsize=11, weight="bold", gid="part", **plain)
+        else:
+            ax.add_patch(FancyBboxPatch((x - 1.05, 3.05), 2.1, 0.9, boxstyle="round,pad=0.04",
+                                        facecolor="white", edgecolor="#333333"))
+            ax.text(x, 3.5, label, ha="center", va="center", fontsize=11, weight="bold",
+                    gid="part")
+        ax.text(x, 2.85, textwrap.fill(note, 24), ha="center", va="top", fontsize=8.5,
+                color="#b03000" if "MARSHALS" in note else "#222222", **plain)
+    pairs = list(zip(list(centres)[:-1], list(centres)[1:]))
+    for left, right in pairs:  # the call goes right, the reply comes back below it
+        start, end = centres[left] + (1.05 if left != "channel" else 0.6), \
+            centres[right] - (1.05 if right != "channel" else 0.6)
+        ax.add_patch(FancyArrowPatch((start, 3.62), (end, 3.62), arrowstyle="-|>",
+                                     mutation_scale=14, color="#1f77b4", gid="call"))
+        ax.add_patch(FancyArrowPatch((end, 3.3), (start, 3.3), arrowstyle="-|>",
+                                     mutation_scale=10, color="#9a6700", linestyle="--",
+                                     gid="reply"))
+    ax.plot([6.5, 6.5], [1.2, 4.9], color="#555555", linestyle=":", linewidth=1, zorder=0)
+    ax.text(6.5, 0.95, "process boundary: only bytes cross it, never a pointer",
+            ha="center", fontsize=9, style="italic")
+    ax.text(0.1, 0.05, textwrap.fill(
+        "Blue: the call. Brown, dashed: the reply (results marshaled by the stub, unmarshaled "
+        "by the proxy). In notebook 05 the kit plays every part itself: a pipe is the channel "
+        "and interopkit.wire is the byte format.", 150), fontsize=8.5, color="#444444")
     return ax

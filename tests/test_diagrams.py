@@ -54,3 +54,19 @@ def test_draw_bits_draws_three_rows_of_64() -> None:
     assert sum(p.get_facecolor() == orange for p in ax.patches) == 32
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["travels", "held back", "meant, but no such bit"]
+
+
+def test_com_primer_draws_every_part_and_both_directions() -> None:
+    import matplotlib.pyplot as plt
+
+    from interopkit.diagrams import COM_PRIMER, draw_com_primer
+
+    ax = draw_com_primer()
+    parts = [t.get_text() for t in ax.texts if t.get_gid() == "part"]
+    assert parts == [label for _, label, _ in COM_PRIMER]
+    assert [p.get_gid() for p in ax.patches].count("process") == 2
+    assert [p.get_gid() for p in ax.patches].count("call") == 4
+    assert [p.get_gid() for p in ax.patches].count("reply") == 4
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "MARSHALS" in texts and "UNMARSHALS" in texts and "dllhost.exe (32-bit)" in texts
+    plt.close(ax.figure)

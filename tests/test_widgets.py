@@ -138,3 +138,33 @@ def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
     progress(3, 42, "emulated, 16 bytes")
     assert (bar.children[0].value, bar.children[0].max) == (3, 42)
     assert bar.children[1].value == "emulated, 16 bytes"
+
+
+def _children() -> set[int]:
+    """Live child processes of this process (Linux /proc; empty elsewhere)."""
+    import os
+    from pathlib import Path
+
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_surrogate_explorer_leaves_no_surrogate_running() -> None:
+    from interopkit.widgets import surrogate_explorer
+
+    before = _children()
+    box = surrogate_explorer()
+    dll, kind = box.children[0].children
+    export, arguments = box.children[1].children
+    dll.value = "x64"
+    export.value, arguments.value = "counter_next", ""
+    assert "returned <b>1</b>" in box.children[2].value  # a fresh surrogate for every call
+    kind.value = "emulated"
+    assert _children() - before == set()
