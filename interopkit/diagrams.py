@@ -419,10 +419,10 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
 
 COM_PRIMER = (
     ("client", "client code", "calls obj->add(2, 3) as if the object were here"),
-    ("proxy", "proxy", "MARSHALS: packs the method's number and its arguments into bytes "
-                       "(NDR)"),
-    ("channel", "channel", "RPC carries the bytes to the other process (on one machine: LRPC, "
-                           "over the kernel's ALPC)"),
+    ("proxy", "proxy", ("MARSHALS: packs the method's number and its arguments into bytes "
+                        "(NDR)")),
+    ("channel", "channel", ("RPC carries the bytes to the other process (on one machine: "
+                            "LRPC, over the kernel's ALPC)")),
     ("stub", "stub", "UNMARSHALS: unpacks the bytes into real arguments and calls the object"),
     ("object", "object", "the class's code, in the DLL loaded by the surrogate"),
 )
