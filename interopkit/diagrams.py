@@ -118,71 +118,43 @@ def _elf_regions(data: bytes, bits: int) -> list[Region]:
     return [r for r in out if r.end > r.start]
 
 
-_CALLOUTS_PER_ROW = 4
-"""Narrow headers get a label of their own above the bar up to this many per row; beyond it
-(a whole file drawn at once) they share one label naming the first and the last."""
-
-
 def draw_file_map(paths: list[str | os.PathLike[str]], ax: Axes | None = None,
                   limit: int | None = None) -> Axes:
     """Draw one row per file: its headers (warm colours) and sections (cool colours).
 
-    ``limit`` cuts the x axis at that many bytes (default: the largest file). Every header is
-    named: inside its bar when it is wide enough, otherwise by a label above the bar with a
-    line to it (the 4-byte PE signature and the 20-byte COFF header always need one).
+    ``limit`` cuts the x axis at that many bytes (default: the largest file).
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 1.0 + 1.0 * len(paths)))
+        _, ax = plt.subplots(figsize=(11, 0.9 + 0.8 * len(paths)))
     header_colours = plt.get_cmap("Oranges")
     section_colours = plt.get_cmap("Blues")
-    rows = [file_regions(path) for path in paths]
-    widest = max(r.end for regions in rows for r in regions)
-    span = limit or widest
-    for row, regions in enumerate(rows):
-        narrow = []
+    widest = 0
+    for row, path in enumerate(paths):
+        regions = file_regions(path)
+        widest = max([widest] + [r.end for r in regions])
         for index, region in enumerate(regions):
             colour = (header_colours(0.3 + 0.6 * _HEADER_KINDS.index(region.name) /
                                      len(_HEADER_KINDS))
                       if region.kind == "header" else section_colours(0.35 + 0.1 * (index % 5)))
-            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.28, 0.56),
+            ax.broken_barh([(region.start, region.end - region.start)], (row - 0.4, 0.8),
                            facecolors=colour, edgecolor="white", linewidth=0.5,
                            label=region.name)
-            if not _label(ax, region, row, span) and region.kind == "header" \
-                    and region.start < span:
-                narrow.append(region)
-        _callouts(ax, narrow, row, span)
+            _label(ax, region, row, limit or widest)
     ax.set_yticks(range(len(paths)), [Path(p).name for p in paths])
-    ax.set_ylim(len(paths) - 0.5, -0.62)
-    ax.set_xlim(0, span)
+    ax.set_ylim(len(paths) - 0.5, -0.5)
+    ax.set_xlim(0, limit or widest)
     ax.set_xlabel("file offset (bytes)")
     ax.set_title("Where the headers and sections sit in each file")
     return ax
 
 
-def _label(ax: Any, region: Region, row: int, span: int) -> bool:
-    """Name the region inside its bar if it is wide enough; True when it was named."""
+def _label(ax: Any, region: Region, row: int, span: int) -> None:
     width = min(region.end, span) - region.start  # only the part inside the axes
     if width / span > 0.045:
         ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
                 fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)
-        return True
-    return False
-
-
-def _callouts(ax: Any, narrow: list[Region], row: int, span: int) -> None:
-    """Labels above the bar, on two alternating heights, each with a line to its region."""
-    if len(narrow) > _CALLOUTS_PER_ROW:
-        first, last = narrow[0], narrow[-1]
-        narrow = [Region(f"headers: {first.name} ... {last.name}", first.start, last.end,
-                         "header")]
-    for index, region in enumerate(narrow):
-        middle = (region.start + min(region.end, span)) / 2
-        ax.annotate(region.name, xy=(middle, row - 0.28),
-                    xytext=(middle, row - 0.37 - 0.12 * (index % 2)), fontsize=7,
-                    ha="left" if middle < span * 0.85 else "right", va="bottom",
-                    arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
 def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = None,

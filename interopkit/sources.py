@@ -141,6 +141,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
     "MIDL-SYSHANDLE": ("Microsoft, system_handle attribute (MIDL)",
                        _LEARN + "windows/win32/midl/system-handle"),
+    "KERNEL-OBJ": ("Microsoft, Kernel Objects", _LEARN + "windows/win32/sysinfo/kernel-objects"),
 }
 
 

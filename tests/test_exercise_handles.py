@@ -52,3 +52,18 @@ def test_q1_asks_about_an_interface_the_lesson_does_not_lint() -> None:
         {"lpBits", "pvContext", "pfnNotify", "hdcSource"}).message
     assert "not an address" in q1_cut_pointers.check({"lpBits", "pvContext", "cbBits"}).message
     assert "nothing is cut" in q1_cut_pointers.check({"tag"}).message
+
+
+def test_a_prediction_is_locked_before_the_pictures_and_compared_after() -> None:
+    from interopkit.exercises import handles
+
+    handles._LOCKED.clear()
+    assert "No prediction was locked in" in handles.compare_prediction()
+    assert "Not locked yet" in handles.lock_prediction({"a": ..., "b": -1, "c": 1})
+    first = {"a": 0x2345_6789, "b": 0xFFFF_FFFF, "c": 0x1_2345_6789}
+    assert "Locked in" in handles.lock_prediction(first)
+    assert "stays locked in" in handles.lock_prediction({"a": 1, "b": -1, "c": 1})
+    said = handles.compare_prediction().splitlines()
+    assert said[0].endswith("right.") and said[2].endswith("right.")
+    assert "not what you predicted" in said[1]  # INT_PTR -1 is sign-extended to -1
+    handles._LOCKED.clear()

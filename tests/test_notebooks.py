@@ -4,8 +4,9 @@ import json
 import re
 from pathlib import Path
 
-import nbclean
 import pytest
+
+import nbclean
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
