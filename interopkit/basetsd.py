@@ -7,9 +7,13 @@ back is safe (W64-IPC); a pointer above 4 GiB cannot survive the trip at all (W6
 ``INVALID_HANDLE_VALUE`` is ``(HANDLE)(LONG_PTR)-1`` so that the 32-bit -1 becomes the 64-bit -1
 (CHEN-IHV).
 
-Sign or zero extension of handles is a point where sources **disagree**: Microsoft's page and
-the SDK say sign-extend; a community note on the old MSDN page said zero-extend (DEVPEACE).
-mingw-w64's copies of these helpers do not spell the extension out (MINGW-BASETSD).
+Handles are **sign-extended**: that is the rule of every primary source, the page on 32/64-bit
+interprocess communication (W64-IPC), the SDK's ``Handle32ToHandle`` (SDK-BASETSD) and the
+definition of ``INVALID_HANDLE_VALUE`` (CHEN-IHV). Zero extension (``Ptr32ToPtr``,
+``ULongToHandle``) is right for a pointer or an unsigned number and wrong for a handle: it turns
+the 32-bit -1 into 0x00000000FFFFFFFF. (A community comment once said handles zero-extend
+(DEVPEACE); no primary source says so. mingw-w64's copies of these helpers cast through
+``ULONG_PTR`` only and do not spell the extension out, MINGW-BASETSD.)
 
 Values are Python ints as a 64-bit process holds them: pointers and handles unsigned (a HANDLE
 is a pointer), LONG signed, ULONG unsigned. Taught in notebook 06.

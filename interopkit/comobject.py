@@ -108,11 +108,11 @@ SAMPLE_INTERFACE = Interface("ISample", (
     Method("add", (Param("a", "LONG"), Param("b", "LONG"))),
     Method("checksum", (Param("data", "BYTE*"), Param("size", "ULONG")), "ULONG"),
     Method("fill", (Param("buffer", "BYTE*", "out"), Param("size", "ULONG"),
-                    Param("value", "LONG")), "void"),
-    Method("ptr_size", (), "LONG"),
-    Method("echo_ptr", (Param("value", "UINT_PTR"),), "UINT_PTR"),
+                    Param("seed", "ULONG")), "ULONG"),
+    Method("ptr_size", (), "ULONG"),
+    Method("echo_ptr", (Param("value", "INT_PTR"),), "INT_PTR"),
     Method("echo_u64", (Param("value", "ULONG64"),), "ULONG64"),
-    Method("counter_next", (), "LONG"),
+    Method("counter_next", (), "ULONG"),
     Method("counter_reset", (Param("value", "ULONG"),), "void"),
 ))
 """The sample library's exports as an interface (the same declarations for x86 and x64)."""

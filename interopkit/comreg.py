@@ -2,7 +2,7 @@
 client to reach a 32-bit DLL through a surrogate, as records, as a real ``.reg`` file, and as
 a model of the activation rules.
 
-From the project's fact sheet, section 6, with source keys beside the rules:
+The rules, with the keys of their sources (``interopkit.sources``) beside them:
 
 * ``InprocServer32`` names the DLL for 32-bit and 64-bit servers alike; the bitness comes from
   the registry **view** the CLSID is in, because ``CLSID`` is a redirected key (COM-INPROC,
@@ -17,7 +17,9 @@ From the project's fact sheet, section 6, with source keys beside the rules:
   preference, COM tries the client's bitness, then the other (CLSCTX, COM-PSB).
 
 Where the sources do not name the error of a failed activation, the model reports
-REGDB_E_CLASSNOTREG and marks the outcome "derived". On Windows a learner can import the
+REGDB_E_CLASSNOTREG (WINERROR-H): that code is derived, not documented. This includes a request
+for a bitness that is not registered, where CLSCTX and COM-PSB say only that activation fails.
+Outcomes the model derived as a whole are marked ``derived``. On Windows a learner can import the
 ``.reg`` text; elsewhere this is a model. Taught in notebook 05.
 """
 
@@ -191,7 +193,7 @@ class Activation:
     reason: str
     """Why."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Keys of the sources behind the outcome (``interopkit.sources``)."""
     derived: bool = False
     """True when no source names this outcome exactly (the model derived it)."""
     registration: ComClass | None = None

@@ -65,9 +65,10 @@ class HighMemory:
                             "OS, where mappings are normally far above 4 GiB")
 
     def close(self) -> None:
-        """Unmap the page."""
-        del self._view
-        self._map.close()
+        """Unmap the page; closing it again does nothing (a notebook cell may run twice)."""
+        self.__dict__.pop("_view", None)  # the ctypes view holds the map's buffer: drop it first
+        if not self._map.closed:
+            self._map.close()
 
     def __enter__(self) -> HighMemory:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self

@@ -30,8 +30,8 @@ from .headers import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["BIT_COLOURS", "Region", "draw_address_spaces", "draw_address_spaces_linear",
-           "draw_bits", "draw_emulation_cost",
+__all__ = ["BIT_COLOURS", "COM_PRIMER", "Region", "draw_address_spaces",
+           "draw_address_spaces_linear", "draw_bits", "draw_com_primer", "draw_emulation_cost",
            "draw_file_map",
            "draw_load_matrix", "draw_translation", "draw_wow64_layers", "file_regions"]
 
@@ -455,4 +455,68 @@ def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
                              label=labels.get(s, s)) for s in shown],
               loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(shown), fontsize=8,
               frameon=False)
+    return ax
+
+
+COM_PRIMER = (
+    ("client", "client code", "calls obj->add(2, 3) as if the object were here"),
+    ("proxy", "proxy", ("MARSHALS: packs the method's number and its arguments into bytes "
+                        "(NDR)")),
+    ("channel", "channel", ("RPC carries the bytes to the other process (on one machine: "
+                            "LRPC, over the kernel's ALPC)")),
+    ("stub", "stub", "UNMARSHALS: unpacks the bytes into real arguments and calls the object"),
+    ("object", "object", "the class's code, in the DLL loaded by the surrogate"),
+)
+"""The parts of an out-of-process COM call, left to right: (key, label, what it does)."""
+
+
+def draw_com_primer(ax: Axes | None = None, client_bits: int = 64,
+                    server_bits: int = 32) -> Axes:
+    """One picture of a COM call out of process: the client process (client code, proxy), the
+    channel, the surrogate process (stub, the object in its DLL), and where marshaling
+    happens. The reply travels back the same way, marshaled by the stub and unmarshaled by
+    the proxy. Data from ``COM_PRIMER``; taught in notebook 05."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(13, 5))
+    ax.set_xlim(0, 13)
+    ax.set_ylim(0, 5.4)
+    ax.axis("off")
+    processes = ((0.1, 5.3, f"client process ({client_bits}-bit)", "#deebf7"),
+                 (7.6, 5.3, f"surrogate process: dllhost.exe ({server_bits}-bit)", "#fee6ce"))
+    for x, width, title, colour in processes:
+        ax.add_patch(FancyBboxPatch((x, 1.4), width, 3.4, boxstyle="round,pad=0.05",
+                                    facecolor=colour, edgecolor="#555555", gid="process"))
+        ax.text(x + width / 2, 4.55, title, ha="center", fontsize=11, weight="bold")
+    centres = {"client": 1.4, "proxy": 4.2, "channel": 6.5, "stub": 8.9, "object": 11.7}
+    for key, label, note in COM_PRIMER:
+        x = centres[key]
+        plain = {"bbox": {"facecolor": "white", "edgecolor": "none"}} if key == "channel" else {}
+        if key == "channel":
+            ax.text(x, 3.55, label, ha="center", fontsize=11, weight="bold", gid="part", **plain)
+        else:
+            ax.add_patch(FancyBboxPatch((x - 1.05, 3.05), 2.1, 0.9, boxstyle="round,pad=0.04",
+                                        facecolor="white", edgecolor="#333333"))
+            ax.text(x, 3.5, label, ha="center", va="center", fontsize=11, weight="bold",
+                    gid="part")
+        ax.text(x, 2.85, textwrap.fill(note, 24), ha="center", va="top", fontsize=8.5,
+                color="#b03000" if "MARSHALS" in note else "#222222", **plain)
+    pairs = list(zip(list(centres)[:-1], list(centres)[1:]))
+    for left, right in pairs:  # the call goes right, the reply comes back below it
+        start, end = centres[left] + (1.05 if left != "channel" else 0.6), \
+            centres[right] - (1.05 if right != "channel" else 0.6)
+        ax.add_patch(FancyArrowPatch((start, 3.62), (end, 3.62), arrowstyle="-|>",
+                                     mutation_scale=14, color="#1f77b4", gid="call"))
+        ax.add_patch(FancyArrowPatch((end, 3.3), (start, 3.3), arrowstyle="-|>",
+                                     mutation_scale=10, color="#9a6700", linestyle="--",
+                                     gid="reply"))
+    ax.plot([6.5, 6.5], [1.2, 4.9], color="#555555", linestyle=":", linewidth=1, zorder=0)
+    ax.text(6.5, 0.95, "process boundary: only bytes cross it, never a pointer",
+            ha="center", fontsize=9, style="italic")
+    ax.text(0.1, 0.05, textwrap.fill(
+        "Blue: the call. Brown, dashed: the reply (results marshaled by the stub, unmarshaled "
+        "by the proxy). In notebook 05 the kit plays every part itself: a pipe is the channel "
+        "and interopkit.wire is the byte format.", 150), fontsize=8.5, color="#444444")
     return ax

@@ -3,7 +3,7 @@
 ``transfer("DWORD_PTR", 0x123456789, sender_bits=64, receiver_bits=32)`` says what a MIDL stub
 of each bitness does with one value: what the sender's variable holds, the bytes on the wire
 (little-endian, aligned to their size), what the receiver's variable holds, and whether
-information was lost. The rules, from FACTS.md section 7:
+information was lost. The rules, with the keys of their sources (``interopkit.sources``):
 
 * fixed-size types (``__int32``, ``DWORD``; ``__int64``, ``hyper``) are the same on both sides;
 * ``__int3264`` and its family (``INT_PTR``, ``UINT_PTR``, ``LONG_PTR``, ``ULONG_PTR``,
@@ -13,9 +13,11 @@ information was lost. The rules, from FACTS.md section 7:
   text states it; NDR64's format characters have no int3264 code, which suggests 8 bytes
   (NTCORELIB-NDR64). The kit models 8 and marks it so;
 * ``HANDLE_PTR`` and ``SHANDLE_PTR`` are not ``__int3264``: a 64-bit build carries 8 bytes and
-  a 32-bit build 4 (W64-PROCINT, SDK-BASETSD). A 32-bit and a 64-bit stub from the same IDL
-  therefore disagree on the layout: that consequence is the fact sheet's analysis (derived), and
-  it assumes MIDL defines ``_WIN64`` for 64-bit stubs (unverified);
+  a 32-bit build 4 (W64-PROCINT, SDK-BASETSD). Microsoft recommends ``HANDLE_PTR`` for porting
+  RPC interfaces that pass handles (W64-PROCINT). That a 32-bit and a 64-bit stub built from the
+  same IDL then lay the message out differently is the kit's reading of ``basetsd.h``
+  (derived), and it rests on an assumption no source confirms: that MIDL defines ``_WIN64``
+  when it builds 64-bit stubs (unverified; Wine's widl does not);
 * NDR64 exists only for 64-bit stubs, and a server accepts one of the client's transfer
   syntaxes, so any 32/64 pair ends up on NDR20 (MIDL-PROTO, MS-RPCE-NEG, RPC-NDR64).
 
@@ -103,7 +105,7 @@ class Transfer:
     certainty: str
     """``documented``, ``derived`` (follows from documented rules) or ``unverified``."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Keys of the sources behind the rules used (``interopkit.sources``)."""
 
     @property
     def wire_hex(self) -> str:

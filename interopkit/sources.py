@@ -142,6 +142,9 @@ SOURCES: dict[str, tuple[str, str]] = {
     "W64-PTR": ("Microsoft, Rules for Using Pointers",
                 _LEARN + "windows/win32/winprog64/rules-for-using-pointers"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
+    "MIDL-SYSHANDLE": ("Microsoft, system_handle attribute (MIDL)",
+                       _LEARN + "windows/win32/midl/system-handle"),
+    "KERNEL-OBJ": ("Microsoft, Kernel Objects", _LEARN + "windows/win32/sysinfo/kernel-objects"),
 }
 
 
@@ -241,6 +244,10 @@ TAKES: dict[str, str] = {
                        "for __int3264 under NDR64.",
     "W64-PTR": "the pointer rules of 64-bit Windows (PtrToUlong, no truncation of addresses).",
     "DLOPEN": "how Linux's dlopen reports a library of the wrong ELF class.",
+    "MIDL-SYSHANDLE": "[system_handle]: COM duplicates a kernel handle into the server's "
+                      "process instead of sending its value.",
+    "KERNEL-OBJ": "that kernel object handles are process specific: another process opens the "
+                  "object by name or gets a duplicate.",
 }
 
 

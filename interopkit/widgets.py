@@ -173,8 +173,9 @@ def emulator_explorer() -> Any:
 
 def surrogate_explorer() -> Any:
     """Pick a DLL, a surrogate kind, an export and arguments; call it through a surrogate
-    process and see the result, where it ran, and both frames byte by byte. Surrogates are
-    started on first use and kept for the next call."""
+    process and see the result, where it ran, and both frames byte by byte. Each call starts
+    its own surrogate and ends it, so no process outlives the call (a counter starts afresh
+    each time). Taught in notebook 05."""
     import ipywidgets as widgets
 
     from .samples import sample_path
@@ -189,16 +190,17 @@ def surrogate_explorer() -> Any:
     kind = widgets.Dropdown(options=kinds, value="auto", description="surrogate")
     export, arguments = _call_controls()
     output = widgets.HTML()
-    running: dict[tuple[str, str], Surrogate] = {}
 
     def update(_change: object = None) -> None:
-        key = (dll.value, kind.value)
+        hosted = None
         try:
-            if key not in running:
-                running[key] = Surrogate(sample_path("windows", dll.value), kind=kind.value)
-            output.value = surrogate_call_html(running[key], export.value, arguments.value)
+            hosted = Surrogate(sample_path("windows", dll.value), kind=kind.value)
+            output.value = surrogate_call_html(hosted, export.value, arguments.value)
         except InteropKitError as exc:
             output.value = f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+        finally:
+            if hosted is not None:
+                hosted.close()
 
     for control in (dll, kind, export, arguments):
         control.observe(update, names="value")

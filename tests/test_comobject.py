@@ -30,7 +30,7 @@ def test_a_32_bit_class_from_a_64_bit_client_runs_in_a_32_bit_surrogate() -> Non
         assert obj.add(-7, 2) == -5  # LONG comes back signed
         assert obj.ptr_size() == 4
         assert obj.echo_ptr(0x1_2345_6789) == 0x2345_6789
-        assert obj.fill(4, 4, 65) == b"ABCD"  # void method: just the [out] buffer
+        assert obj.fill(4, 4, 65) == (4, b"ABCD")  # the ULONG result, then the [out] buffer
         assert obj.checksum(b"hello", 5) == obj.checksum(b"hello", 5)
         assert obj.counter_reset(0) is None and obj.counter_next() == 1
         assert obj.echo_u64(0x1_2345_6789) == 0x1_2345_6789  # 64 bits survive as ULONG64
@@ -95,3 +95,28 @@ def test_interface_declarations_are_checked() -> None:
         Method("f", (), "float")
     assert Interface("I", ()).methods == ()
     assert {m.name for m in SAMPLE_INTERFACE.methods} >= {"add", "checksum", "fill"}
+
+
+# sample.c's C types as MIDL spells them. A uint8_t argument travels in a 32-bit slot (the
+# kit's wire has no byte type), so ISample declares it ULONG and the DLL keeps its low byte.
+_C_TO_MIDL = {"int32_t": "LONG", "uint32_t": "ULONG", "intptr_t": "INT_PTR",
+              "uint64_t": "ULONG64", "void": "void", "uint8_t": "ULONG", "uint8_t *": "BYTE*",
+              "const uint8_t *": "BYTE*"}
+
+
+def test_the_sample_interface_declares_what_sample_c_defines() -> None:
+    import re
+    from pathlib import Path
+
+    import interopkit
+
+    source = (Path(interopkit.__file__).parent / "csrc" / "sample.c").read_text()
+    defined = {name: (ret.strip(), [p.strip() for p in params.split(",") if p.strip() != "void"])
+               for ret, name, params in re.findall(r"^IK_API ([\w *]+?) ?(\w+)\(([^)]*)\)",
+                                                   source, re.MULTILINE)}
+    for method in SAMPLE_INTERFACE.methods:
+        returns, params = defined[method.export or method.name]
+        assert _C_TO_MIDL[returns] == method.returns, method.name
+        c_types = [re.sub(r"\s*\w+$", "", p).replace("*", " *").replace("  ", " ")
+                   for p in params]
+        assert [_C_TO_MIDL[t] for t in c_types] == [p.type for p in method.params], method.name

@@ -32,3 +32,10 @@ def test_handles_survive_by_sign_extension() -> None:
         assert invalid["Ptr32ToPtr"] == 0xFFFF_FFFF  # zero-extension breaks it
         small = send_handle(hosted, 0x1A4)
         assert small["Handle32ToHandle"] == small["Ptr32ToPtr"] == 0x1A4
+
+
+def test_a_page_closed_twice_is_still_closed() -> None:
+    page = high_memory()
+    page.close()
+    page.close()  # a notebook cell run again after Run All closes it a second time
+    assert page.address >= 1 << 32

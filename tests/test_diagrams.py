@@ -99,3 +99,19 @@ def test_the_linear_axis_draws_the_real_proportions() -> None:
     labels = [t.get_text() for t in ax.texts]
     assert labels == [" 4 GiB, 1/32,768 of the longest: too thin to see", " 128 TiB"]
     assert ax.get_xscale() == "linear"
+
+
+def test_com_primer_draws_every_part_and_both_directions() -> None:
+    import matplotlib.pyplot as plt
+
+    from interopkit.diagrams import COM_PRIMER, draw_com_primer
+
+    ax = draw_com_primer()
+    parts = [t.get_text() for t in ax.texts if t.get_gid() == "part"]
+    assert parts == [label for _, label, _ in COM_PRIMER]
+    assert [p.get_gid() for p in ax.patches].count("process") == 2
+    assert [p.get_gid() for p in ax.patches].count("call") == 4
+    assert [p.get_gid() for p in ax.patches].count("reply") == 4
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "MARSHALS" in texts and "UNMARSHALS" in texts and "dllhost.exe (32-bit)" in texts
+    plt.close(ax.figure)

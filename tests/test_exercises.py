@@ -51,17 +51,17 @@ WRONG = {
     "q2_missing_value": ("AppID", "already there"),
     "q3_echo_32": (0x1_0000_0001, "how wide is a pointer"),
     "q4_frame_bytes": (28, "the header travels too"),
-    "q1_cut_pointers": ({"pBuffer", "lpUserData", "pfnProgress", "hScan"}, "hScan is a handle"),
-    "q2_invalid_handle": (-1, "what a signed type gives"),
+    "q1_cut_pointers": ({"lpBits", "pvContext", "pfnNotify", "hSpool"}, "hSpool holds a handle"),
+    "q2_invalid_handle": (-1, "8 bytes on the wire"),
     "q1_chatty_ms": (4.0, "That is the in-process cost"),
     "q2_batched_speedup": (1.5, "Is it really only a few times faster"),
     "q3_mend": (handles.PORTED.read_text().replace("[in] DWORD pBuffer, ", ""),
-                "AttachBuffer lost a parameter"),
+                "AttachBuffer lost pBuffer"),
 }
 
 
 def test_the_cut_pointers_are_the_three_seeded_ones() -> None:
-    assert handles.q1_cut_pointers.solve() == {"pBuffer", "lpUserData", "pfnProgress"}
+    assert handles.q1_cut_pointers.solve() == {"lpBits", "pvContext", "pfnNotify"}
     assert handles.q2_invalid_handle.solve() == 0xFFFF_FFFF
     assert "not yet" in str(handles.q3_mend.check(handles.PORTED.read_text()))
 

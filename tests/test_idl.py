@@ -83,9 +83,9 @@ def test_python_declared_interfaces_read_the_same_way() -> None:
     scope = from_interface(SAMPLE_INTERFACE)
     assert scope.name == "ISample" and scope.kind == "interface"
     fill = [(d.name, d.base, d.pointers, d.attributes) for m, d in scope.members if m == "fill"]
-    assert fill == [("buffer", "BYTE", 1, ("out",)), ("size", "ULONG", 0, ("in",)),
-                    ("value", "LONG", 0, ("in",))]
-    assert ("echo_ptr", "", "UINT_PTR") in [(m, d.name, d.type) for m, d in scope.members]
+    assert fill == [("", "ULONG", 0, ()), ("buffer", "BYTE", 1, ("out",)),
+                    ("size", "ULONG", 0, ("in",)), ("seed", "ULONG", 0, ("in",))]
+    assert ("echo_ptr", "", "INT_PTR") in [(m, d.name, d.type) for m, d in scope.members]
 
 
 @pytest.mark.parametrize(("text", "line", "problem"), [

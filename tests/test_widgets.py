@@ -156,3 +156,33 @@ def test_summary_names_elf_machines_as_elf_does() -> None:
     html = image_summary_html(sample_path("linux", "x86_64"))
     assert "EM_X86_64 = 62" in html and "0x003E" not in html and "AMD64 = " not in html
     assert "AMD64 = 0x8664" in image_summary_html(sample_path("windows", "x64"))
+
+
+def _children() -> set[int]:
+    """Live child processes of this process (Linux /proc; empty elsewhere)."""
+    import os
+    from pathlib import Path
+
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_surrogate_explorer_leaves_no_surrogate_running() -> None:
+    from interopkit.widgets import surrogate_explorer
+
+    before = _children()
+    box = surrogate_explorer()
+    dll, kind = box.children[0].children
+    export, arguments = box.children[1].children
+    dll.value = "x64"
+    export.value, arguments.value = "counter_next", ""
+    assert "returned <b>1</b>" in box.children[2].value  # a fresh surrogate for every call
+    kind.value = "emulated"
+    assert _children() - before == set()

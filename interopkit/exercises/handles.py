@@ -1,46 +1,99 @@
 """Exercises of notebook 06 (HANDLE_PTR and pointer-sized values); answers come from the lint
-run on the kit's example interface and from the NDR model."""
+run on the kit's example interfaces and from the NDR model. Section 2's prediction is locked in
+here before the pictures show the answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import UsageError
-from ..idl import parse
-from ..lint import IDL_DIR, lint
-from ..ndr import transfer
-from . import Exercise
+from ..idl import Declaration, parse
+from ..lint import IDL_DIR, lint, meaning
+from ..ndr import TYPES, show, transfer
+from . import NOT_ATTEMPTED, Exercise, Note
 
-__all__ = ["PORTED", "q1_cut_pointers", "q2_invalid_handle", "q3_mend"]
+__all__ = ["PORTED", "PREDICT", "PRINT_QUEUE", "compare_prediction", "lock_prediction",
+           "q1_cut_pointers", "q2_invalid_handle", "q3_mend"]
 
 PORTED = IDL_DIR / "scanner_ported.idl"
-"""The ported scanner interface with its seeded mistakes."""
+"""The ported scanner interface with its seeded mistakes (linted in the lesson; q3 mends it)."""
+
+PRINT_QUEUE = IDL_DIR / "printqueue_ported.idl"
+"""Another ported interface, which the lesson does not lint: q1 asks the learner to read it."""
+
+PREDICT = {"a": ("DWORD_PTR", 0x1_2345_6789, 64, 32), "b": ("INT_PTR", -1, 32, 64),
+           "c": ("HANDLE_PTR", 0x1_2345_6789, 64, 64)}
+"""Section 2's three cases: (type, value, sender's bits, receiver's bits), over NDR20."""
 
 _POINTER_RULES = ("pointer-in-32-bits", "pointer-in-int3264")
+_LOCKED: dict[str, Any] = {}
+
+
+def lock_prediction(prediction: Any) -> Note:
+    """Keep the first complete prediction of section 2 (what each receiver holds); later ones
+    are shown, not recorded, so the pictures cannot change a prediction after the fact."""
+    if not isinstance(prediction, dict) or set(prediction) != set(PREDICT):
+        return Note(f"Not locked: give a dict with the keys {sorted(PREDICT)}.")
+    missing = sorted(key for key, value in prediction.items()
+                     if value is NOT_ATTEMPTED or not isinstance(value, int)
+                     or isinstance(value, bool))
+    if missing:
+        return Note(f"Not locked yet: {missing} still need a number (hex is fine). Fill them in "
+                    "and run this cell again, before the pictures below.")
+    if "prediction" not in _LOCKED:
+        _LOCKED["prediction"] = dict(prediction)
+        return Note(f"Locked in: {_LOCKED['prediction']}. Now run the pictures.")
+    if prediction == _LOCKED["prediction"]:
+        return Note(f"Already locked in: {_LOCKED['prediction']}.")
+    return Note(f"Your first prediction stays locked in: {_LOCKED['prediction']}. This one is "
+                "not recorded (restart the kernel to predict again).")
+
+
+def compare_prediction() -> Note:
+    """The locked prediction beside what the NDR model says each receiver holds."""
+    locked = _LOCKED.get("prediction")
+    if locked is None:
+        return Note("No prediction was locked in: fill in the cell above the pictures and run "
+                    "it before them.")
+    lines = []
+    for key, (name, value, sender, receiver) in PREDICT.items():
+        got = transfer(name, value, sender, receiver).received
+        assert got is not None
+        right = (locked[key] - got) % 2**64 == 0  # -1 and 0xFFFF_FFFF_FFFF_FFFF are one value
+        lines.append(f"{key}: {name} {show(value)}, {sender}-bit to {receiver}-bit: you said "
+                     f"{show(locked[key])}; the receiver holds {show(got)}: "
+                     f"{'right' if right else 'not what you predicted'}.")
+    return Note("\n".join(lines))
 
 
 def _check_cut(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, (set, frozenset, list, tuple)) or not all(
             isinstance(name, str) for name in answer):
         return False, "Give a set of parameter or field names, such as {'pBuffer'}."
-    text = PORTED.read_text()
-    names = {d.name for scope in parse(text) for _, d in scope.members}
-    findings = lint(text)
-    by_name = {f.parameter: f for f in findings}
-    cut = {f.parameter for f in findings if f.rule.name in _POINTER_RULES}
+    text = PRINT_QUEUE.read_text()
+    declared = {d.name: d for scope in parse(text) for _, d in scope.members if d.name}
+    by_name = {f.parameter: f for f in lint(text)}
+    cut = {name for name, f in by_name.items() if f.rule.name in _POINTER_RULES}
     chosen = set(answer)
     if chosen == cut:
-        return True, (f"{', '.join(sorted(cut))}: each holds an address, in a DWORD (cut by the "
-                      "64-bit caller) or an __int3264 type (cut to 4 bytes on the NDR20 wire).")
+        return True, (f"{', '.join(sorted(cut))}: each holds an address, in a 32-bit integer "
+                      "(cut by the 64-bit caller) or in an __int3264 type (cut to 4 bytes on "
+                      "the NDR20 wire).")
     for name in sorted(chosen - cut):
-        finding = by_name.get(name)
-        if name not in names:
-            return False, f"No parameter or field of the file is called {name}."
-        if finding is None:
-            return False, f"{name} is not cut: look at its declared type in the file."
-        if "handle" in finding.rule.name:
-            return False, (f"{name} is a handle, not a pointer: {finding.rule.risk}.")
-        return False, f"{name}: {finding.rule.risk}. Is it a pointer?"
+        if name not in declared:
+            return False, f"No parameter or field of printqueue_ported.idl is called {name}."
+        wire_type = TYPES.get(declared[name].base)
+        if meaning(name, declared[name].pointers) == "handle":
+            return False, (f"{name} holds a handle, not a pointer: a handle has 32 significant "
+                           "bits, so it survives the cut if the receiver sign-extends it (a "
+                           "hazard of another kind).")
+        if wire_type is not None and wire_type.family == "fixed64":
+            return False, (f"{name} is a {declared[name].type}: 8 bytes on every wire, nothing "
+                           "is cut.")
+        if name in by_name:
+            return False, (f"{name} is cut above 4 GiB, but its name says it holds a number (a "
+                           "count or a cookie), not an address.")
+        return False, f"{name} is not cut: look at its declared type in the file."
     missing = sorted(cut - chosen)
     return False, (f"{len(missing)} more: look for addresses hiding in integer types, in the "
                    "struct too.")
@@ -49,21 +102,45 @@ def _check_cut(answer: Any) -> tuple[bool, str]:
 def _check_invalid(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, int) or isinstance(answer, bool):
         return False, "Give a number (hex is fine: 0x...)."
-    expected = transfer("UINT_PTR", -1, 32, 64).received
-    signed = transfer("LONG_PTR", -1, 32, 64).received
+    expected = transfer("DWORD_PTR", -1, 64, 64).received
+    assert expected is not None
     if answer == expected:
-        return True, (f"0x{expected:x}: UINT_PTR is unsigned, so the 64-bit receiver zero-"
-                      "extends. That is not INVALID_HANDLE_VALUE any more, which is all 64 "
-                      "bits set. A signed LONG_PTR (or Handle32ToHandle) would give -1.")
-    if answer in (signed, signed & (2**64 - 1)):
-        return False, "That is what a signed type gives. Is UINT_PTR signed?"
-    return False, "Run transfer('UINT_PTR', -1, 32, 64) and read its steps."
+        return True, (f"0x{expected:x}: DWORD_PTR is an unsigned __int3264, 4 bytes on the NDR20 "
+                      "wire even between two 64-bit processes, so the sender cuts it and the "
+                      "receiver zero-extends it. That is not INVALID_HANDLE_VALUE any more, "
+                      "which is all 64 bits set.")
+    if answer in (-1, 2**64 - 1):
+        return False, ("That is what 8 bytes on the wire would give. How many bytes does an "
+                       "__int3264 type take on the NDR20 wire, whoever sends it?")
+    if answer == 0:
+        return False, "The sender keeps the low 32 bits of -1. Are they zero?"
+    return False, "Run transfer('DWORD_PTR', -1, 64, 64) and read its steps."
 
 
-def _method_params(text: str) -> dict[str, int]:
-    return {f"{scope.name}.{method}": sum(1 for m, d in scope.members if m == method and d.name)
-            for scope in parse(text) if scope.kind == "interface"
-            for method, _ in scope.members}
+def _members(text: str) -> dict[str, list[str]]:
+    """Each method's and struct's parameter or field names, in order."""
+    found: dict[str, list[str]] = {}
+    for scope in parse(text):
+        for method, declaration in scope.members:
+            where = f"{scope.name}.{method}" if scope.kind == "interface" else \
+                f"struct {scope.name}"
+            found.setdefault(where, [])
+            if declaration.name:
+                found[where].append(declaration.name)
+    return found
+
+
+def _pointer_in_64_bits(text: str) -> Declaration | None:
+    """The first parameter or field whose name says pointer and whose type is a 64-bit integer:
+    ULONG64 keeps the bits, but an address means nothing in the other process."""
+    for scope in parse(text):
+        for _, declaration in scope.members:
+            wire_type = TYPES.get(declaration.base)
+            if (wire_type is not None and wire_type.family == "fixed64"
+                    and declaration.pointers <= 1 and declaration.name
+                    and meaning(declaration.name, declaration.pointers) == "pointer"):
+                return declaration
+    return None
 
 
 def _check_mend(answer: Any) -> tuple[bool, str]:
@@ -71,60 +148,104 @@ def _check_mend(answer: Any) -> tuple[bool, str]:
         return False, "Give the whole mended IDL as a string."
     try:
         findings = lint(answer, name="your IDL")
-        mended = _method_params(answer)
+        mended = _members(answer)
     except UsageError as exc:
         return False, f"The lint cannot read it: {exc}"
-    for method, count in _method_params(PORTED.read_text()).items():
-        if method not in mended:
-            return False, f"{method} is gone: mend it, do not delete it."
-        if mended[method] < count:
-            return False, f"{method} lost a parameter: change its type, do not drop it."
+    for where, names in _members(PORTED.read_text()).items():
+        if where not in mended:
+            return False, f"{where} is gone: mend it, do not delete it."
+        for name in names:
+            if name not in mended[where]:
+                return False, (f"{where} lost {name}: keep every parameter and field under its "
+                               "name, and change its type.")
     if findings:
         first = findings[0]
         return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
                        f"Fix: {first.rule.fix}.")
-    return True, "The lint finds nothing, and every method is still there."
+    hidden = _pointer_in_64_bits(answer)
+    if hidden is not None:
+        return False, (f"{hidden.name} holds an address and is now a {hidden.type}: its 64 bits "
+                       "arrive whole, but an address of the caller means nothing in the "
+                       "surrogate's process. ULONG64 is for numbers and opaque tokens. Send "
+                       "what the pointer points to (a buffer with size_is) or an interface "
+                       "pointer to an object that owns it.")
+    return True, ("The lint finds nothing, no address travels as a number, and every method, "
+                  "parameter and field is still there.")
 
 
 q1_cut_pointers = Exercise(
     name="q1_cut_pointers",
-    question="Which parameters or fields of scanner_ported.idl carry a pointer that arrives "
-             "cut to 32 bits when a 64-bit client calls the 32-bit DLL's surrogate?",
+    question="Which parameters or fields of printqueue_ported.idl carry a pointer that arrives "
+             "cut to 32 bits when a 64-bit client calls the 32-bit driver's surrogate?",
     checker=_check_cut,
-    hint_text="Names say what a value holds (p, lp, pfn for pointers; h for handles). Then "
-              "ask of each type: 32 bits, or __int3264?",
+    hint_text="Names say what a value holds (p, lp, pv, pfn for pointers; h for handles; cb "
+              "and c for counts). Then ask of each type: 32 bits, __int3264, or 64 bits?",
     solution_code=("from interopkit.lint import lint_file\n"
-                   "from interopkit.exercises.handles import PORTED\n"
-                   "answer = {f.parameter for f in lint_file(PORTED)\n"
+                   "from interopkit.exercises.handles import PRINT_QUEUE\n"
+                   "answer = {f.parameter for f in lint_file(PRINT_QUEUE)\n"
                    "          if f.rule.name in ('pointer-in-32-bits', 'pointer-in-int3264')}\n"),
-    explanation="The lint's two pointer rules: a pointer in a DWORD, and a pointer in a "
-                "pointer-sized (__int3264) type.",
+    explanation="The lint's two pointer rules: a pointer in a 32-bit integer, and a pointer in "
+                "a pointer-sized (__int3264) type. Handles (hdcSource, hSpool, hPrinter), counts "
+                "(cbBits, pcJobs) and the ULONG64 tag are hazards of other kinds, or none.",
 )
 
 q2_invalid_handle = Exercise(
     name="q2_invalid_handle",
-    question="A 32-bit stub sends INVALID_HANDLE_VALUE (-1) declared as UINT_PTR to a 64-bit "
-             "receiver. What does the receiver's variable hold?",
+    question="A 64-bit client passes INVALID_HANDLE_VALUE declared as DWORD_PTR to a 64-bit "
+             "server, and both stubs speak NDR20. What does the server's variable hold?",
     checker=_check_invalid,
-    hint_text="4 bytes of ones arrive. Does an unsigned type sign-extend?",
+    hint_text="Two steps: what the sending stub puts on the wire for an __int3264, then how an "
+              "unsigned type widens in the receiver.",
     solution_code=("from interopkit.ndr import transfer\n"
-                   "answer = transfer('UINT_PTR', -1, 32, 64).received\n"),
-    explanation="UINT_PTR is unsigned __int3264: truncated by the sender, zero-extended by "
-                "the receiver.",
+                   "answer = transfer('DWORD_PTR', -1, 64, 64).received\n"),
+    explanation="DWORD_PTR is an unsigned __int3264: 4 bytes on the NDR20 wire whoever sends "
+                "it, truncated by the sender and zero-extended by the receiver.",
 )
+
+_MEND = '''\
+from interopkit.exercises.handles import PORTED
+text = PORTED.read_text()
+for old, new in [
+    # server state: an object instead of the DLL's DWORD handle (W64-HIDE)
+    ("typedef DWORD HSCAN;",
+     "[object, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FA), pointer_default(unique)]\\n"
+     "interface IScanProgress : IUnknown { HRESULT Progress([in] ULONG percent); }\\n"
+     "[object, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FB), pointer_default(unique)]\\n"
+     "interface IScanJob : IUnknown { HRESULT GetPageCount([out] ULONG *pcPages); }\\n"
+     "typedef IScanJob *HSCAN;"),
+    # a callback: an interface pointer the server calls back
+    ("ULONG_PTR pfnProgress;", "IScanProgress *pfnProgress;"),
+    # the buffer's bytes, not its address
+    ("[in] DWORD pBuffer", "[in, size_is(cbBuffer)] const BYTE *pBuffer"),
+    # the caller's context: an object of the caller's, which the server can hand back
+    ("[in] LONG_PTR lpUserData", "[in, unique] IUnknown *lpUserData"),
+    # a size that can pass 4 GiB: a number, so ULONG64 is right
+    ("[out] SIZE_T *pcbImage", "[out] ULONG64 *pcbImage"),
+    # a kernel handle: COM duplicates it into the server (system_handle)
+    ("[in] UINT_PTR hEvent", "[in, system_handle(sh_event)] HANDLE hEvent"),
+    # a window: HWND travels as a 32-bit remotable handle
+    ("[in] HANDLE_PTR hOwner", "[in] HWND hOwner"),
+    # Automation: no __int3264 at all
+    ("[out, retval] INT_PTR *pId", "[out, retval] long *pId"),
+]:
+    text = text.replace(old, new)
+answer = text
+'''
 
 q3_mend = Exercise(
     name="q3_mend",
-    question="Mend scanner_ported.idl so that the lint finds nothing, keeping every method "
-             "and its parameters (change types; do not delete).",
+    question="Mend scanner_ported.idl so that the lint finds nothing, keeping every method, "
+             "parameter and field under its name (change types and attributes; you may add "
+             "interfaces and typedefs).",
     checker=_check_mend,
     hint_text="Each finding names a fix. An interface pointer replaces a handle to server "
-              "state, data travels as data (size_is), a token that needs 64 bits is a "
-              "ULONG64, and a window handle has its own type.",
-    solution_code=("from interopkit.lint import IDL_DIR\n"
-                   "answer = (IDL_DIR / 'scanner_fixed.idl').read_text()\n"),
-    explanation="scanner_fixed.idl: IScanJob objects instead of HSCAN, the buffer's bytes "
-                "instead of its address, ULONG64 for the user's token and the image size, the "
-                "event's name instead of its handle, HWND for the owner, and long in the "
-                "Automation interface.",
+              "state or a callback, data travels as data (size_is), a number that needs 64 "
+              "bits is a ULONG64 (an address is not a number), and a window handle has its "
+              "own type.",
+    solution_code=_MEND,
+    explanation="Types changed, names kept: objects (IScanJob, IScanProgress, IUnknown) for "
+                "server state, the callback and the caller's context; the buffer's bytes; "
+                "ULONG64 for the image size only; the event handle duplicated by COM "
+                "([system_handle], MIDL-SYSHANDLE); HWND for the owner; long in the Automation "
+                "interface. scanner_fixed.idl goes further and also renames.",
 )

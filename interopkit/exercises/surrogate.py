@@ -102,8 +102,8 @@ q1_force_32 = Exercise(
     question="The sample class is registered in both views (BOTH_VIEWS). Which CLSCTX value "
              "makes a 64-bit client get the 32-bit server?",
     checker=_check_force_32,
-    hint_text="You need a server in another process, and a flag from FACTS section 6 that "
-              "picks its bitness.",
+    hint_text="You need a server in another process, and one of the CLSCTX flags that pick "
+              "its bitness (CLSCTX, COM-PSB).",
     solution_code=("from interopkit.comreg import CLSCTX\n"
                    "answer = CLSCTX.LOCAL_SERVER | CLSCTX.ACTIVATE_32_BIT_SERVER\n"),
     explanation="LOCAL_SERVER allows another process; ACTIVATE_32_BIT_SERVER picks its bitness.",

@@ -1,0 +1,69 @@
+"""Notebook 06's checkers against the answers learners really gave (issue 15)."""
+
+from interopkit.exercises import State
+from interopkit.exercises.handles import PORTED, q1_cut_pointers, q3_mend
+from interopkit.lint import IDL_DIR
+
+# A learner's mend that turned every pointer-sized or disguised value into ULONG64: the lint of
+# the time found nothing in it, and the checker called it right.
+ALL_ULONG64 = [("[in] DWORD pBuffer", "[in] ULONG64 pBuffer"),
+               ("ULONG_PTR pfnProgress", "ULONG64 pfnProgress"),
+               ("[in] LONG_PTR lpUserData", "[in] ULONG64 lpUserData"),
+               ("typedef DWORD HSCAN", "typedef ULONG64 HSCAN"),
+               ("[in] UINT_PTR hEvent", "[in] ULONG64 hEvent"),
+               ("[in] HANDLE_PTR hOwner", "[in] ULONG64 hOwner"),
+               ("[out] SIZE_T *pcbImage", "[out] ULONG64 *pcbImage"),
+               ("[out, retval] INT_PTR *pId", "[out, retval] long *pId")]
+
+
+def _edited(edits: list[tuple[str, str]]) -> str:
+    text = PORTED.read_text()
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def test_every_pointer_in_a_ulong64_is_not_a_mend() -> None:
+    feedback = q3_mend.check(_edited(ALL_ULONG64))
+    assert feedback.state is State.WRONG
+    assert "ULONG64 is for numbers and opaque tokens" in feedback.message
+
+
+def test_one_pointer_left_in_a_ulong64_is_named() -> None:
+    solved = q3_mend.solve()
+    sneaky = solved.replace("[in, unique] IUnknown *lpUserData", "[in] ULONG64 lpUserData")
+    feedback = q3_mend.check(sneaky)
+    assert feedback.state is State.WRONG and feedback.message.startswith("lpUserData holds")
+
+
+def test_the_model_mend_keeps_every_name_as_the_prompt_asks() -> None:
+    renamed = q3_mend.solve().replace("const BYTE *pBuffer", "const BYTE *buffer")
+    assert "AttachBuffer lost pBuffer" in q3_mend.check(renamed).message
+    fixed = (IDL_DIR / "scanner_fixed.idl").read_text()  # mended, but with renamed parameters
+    assert q3_mend.check(fixed).state is State.WRONG
+    assert q3_mend.check(q3_mend.solve()).state is State.RIGHT
+
+
+def test_q1_asks_about_an_interface_the_lesson_does_not_lint() -> None:
+    # The old q1 asked for what the lesson's lint table had just printed.
+    assert q1_cut_pointers.check({"pBuffer", "lpUserData", "pfnProgress"}).state is State.WRONG
+    assert "hdcSource holds a handle" in q1_cut_pointers.check(
+        {"lpBits", "pvContext", "pfnNotify", "hdcSource"}).message
+    assert "not an address" in q1_cut_pointers.check({"lpBits", "pvContext", "cbBits"}).message
+    assert "nothing is cut" in q1_cut_pointers.check({"tag"}).message
+
+
+def test_a_prediction_is_locked_before_the_pictures_and_compared_after() -> None:
+    from interopkit.exercises import handles
+
+    handles._LOCKED.clear()
+    assert "No prediction was locked in" in handles.compare_prediction()
+    assert "Not locked yet" in handles.lock_prediction({"a": ..., "b": -1, "c": 1})
+    first = {"a": 0x2345_6789, "b": 0xFFFF_FFFF, "c": 0x1_2345_6789}
+    assert "Locked in" in handles.lock_prediction(first)
+    assert "stays locked in" in handles.lock_prediction({"a": 1, "b": -1, "c": 1})
+    said = handles.compare_prediction().splitlines()
+    assert said[0].endswith("right.") and said[2].endswith("right.")
+    assert "not what you predicted" in said[1]  # INT_PTR -1 is sign-extended to -1
+    handles._LOCKED.clear()
