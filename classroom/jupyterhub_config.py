@@ -22,9 +22,10 @@ Safe by default. Learners type their Unix passwords into the login form, so:
 - a server starts only for an account in the learners' or instructors' group whose UID is in
   the range of people's accounts (UID_MIN to UID_MAX of /etc/login.defs): never for root or a
   system account, even when an admin asks through the API;
-- each learner's memory and CPU are limited: by systemd (the spawner of The Littlest
-  JupyterHub) where systemd runs the machine, else by per-process resource limits, which cap
-  memory and CPU time but cannot share CPUs out (docs/jupyterhub.md says what each enforces).
+- each learner's memory and CPU are limited by systemd (the spawner of The Littlest JupyterHub)
+  where systemd runs the machine; elsewhere (a container) only each process's memory and CPU
+  time have a ceiling, and nothing shares the CPUs out (docs/jupyterhub.md says what each
+  enforces).
 """
 
 import grp
@@ -34,6 +35,7 @@ import pwd
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from tornado import web
 
@@ -55,13 +57,18 @@ KERNEL_IDLE_SECONDS = 60 * 60
 # and the next visit starts a fresh server.
 SERVER_IDLE_SECONDS = 60 * 60
 
-# Memory and CPU per learner. With systemd these bound the learner's whole server (JupyterLab,
-# kernels, surrogates, Wine) together: MEMORY_LIMIT of memory, CPU_LIMIT CPUs' worth of time.
-# Without systemd, MEMORY_LIMIT bounds each process's writable memory separately and
-# CPU_SECONDS_PER_PROCESS ends any one process after that much CPU time (a runaway loop);
-# nothing shares the CPUs out. The kit needs about 400 MiB per learner (docs/jupyterhub.md).
-MEMORY_LIMIT = 1 * 2**30  # bytes: 1 GiB
+# Memory and CPU per learner, where systemd runs the machine: the learner's whole server
+# (JupyterLab, kernels, surrogates, Wine) together gets MEMORY_LIMIT bytes of memory and
+# CPU_LIMIT CPUs' worth of time. The kit needs about 400 MiB per learner (docs/jupyterhub.md).
+MEMORY_LIMIT = 1 * 2**30  # 1 GiB
 CPU_LIMIT = 1.0
+# Without systemd there is no budget per learner, only limits per process (docs/jupyterhub.md):
+# a ceiling on each process's writable memory, against a runaway allocation, and on its CPU
+# time, against a runaway loop. The ceiling counts address space reserved, not memory used, and
+# the kit's ARM64 emulator (unicorn) reserves 1 GiB per emulator for translated code: notebook
+# 04's kernel was measured at 4.4-7.5 GiB of it for 140 MiB resident, and under a 1 GiB ceiling
+# unicorn ends the kernel ("Could not allocate dynamic translator buffer").
+MEMORY_CEILING_PER_PROCESS = 16 * 2**30  # 16 GiB
 CPU_SECONDS_PER_PROCESS = 2 * 60 * 60
 
 # Where the hub listens: read from the hub's environment (see the docstring above).
@@ -71,7 +78,7 @@ SSL_CERT = os.environ.get("INTEROPKIT_HUB_SSL_CERT", "")
 SSL_KEY = os.environ.get("INTEROPKIT_HUB_SSL_KEY", "")
 
 
-def refuse(reason: str) -> None:
+def refuse(reason: str) -> NoReturn:
     """Stop the hub before it listens, with one line saying what to set (no traceback)."""
     sys.exit(f"classroom/jupyterhub_config.py: {reason}")
 
@@ -95,7 +102,7 @@ def bind_url(ip: str, port: str, cert: str, key: str) -> str:
         refuse("set both INTEROPKIT_HUB_SSL_CERT and INTEROPKIT_HUB_SSL_KEY (the certificate "
                "chain and its private key, PEM), or neither.")
     for variable, path in (("INTEROPKIT_HUB_SSL_CERT", cert), ("INTEROPKIT_HUB_SSL_KEY", key)):
-        if path and not os.access(path, os.R_OK):
+        if path and not (Path(path).is_file() and os.access(path, os.R_OK)):
             refuse(f"{variable}={path!r} is not a file the hub can read.")
     if not cert and not is_loopback(ip):
         shown = ip or "every interface"
@@ -213,9 +220,9 @@ def limit_servers(config, systemd: bool) -> None:
         return
     # No systemd (a container, usually): resource limits set by prlimit, then inherited by every
     # process the server starts, each one counted on its own
-    # (https://man7.org/linux/man-pages/man2/setrlimit.2.html). RLIMIT_DATA, not RLIMIT_AS:
-    # Wine reserves more than 1 GiB of address space at start-up and aborts under a 1 GiB
-    # RLIMIT_AS, while RLIMIT_DATA counts only the memory a process can write.
+    # (https://man7.org/linux/man-pages/man2/setrlimit.2.html). RLIMIT_DATA, not RLIMIT_AS: Wine
+    # reserves more than 1 GiB of address space it never writes (it aborts under a 1 GiB
+    # RLIMIT_AS), and RLIMIT_DATA counts only writable mappings.
     prlimit = shutil.which("prlimit")
     if prlimit is None:
         refuse("prlimit (util-linux) is not installed, so no memory limit can be set on the "
@@ -224,8 +231,8 @@ def limit_servers(config, systemd: bool) -> None:
     # learner must be able to read and run the Python environment (a venv made from a Python
     # under /root, as pyenv makes them, fails with "Permission denied").
     config.JupyterHub.spawner_class = "localprocess"
-    config.Spawner.cmd = [prlimit, f"--data={MEMORY_LIMIT}", f"--cpu={CPU_SECONDS_PER_PROCESS}",
-                          "--", *SERVER]
+    config.Spawner.cmd = [prlimit, f"--data={MEMORY_CEILING_PER_PROCESS}",
+                          f"--cpu={CPU_SECONDS_PER_PROCESS}", "--", *SERVER]
 
 
 limit_servers(c, systemd_runs_this_machine())
