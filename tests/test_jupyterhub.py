@@ -1,28 +1,44 @@
 """A class on one machine: a real JupyterHub started from ``classroom/jupyterhub_config.py``.
 
-The hub runs on 127.0.0.1 (free ports chosen at run time) behind a real configurable-http-proxy,
-which is installed here with ``npm install --prefix ~/.cache/interopkit/chp`` when it is missing
-(set ``INTEROPKIT_NO_INSTALL=1`` to forbid that); the tests skip, saying why, only when Node/npm
-are missing or the install fails. The command line overrides only what a test machine must: the
-authenticator (DummyAuthenticator: any name, any password), the spawner (SimpleLocalProcessSpawner:
-servers run as the hub's own user, with homes under the test's temporary folder), the ports and
-the proxy's path. Everything else (JupyterLab as the landing page, the server command, the idle
-culling arguments, the kit's environment) comes from the classroom file.
+The hub runs on the file's default address, 127.0.0.1 (free ports chosen at run time), with a
+throwaway self-signed certificate given the way an instructor gives one (INTEROPKIT_HUB_SSL_CERT
+and _KEY), behind a real configurable-http-proxy, which is installed here with
+``npm install --prefix ~/.cache/interopkit/chp`` when it is missing (set
+``INTEROPKIT_NO_INSTALL=1`` to forbid that). The learners' Unix accounts, and the accounts that
+must get no server (root, a system account, an account outside the groups), come from a small
+passwd and group file read through nss_wrapper (Debian's libnss-wrapper, installed here as root
+when missing), so the file's account checks run unchanged and nothing on the machine changes.
+The tests skip, saying why, only when Node/npm or nss_wrapper are missing and cannot be
+installed. The command line overrides only what a test machine must: the authenticator
+(DummyAuthenticator: any name, any password; "teacher" is an admin), the spawner
+(SimpleLocalProcessSpawner: servers run as the hub's own user, with homes under the test's
+temporary folder), the ports and the proxy's path. Everything else (the address and TLS, the
+account checks, the resource limits, JupyterLab as the landing page, the server command, the
+idle culling arguments, the kit's environment) comes from the classroom file.
 
 Three learners log in through the hub's login form (with its XSRF token, as a browser does), get
 an API token from the hub, start their servers at once, and run every code cell of notebook 00 in
 a kernel of their own server, all three at the same moment, over the kernel websocket. One learner
-then follows an nbgitpuller link to a local clone of this repository. The hub is stopped with
-SIGTERM at the end, and the module fails if any process it started outlives it.
+then follows an nbgitpuller link to a local clone of this repository. The admin asks, through
+the API, for servers for root, a system account, an outsider and a name with no account: each
+is refused before any process starts. The hub is stopped with SIGTERM at the end, and the module
+fails if any process it started outlives it. A hub asked to listen on 0.0.0.0 without a
+certificate must refuse to start.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
+import ipaddress
 import json
 import os
+import pwd
 import re
+import runpy
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -30,22 +46,34 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 from urllib.parse import quote, urlencode, urlsplit
 
 import psutil
 import pytest
 import requests
 import websocket
-from conftest import free_port
+from conftest import apt_install, free_port
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from jupyterhub.objects import Hub as JupyterHubHub
+from systemdspawner import systemd
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 CHP_VERSION = "5.3.0"
 LEARNERS = ("ada", "grace", "linus")
+ADMIN = "teacher"
 HUB_START_S = 60
 SPAWN_S = 120
 CELL_S = 120
@@ -54,12 +82,119 @@ STOP_S = 60
 # The memory docs/jupyterhub.md tells an instructor to plan per active learner (their server and
 # kernel), in MiB; one learner's RSS after notebook 00 must stay below it.
 PLANNED_MIB_PER_LEARNER = 400
+# The variables through which an instructor tells the classroom file where to listen.
+HUB_VARIABLES = ("INTEROPKIT_HUB_IP", "INTEROPKIT_HUB_PORT", "INTEROPKIT_HUB_SSL_CERT",
+                 "INTEROPKIT_HUB_SSL_KEY")
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.name != "posix", reason="JupyterHub's local spawners, and this test's "
                        "cleanup by process group, need a POSIX system"),
 ]
+
+
+def _load_config(**env: str) -> dict[str, Any]:
+    """Run the classroom file as JupyterHub does (``get_config`` provided) with exactly these
+    INTEROPKIT_HUB_* variables set; return its globals (``c`` is the configuration)."""
+    saved = {name: os.environ.pop(name) for name in HUB_VARIABLES if name in os.environ}
+    os.environ.update(env)
+    try:
+        return runpy.run_path(str(CONFIG), init_globals={"get_config": Config})
+    finally:
+        for name in HUB_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+
+
+def _hub_environment(**env: str) -> dict[str, str]:
+    """The test's environment for a hub: none of an enclosing hub's secrets (a hub started from
+    inside another hub must not pick them up), none of the instructor's address settings."""
+    kept = {key: value for key, value in os.environ.items()
+            if not key.startswith(("JUPYTERHUB_", "JPY_", "CONFIGPROXY_"))
+            and key not in HUB_VARIABLES}
+    return {**kept, **env}
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "hub.crt", folder / "hub.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+@dataclass(frozen=True)
+class Account:
+    """A Unix account of the test's own account database."""
+
+    name: str
+    uid: int
+    groups: tuple[str, ...]
+    """Supplementary groups: the classroom file's learners' or instructors' group, or none."""
+
+
+def _accounts(config: dict[str, Any]) -> dict[str, Account]:
+    """The learners and the admin, and the accounts that must get no server, with UIDs placed
+    against this machine's range of people's accounts as the classroom file reads it."""
+    first, learners, instructors = config["UID_RANGE"].start, config["LEARNERS"], \
+        config["INSTRUCTORS"]
+    accounts = [Account(name, first + 101 + i, (learners,)) for i, name in enumerate(LEARNERS)]
+    accounts += [
+        Account(ADMIN, first + 110, (instructors,)),
+        # In the learners' group, so that only the UID can be what refuses them.
+        Account("root", 0, (learners,)),
+        Account("sysacct", first - 1, (learners,)),
+        Account("outsider", first + 200, ()),
+    ]
+    return {account.name: account for account in accounts}
+
+
+def _account_files(folder: Path, accounts: dict[str, Account]) -> dict[str, str]:
+    """passwd and group files for the accounts, and the environment that makes the hub read
+    them through nss_wrapper (https://cwrap.org/nss_wrapper.html) instead of the machine's."""
+    folder.mkdir()
+    users, groups, members = [], [], {}
+    me = os.getuid()
+    if me != 0:  # the hub's own account, as the machine knows it
+        own = pwd.getpwuid(me)
+        users.append(f"{own.pw_name}:x:{me}:{own.pw_gid}::{own.pw_dir}:/bin/sh")
+        groups.append(f"{own.pw_name}:x:{own.pw_gid}:")
+    for account in accounts.values():
+        users.append(f"{account.name}:x:{account.uid}:{account.uid}::/nonexistent:/bin/sh")
+        groups.append(f"{account.name}:x:{account.uid}:")
+        for group in account.groups:
+            members.setdefault(group, []).append(account.name)
+    first = min(account.uid for account in accounts.values() if account.uid)
+    groups += [f"{group}:x:{first + 300 + i}:{','.join(names)}"
+               for i, (group, names) in enumerate(sorted(members.items()))]
+    (folder / "passwd").write_text("\n".join(users) + "\n")
+    (folder / "group").write_text("\n".join(groups) + "\n")
+    return {"LD_PRELOAD": "libnss_wrapper.so", "NSS_WRAPPER_PASSWD": str(folder / "passwd"),
+            "NSS_WRAPPER_GROUP": str(folder / "group")}
+
+
+def _nss_wrapper_works(env: dict[str, str], name: str) -> bool:
+    """True when a Python started with ``env`` finds ``name``, an account only the files have."""
+    probe = [sys.executable, "-c", f"import pwd; pwd.getpwnam({name!r})"]
+    try:
+        return subprocess.run(probe, env={**os.environ, **env}, capture_output=True,
+                              timeout=60, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _proxy_command() -> str:
@@ -93,6 +228,9 @@ class Hub:
     """A running hub: its address, process, log and the learners' homes."""
 
     url: str
+    port: int
+    ca: Path
+    """The hub's self-signed certificate, which clients trust for this test."""
     process: subprocess.Popen[bytes]
     log: Path
     homes: Path
@@ -111,16 +249,23 @@ class Hub:
         self.seen.update(found)
         return found
 
-    def server_of(self, name: str) -> psutil.Process:
-        """The single-user server process of one learner."""
+    def servers_of(self, name: str) -> list[psutil.Process]:
+        """The single-user server processes of one user (one, or none)."""
+        found = []
         for proc in self.descendants():
             try:
                 if proc.ppid() == self.process.pid and \
                         proc.environ().get("JUPYTERHUB_USER") == name:
-                    return proc
+                    found.append(proc)
             except psutil.Error:
                 continue
-        raise AssertionError(f"no server process for {name}\n{self.log_tail()}")
+        return found
+
+    def server_of(self, name: str) -> psutil.Process:
+        """The single-user server process of one learner."""
+        found = self.servers_of(name)
+        assert len(found) == 1, f"server processes of {name}: {found}\n{self.log_tail()}"
+        return found[0]
 
 
 def _alive(proc: psutil.Process) -> bool:
@@ -168,10 +313,22 @@ def _stop(hub: Hub) -> list[str]:
     return leftovers
 
 
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def accounts() -> dict[str, Account]:
+    return _accounts(_load_config())
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, accounts: dict[str, Account]) -> Iterator[Hub]:
     proxy = _proxy_command()
     work = tmp_path_factory.mktemp("hub")
+    nss = _account_files(work / "accounts", accounts)
+    reason = apt_install("libnss-wrapper", lambda: _nss_wrapper_works(nss, "outsider"))
+    if reason:
+        pytest.skip(f"the learners' accounts are read through nss_wrapper: {reason}")
+    cert, key = _self_signed(work)
     homes = work / "homes"
     port, hub_port, api_port = free_port(), free_port(), free_port()
     # Servers run as the hub's user here; as root, Jupyter Server refuses to start unless it is
@@ -186,22 +343,23 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     command = [
         sys.executable, "-m", "jupyterhub", "-f", str(CONFIG),
         "--JupyterHub.authenticator_class=dummy",
+        f"--Authenticator.admin_users={ADMIN}",
         "--JupyterHub.spawner_class=simple",
         f"--SimpleLocalProcessSpawner.home_dir_template={homes}/{{username}}",
-        f"--JupyterHub.bind_url=http://127.0.0.1:{port}",
         f"--JupyterHub.hub_port={hub_port}",
         f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}",
         f"--ConfigurableHTTPProxy.command={proxy}",
     ]
-    # A hub started from inside another hub must not pick up that hub's secrets.
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("JUPYTERHUB_", "JPY_", "CONFIGPROXY_"))}
+    # The address is the file's default (INTEROPKIT_HUB_IP unset); the port and certificate
+    # are given as an instructor gives them.
+    env = _hub_environment(INTEROPKIT_HUB_PORT=str(port), INTEROPKIT_HUB_SSL_CERT=str(cert),
+                           INTEROPKIT_HUB_SSL_KEY=str(key), **nss)
     log = work / "hub.log"
     with log.open("wb") as out:
         # The database, cookie secret and pid files land in the working directory, as on a server.
         process = subprocess.Popen(command, cwd=work, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    running = Hub(f"http://127.0.0.1:{port}", process, log, homes)
+    running = Hub(f"https://127.0.0.1:{port}", port, cert, process, log, homes)
     try:
         deadline = time.monotonic() + HUB_START_S
         while True:
@@ -209,7 +367,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             assert time.monotonic() < deadline, f"no hub after {HUB_START_S} s\n" \
                 f"{running.log_tail()}"
             try:
-                if requests.get(f"{running.url}/hub/api/", timeout=2).status_code == 200:
+                if requests.get(f"{running.url}/hub/api/", timeout=2,
+                                verify=cert).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):
                 pass
@@ -222,7 +381,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 
 @dataclass
 class Learner:
-    """A logged-in learner: a browser-like session (cookies) and an API token from the hub."""
+    """A logged-in user: a browser-like session (cookies) and an API token from the hub."""
 
     name: str
     session: requests.Session
@@ -236,6 +395,9 @@ class Learner:
 def _log_in(hub: Hub, name: str) -> Learner:
     """Log in through the form, as a browser does, then ask the hub for an API token."""
     session = requests.Session()
+    # Trust the hub's certificate; without trust_env=False, a REQUESTS_CA_BUNDLE in the
+    # environment would replace the session's verify (and a proxy setting would apply).
+    session.verify, session.trust_env = str(hub.ca), False
     try:
         page = session.get(f"{hub.url}/hub/login", timeout=HTTP_S)
         assert page.status_code == 200, page.text[:500]
@@ -254,6 +416,19 @@ def _log_in(hub: Hub, name: str) -> Learner:
     except BaseException:
         session.close()
         raise
+
+
+@pytest.fixture(scope="module")
+def admin(hub: Hub) -> Iterator[Learner]:
+    """The instructor, logged in: an admin of the hub."""
+    teacher = _log_in(hub, ADMIN)
+    try:
+        model = teacher.session.get(f"{hub.url}/hub/api/user", headers=teacher.auth,
+                                    timeout=HTTP_S)
+        assert model.json()["admin"], model.text[:300]
+        yield teacher
+    finally:
+        teacher.session.close()
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +487,7 @@ def test_login_lands_in_jupyterlab_on_a_server_configured_by_the_classroom_file(
     own = ada.session.get(f"{hub.url}/user/ada/api/status", headers=ada.auth, timeout=HTTP_S)
     assert own.status_code == 200, own.text[:300]
     other = requests.get(f"{hub.url}/user/grace/api/status", headers=ada.auth, timeout=HTTP_S,
-                         allow_redirects=False)
+                         allow_redirects=False, verify=hub.ca)
     assert other.status_code == 403, other.status_code
     theirs = grace.session.get(f"{hub.url}/user/grace/api/status", headers=grace.auth,
                                timeout=HTTP_S)
@@ -393,16 +568,24 @@ print(json.dumps({"home": os.environ["HOME"], "python": sys.executable,
                   "quick": os.environ.get("INTEROPKIT_QUICK")}))"""
 
 
-def _run_notebook(hub: Hub, learner: Learner, cells: list[str], start: threading.Barrier) -> Run:
-    """Start a kernel on the learner's server, run the cells over its websocket, measure."""
+@dataclass
+class Kernel:
+    """A kernel on a learner's server, reached over its websocket."""
+
+    ws: websocket.WebSocket
+    session_id: str
+
+    def run(self, code: str) -> Reply:
+        return _execute(self.ws, code, self.session_id)
+
+
+@contextmanager
+def _kernel(hub: Hub, learner: Learner) -> Iterator[Kernel]:
+    """Start a python3 kernel on the learner's server; shut it down afterwards."""
     api = f"{hub.url}/user/{learner.name}/api/kernels"
-    try:
-        made = learner.session.post(api, headers=learner.auth, json={"name": "python3"},
-                                    timeout=HTTP_S)
-        assert made.status_code == 201, made.text[:300]
-    except BaseException:
-        start.abort()  # the other learners stop waiting for this one
-        raise
+    made = learner.session.post(api, headers=learner.auth, json={"name": "python3"},
+                                timeout=HTTP_S)
+    assert made.status_code == 201, made.text[:300]
     kernel = made.json()["id"]
     session_id = uuid.uuid4().hex
     ws_url = f"{hub.url.replace('http', 'ws', 1)}/user/{learner.name}/api/kernels/{kernel}/" \
@@ -410,21 +593,29 @@ def _run_notebook(hub: Hub, learner: Learner, cells: list[str], start: threading
     ws = None
     try:
         ws = websocket.create_connection(ws_url, timeout=HTTP_S,
-                                         header=[f"Authorization: token {learner.token}"])
-        start.wait(timeout=HTTP_S)
-        started = time.monotonic()
-        replies = [_execute(ws, code, session_id) for code in cells]
-        ended = time.monotonic()
-        probe = _execute(ws, PROBE, session_id)
-        rss, pss = _memory(hub.server_of(learner.name))
-        failing = _execute(ws, "raise ValueError('on purpose')", session_id)
-    except BaseException:
-        start.abort()
-        raise
+                                         header=[f"Authorization: token {learner.token}"],
+                                         sslopt={"ca_certs": str(hub.ca)})
+        yield Kernel(ws, session_id)
     finally:
         if ws is not None:
             ws.close()
         learner.session.delete(f"{api}/{kernel}", headers=learner.auth, timeout=HTTP_S)
+
+
+def _run_notebook(hub: Hub, learner: Learner, cells: list[str], start: threading.Barrier) -> Run:
+    """Start a kernel on the learner's server, run the cells over its websocket, measure."""
+    try:
+        with _kernel(hub, learner) as kernel:
+            start.wait(timeout=HTTP_S)
+            started = time.monotonic()
+            replies = [kernel.run(code) for code in cells]
+            ended = time.monotonic()
+            probe = kernel.run(PROBE)
+            rss, pss = _memory(hub.server_of(learner.name))
+            failing = kernel.run("raise ValueError('on purpose')")
+    except BaseException:
+        start.abort()  # the other learners stop waiting for this one
+        raise
     assert probe.status == "ok", probe.text
     return Run(replies, json.loads(probe.text), failing, started, ended, rss, pss)
 
@@ -510,3 +701,181 @@ def test_an_nbgitpuller_link_clones_the_kit_into_the_learners_home(
     # JupyterLab opens the notebook at the link's urlpath once it is there.
     opened = learner.session.get(f"{hub.url}/user/linus/{target}", timeout=HTTP_S)
     assert opened.status_code == 200
+
+
+# --- Where the hub listens ------------------------------------------------------------------------
+
+
+def test_the_hub_serves_https_on_127_0_0_1_only(hub: Hub) -> None:
+    # The public port belongs to the proxy: on the loopback address, never on every interface.
+    listening = set()
+    for proc in hub.descendants():
+        try:
+            listening |= {conn.laddr.ip for conn in proc.net_connections(kind="inet")
+                          if conn.status == psutil.CONN_LISTEN and conn.laddr.port == hub.port}
+        except psutil.Error:
+            continue
+    assert listening == {"127.0.0.1"}, listening
+    # It speaks TLS with the certificate it was given, and nothing else.
+    served = ssl.get_server_certificate(("127.0.0.1", hub.port), timeout=HTTP_S)
+    assert ssl.PEM_cert_to_DER_cert(served) == ssl.PEM_cert_to_DER_cert(hub.ca.read_text())
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{hub.port}/hub/login", timeout=HTTP_S)
+
+
+def test_by_default_the_file_listens_on_127_0_0_1(tmp_path: Path) -> None:
+    config = _load_config()["c"]
+    # Plain HTTP on the loopback address only: for a reverse proxy that terminates TLS.
+    assert config.JupyterHub.bind_url == "http://127.0.0.1:8000"
+    assert "ssl_cert" not in config.JupyterHub
+    cert, key = _self_signed(tmp_path)
+    config = _load_config(INTEROPKIT_HUB_SSL_CERT=str(cert), INTEROPKIT_HUB_SSL_KEY=str(key))["c"]
+    assert config.JupyterHub.bind_url == "https://127.0.0.1:8000"
+    assert (config.JupyterHub.ssl_cert, config.JupyterHub.ssl_key) == (str(cert), str(key))
+    # Any other address takes a certificate.
+    config = _load_config(INTEROPKIT_HUB_IP="0.0.0.0", INTEROPKIT_HUB_PORT="443",
+                          INTEROPKIT_HUB_SSL_CERT=str(cert), INTEROPKIT_HUB_SSL_KEY=str(key))["c"]
+    assert config.JupyterHub.bind_url == "https://0.0.0.0:443"
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"INTEROPKIT_HUB_IP": "0.0.0.0"}, "refusing to serve plain HTTP on 0.0.0.0"),
+    ({"INTEROPKIT_HUB_IP": ""}, "refusing to serve plain HTTP on every interface"),
+    ({"INTEROPKIT_HUB_IP": "::"}, "refusing to serve plain HTTP on ::"),
+    ({"INTEROPKIT_HUB_IP": "hub.example.org"}, "refusing to serve plain HTTP on hub.example.org"),
+    ({"INTEROPKIT_HUB_SSL_CERT": "hub.crt"}, "set both INTEROPKIT_HUB_SSL_CERT and "),
+    ({"INTEROPKIT_HUB_SSL_CERT": "missing.crt", "INTEROPKIT_HUB_SSL_KEY": "missing.key"},
+     "INTEROPKIT_HUB_SSL_CERT='missing.crt' is not a file the hub can read"),
+    ({"INTEROPKIT_HUB_PORT": "http"}, "INTEROPKIT_HUB_PORT='http' is not a TCP port"),
+], ids=["any-ipv4", "empty", "any-ipv6", "hostname", "cert-without-key", "missing-cert",
+        "bad-port"])
+def test_settings_that_would_expose_passwords_are_refused(
+        setting: dict[str, str], message: str) -> None:
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        _load_config(**setting)
+
+
+def test_a_hub_asked_for_0_0_0_0_without_a_certificate_does_not_start(tmp_path: Path) -> None:
+    port = free_port()
+    env = _hub_environment(INTEROPKIT_HUB_IP="0.0.0.0", INTEROPKIT_HUB_PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=HUB_START_S)
+    finally:
+        if process.poll() is None:  # it started after all: stop it and whatever it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate(timeout=10)
+    assert process.returncode == 1, (process.returncode, err[-2000:])
+    # One line saying what to set, not a traceback; and it stopped before opening anything.
+    assert "refusing to serve plain HTTP on 0.0.0.0" in err
+    assert "INTEROPKIT_HUB_SSL_CERT and INTEROPKIT_HUB_SSL_KEY" in err
+    assert "Traceback" not in err + out
+    assert not (tmp_path / "jupyterhub.sqlite").exists()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/", timeout=HTTP_S)
+
+
+# --- Whose server may start -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("root", "it is root"),
+    ("sysacct", "its UID {uid} is outside "),
+    ("outsider", "it is in neither jupyterhub-users nor jupyterhub-admins"),
+    ("ghost", "there is no Unix account of that name"),
+])
+def test_no_server_for_root_a_system_account_or_an_outsider_even_when_an_admin_asks(
+        hub: Hub, admin: Learner, accounts: dict[str, Account], name: str, reason: str) -> None:
+    api = f"{hub.url}/hub/api/users/{name}"
+    # The admin page's "add user", then "start server": both through the admin's API token.
+    created = admin.session.post(api, headers=admin.auth, timeout=HTTP_S)
+    assert created.status_code == 201, created.text[:300]
+    started = admin.session.post(f"{api}/server", headers=admin.auth, timeout=HTTP_S)
+    assert started.status_code == 403, (started.status_code, started.text[:300])
+    uid = accounts[name].uid if name in accounts else None
+    assert started.json()["message"].startswith(
+        f"not starting a server for '{name}': {reason.format(uid=uid)}"), started.text[:300]
+    # Refused before any process: no server in the hub's model, none among its processes.
+    model = admin.session.get(api, headers=admin.auth, timeout=HTTP_S)
+    assert model.status_code == 200 and not model.json()["servers"], model.text[:300]
+    assert not hub.servers_of(name)
+
+
+# --- Memory and CPU per learner -------------------------------------------------------------------
+
+
+def test_without_systemd_the_server_runs_under_prlimit() -> None:
+    config = _load_config()
+    settings = Config()
+    config["limit_servers"](settings, systemd=False)
+    assert settings.JupyterHub.spawner_class == "localprocess"
+    prlimit = shutil.which("prlimit")
+    assert settings.Spawner.cmd == [
+        prlimit, f"--data={config['MEMORY_CEILING_PER_PROCESS']}",
+        f"--cpu={config['CPU_SECONDS_PER_PROCESS']}", "--", *config["SERVER"]]
+    assert config["MEMORY_CEILING_PER_PROCESS"] == 16 * 2**30
+    assert config["CPU_SECONDS_PER_PROCESS"] == 7200
+
+
+def test_with_systemd_each_learner_is_one_unit_with_memory_max_and_cpu_quota() -> None:
+    config = _load_config()
+    settings = Config()
+    config["limit_servers"](settings, systemd=True)
+    assert settings.JupyterHub.spawner_class == "systemd"
+    # JupyterHub resolves the name through this entry point; start the spawner it names, with
+    # systemd-run replaced by a recorder (no systemd here), as the hub would for this account.
+    spawner_class = entry_points(group="jupyterhub.spawners")["systemd"].load()
+    unix_name = pwd.getpwuid(os.getuid()).pw_name
+    user = SimpleNamespace(name=unix_name, id=1, escaped_name=unix_name, url=f"/user/{unix_name}/",
+                           base_url="/", server=None)
+    spawner = spawner_class(config=settings, user=user, hub=JupyterHubHub())
+    units: list[dict[str, Any]] = []
+
+    async def run(unit_name: str, **unit: Any) -> None:
+        units.append({"name": unit_name, **unit})
+
+    async def no(_unit_name: str) -> bool:
+        return False
+
+    async def running() -> None:
+        return None
+
+    spawner.poll = running
+    with mock.patch.object(systemd, "start_transient_service", run), \
+            mock.patch.object(systemd, "service_running", no), \
+            mock.patch.object(systemd, "service_failed", no):
+        asyncio.run(spawner.start())
+    assert len(units) == 1, units
+    assert units[0]["cmd"] == config["SERVER"]
+    assert units[0]["uid"] == os.getuid()
+    properties = units[0]["properties"]
+    assert properties["MemoryMax"] == config["MEMORY_LIMIT"] == 2**30
+    assert properties["CPUQuota"] == f"{config['CPU_LIMIT'] * 100:.0f}%" == "100%"
+
+
+def test_each_learners_processes_run_under_the_limits(
+        hub: Hub, learners: dict[str, Learner]) -> None:
+    config = _load_config()
+    memory, seconds = config["MEMORY_CEILING_PER_PROCESS"], config["CPU_SECONDS_PER_PROCESS"]
+    if config["systemd_runs_this_machine"]():
+        pytest.skip("systemd runs this machine, so the classroom file limits each learner with "
+                    "SystemdSpawner (MemoryMax, CPUQuota), whose settings the test above checks; "
+                    "this hub runs servers with SimpleLocalProcessSpawner as the test's own "
+                    "user, which cannot start systemd units, so enforcement is not tested here")
+    server = hub.server_of("grace")
+    with _kernel(hub, learners["grace"]) as kernel:
+        processes = [server, *server.children(recursive=True)]
+        assert len(processes) >= 2, "no kernel under the server"
+        for proc in processes:
+            assert proc.rlimit(psutil.RLIMIT_DATA) == (memory, memory), _describe(proc)
+            assert proc.rlimit(psutil.RLIMIT_CPU) == (seconds, seconds), _describe(proc)
+        # Enforced (the limits are checked above first: without them the next cell would really
+        # allocate): 256 MiB is granted, the ceiling is refused, and the kernel lives on.
+        within = kernel.run(f"block = bytearray({2**28}); print(len(block))")
+        assert within.status == "ok" and within.text.strip() == str(2**28), within
+        beyond = kernel.run(f"del block; block = bytearray({memory})")
+        assert beyond.status == "error" and "MemoryError" in beyond.text, beyond
+        after = kernel.run("print('still here')")
+        assert after.status == "ok" and "still here" in after.text, after
