@@ -2,7 +2,7 @@
 client to reach a 32-bit DLL through a surrogate, as records, as a real ``.reg`` file, and as
 a model of the activation rules.
 
-From the project's fact sheet, section 6, with source keys beside the rules:
+The rules, with the keys of their sources (``interopkit.sources``) beside them:
 
 * ``InprocServer32`` names the DLL for 32-bit and 64-bit servers alike; the bitness comes from
   the registry **view** the CLSID is in, because ``CLSID`` is a redirected key (COM-INPROC,
@@ -18,7 +18,9 @@ From the project's fact sheet, section 6, with source keys beside the rules:
 
 Where the sources do not name the error of a failed activation, the model reports
 REGDB_E_CLASSNOTREG and marks the outcome "derived". On Windows a learner can import the
-``.reg`` text; elsewhere this is a model. Taught in notebook 05.
+``.reg`` text; elsewhere this is a model. A ``.reg`` file has no escape for a carriage
+return, a line feed or a NUL inside a value: ``reg_file`` refuses such values, since a DLL
+path carrying ``\r\n@=...`` would otherwise import as a second value. Taught in notebook 05.
 """
 
 from __future__ import annotations
@@ -163,15 +165,27 @@ def reg_file(classes: list[ComClass]) -> str:
     for key, values in sorted(by_key.items()):  # a parent key before its subkeys
         lines.append(f"[{key.replace('HKLM', 'HKEY_LOCAL_MACHINE', 1)}]")
         for value in values:
-            name = "@" if value.name == "" else _quote(value.name)
+            name = "@" if value.name == "" else _quote(value.name, value)
             data = (f"dword:{value.data:08x}" if value.kind == "REG_DWORD"
-                    else _quote(str(value.data)))
+                    else _quote(str(value.data), value))
             lines.append(f"{name}={data}")
         lines.append("")
     return "\r\n".join(lines)
 
 
-def _quote(text: str) -> str:
+_UNQUOTABLE = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL"}
+
+
+def _quote(text: str, value: RegValue) -> str:
+    # regedit's format escapes only \ and " inside a string; a line break ends the value and
+    # starts a new line of the file, so no such character can be written safely.
+    for char, what in _UNQUOTABLE.items():
+        if char in text:
+            shown = value.name or "(default)"
+            raise UsageError(f"{value.key}\\{shown}", f"holds {what} at character "
+                             f"{text.index(char)} of {text!r}, which a .reg file cannot carry",
+                             "Remove it: Windows file names cannot hold control characters, "
+                             "and a .reg file has no escape for them")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -191,7 +205,7 @@ class Activation:
     reason: str
     """Why."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Keys of ``interopkit.sources.SOURCES``."""
     derived: bool = False
     """True when no source names this outcome exactly (the model derived it)."""
     registration: ComClass | None = None
