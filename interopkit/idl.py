@@ -8,7 +8,10 @@ parameter, field and return value becomes a ``Declaration`` with its type as wri
 base type behind any typedefs, so ``typedef DWORD HVIEWER;`` makes ``[in] HVIEWER hView`` a
 DWORD. ``from_interface`` gives the same shape for an interface declared in Python for the
 kit's proxies (``interopkit.comobject.Interface``). Text the subset cannot read is a
-UsageError naming the line. Taught in notebook 06, with ``interopkit.lint``.
+UsageError naming the line, and so are an unclosed comment or string, text over ``MAX_SIZE``
+characters, and ``library`` blocks or typedef chains deeper than ``MAX_DEPTH``: reading takes
+time linear in the text's length and memory in proportion to it, whatever the text. A UTF-8
+byte-order mark is skipped. Taught in notebook 06, with ``interopkit.lint``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The COM registration and activation model against rules typed in from FACTS.md section 6."""
+"""The COM registration and activation model against the rules of its sources (keys in brackets)."""
 
 import pytest
 
