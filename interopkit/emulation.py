@@ -47,6 +47,9 @@ _RESERVED = ((_STACK_TOP - _STACK_SIZE, _STACK_SIZE, "stack"),
 _IMAGE_ALIGNMENT = 0x1_0000  # PE-FMT: ImageBase "must be a multiple of 64 K"
 _ADDRESS_BITS = {"x86": 32, "x64": 47, "arm64": 48}  # x64: the lower canonical half
 
+_MAX_ZEROS = 1 << 30  # a zeros: buffer is allocated at once: no host of the kit takes 1 GiB
+_MAX_ARGUMENTS = 64  # far above any export's; the stack would hold about 260,000
+
 MAX_LIMIT = 200_000_000
 """The most instructions one call may run: the emulated surrogate's own limit. Unicorn reads a
 count of 0 as "no limit", so every limit is checked to be 1 to this. At this limit a call that
@@ -77,7 +80,12 @@ def parse_argument(text: str) -> int | Buffer:
         if kind == "hex":
             return Buffer(bytes.fromhex(rest))
         if kind == "zeros":
-            return Buffer(bytes(int(rest, 0)))
+            size = int(rest, 0)
+            if size > _MAX_ZEROS:
+                raise UsageError(text, f"asks for {size:,} bytes, over the {_MAX_ZEROS:,} bytes "
+                                 "(1 GiB) the kit allocates for one buffer",
+                                 "Pass a smaller buffer: no host of the kit takes one that large")
+            return Buffer(bytes(size))
         return int(text, 0)
     except ValueError:
         raise UsageError(text, "is not an argument the emulator understands",
@@ -162,6 +170,9 @@ class Emulator:
         """Call ``export`` with integer and Buffer arguments by the architecture's convention."""
         import unicorn
 
+        if len(args) > _MAX_ARGUMENTS:
+            raise UsageError(export, f"was given {len(args)} arguments", f"The emulator passes "
+                             f"up to {_MAX_ARGUMENTS}")
         entry = self.image.address_of(export)
         rva = entry - self.image.base
         if not 0 <= rva < len(self.image.memory):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interopkit.emulation import MAX_LIMIT, Buffer, EmulationError, Emulator
+from interopkit.emulation import MAX_LIMIT, Buffer, EmulationError, Emulator, parse_argument
 from interopkit.errors import ImageError, UsageError
 from interopkit.headers import (
     COFF_HEADER,
@@ -221,3 +221,13 @@ def test_a_forwarded_export_is_refused_never_run(tmp_path: Path, arch: str) -> N
                                          r"name, not code\. The kit's loaders"):
         emulator.call("add", 2, 3)
     assert emulator.call("add_stdcall@8" if arch == "x86" else "add_stdcall", 2, 3).result == 5
+
+
+def test_argument_counts_and_buffer_sizes_are_bounded() -> None:
+    with pytest.raises(UsageError, match=r"^add: was given 65 arguments\. The emulator passes "
+                                         r"up to 64"):
+        EMULATORS["x64"].call("add", *range(65))
+    with pytest.raises(UsageError, match=r"^zeros:0x100000000: asks for 4,294,967,296 bytes, "
+                                         r"over the 1,073,741,824 bytes \(1 GiB\)"):
+        parse_argument("zeros:0x100000000")  # was allocated (and zeroed) before any check
+    assert parse_argument("zeros:3") == Buffer(bytes(3))
