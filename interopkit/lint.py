@@ -294,19 +294,20 @@ def _read_regular(path: Path, limit: int) -> bytes:
     any read: a FIFO would block the open, and /dev/zero never ends."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _SPECIAL if test(info.st_mode)),
+                        "not a regular file")
             raise UsageError(str(path), f"is {kind}, not a regular file",
                              "Give the path of a MIDL (.idl) text file")
-        chunks, left = [], limit + 1
+        chunks, left = [], 0 if info.st_size > limit else limit + 1  # +1: a file that grew
         while left and (chunk := os.read(fd, left)):
             chunks.append(chunk)
             left -= len(chunk)
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) > limit:
+    if info.st_size > limit or len(data) > limit:
         raise UsageError(str(path), f"is over the lint's limit of {limit:,} bytes "
                          f"({limit >> 20} MiB)", "Lint the interfaces that cross the process "
                          "boundary, in a file of their own")
