@@ -20,7 +20,9 @@ Where the sources do not name the error of a failed activation, the model report
 REGDB_E_CLASSNOTREG (WINERROR-H): that code is derived, not documented. This includes a request
 for a bitness that is not registered, where CLSCTX and COM-PSB say only that activation fails.
 Outcomes the model derived as a whole are marked ``derived``. On Windows a learner can import the
-``.reg`` text; elsewhere this is a model. Taught in notebook 05.
+``.reg`` text; elsewhere this is a model. A ``.reg`` file has no escape for a carriage return, a
+line feed or a NUL inside a value: ``reg_file`` refuses such values, since a DLL path carrying
+``\r\n@=...`` would otherwise import as a second value. Taught in notebook 05.
 """
 
 from __future__ import annotations
@@ -165,15 +167,27 @@ def reg_file(classes: list[ComClass]) -> str:
     for key, values in sorted(by_key.items()):  # a parent key before its subkeys
         lines.append(f"[{key.replace('HKLM', 'HKEY_LOCAL_MACHINE', 1)}]")
         for value in values:
-            name = "@" if value.name == "" else _quote(value.name)
+            name = "@" if value.name == "" else _quote(value.name, value)
             data = (f"dword:{value.data:08x}" if value.kind == "REG_DWORD"
-                    else _quote(str(value.data)))
+                    else _quote(str(value.data), value))
             lines.append(f"{name}={data}")
         lines.append("")
     return "\r\n".join(lines)
 
 
-def _quote(text: str) -> str:
+_UNQUOTABLE = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL"}
+
+
+def _quote(text: str, value: RegValue) -> str:
+    # regedit's format escapes only \ and " inside a string; a line break ends the value and
+    # starts a new line of the file, so no such character can be written safely.
+    for char, what in _UNQUOTABLE.items():
+        if char in text:
+            shown = value.name or "(default)"
+            raise UsageError(f"{value.key}\\{shown}", f"holds {what} at character "
+                             f"{text.index(char)} of {text!r}, which a .reg file cannot carry",
+                             "Remove it: Windows file names cannot hold control characters, "
+                             "and a .reg file has no escape for them")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -14,7 +14,10 @@ passes arguments by each architecture's real calling convention:
 A call returns when the function returns to a sentinel address the emulator planted as the
 return address. Faults, unknown exports and runaway code (stopped by an instruction limit)
 become EmulationError with the address and, where capstone is installed, the instruction.
-Taught in notebook 04.
+The limit is always there: from 1 to ``MAX_LIMIT`` instructions. An image the emulator cannot
+place (an ImageBase off the PE format's 64 KiB grid, or over the emulator's own stack, scratch
+area or sentinel) and an export that is no code of the image (outside it, or forwarded to
+another DLL) are refused before anything runs. Taught in notebook 04.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InteropKitError, UsageError
+from .errors import ImageError, InteropKitError, UsageError
 from .machine import Machine
 from .pemap import MappedImage, map_image
+from .winerror import WinError
 
-__all__ = ["ARCHES", "Buffer", "EmulatedCall", "EmulationError", "Emulator", "Instruction",
-           "disassemble", "parse_argument"]
+__all__ = ["ARCHES", "MAX_LIMIT", "Buffer", "EmulatedCall", "EmulationError", "Emulator",
+           "Instruction", "disassemble", "parse_argument"]
 
 ARCHES = {Machine.I386: "x86", Machine.AMD64: "x64", Machine.ARM64: "arm64"}
 
@@ -37,6 +41,21 @@ _STACK_TOP, _STACK_SIZE = 0x0070_0000, 0x10_0000
 _SCRATCH, _SCRATCH_SIZE = 0x0090_0000, 0x40_0000
 _SENTINEL = 0x00F0_0000  # a mapped page that no code of the DLL reaches: return lands here
 _PAGE = 0x1000
+_RESERVED = ((_STACK_TOP - _STACK_SIZE, _STACK_SIZE, "stack"),
+             (_SCRATCH, _SCRATCH_SIZE, "scratch area for buffers"),
+             (_SENTINEL, _PAGE, "return sentinel"))
+_IMAGE_ALIGNMENT = 0x1_0000  # PE-FMT: ImageBase "must be a multiple of 64 K"
+_ADDRESS_BITS = {"x86": 32, "x64": 47, "arm64": 48}  # x64: the lower canonical half
+
+_MAX_ZEROS = 1 << 30  # a zeros: buffer is allocated at once: no host of the kit takes 1 GiB
+_MAX_ARGUMENTS = 64  # far above any export's; the stack would hold about 260,000
+
+MAX_LIMIT = 200_000_000
+"""The most instructions one call may run: the emulated surrogate's own limit. Unicorn reads a
+count of 0 as "no limit", so every limit is checked to be 1 to this. At this limit a call that
+never returns (``jmp $``) was stopped after 0.8 to 2.1 s (ARM64, x64, x86) without counting,
+and after 179 s (x64) with counting on, a Python callback per instruction (measured on a busy
+2-core Linux machine)."""
 
 
 class EmulationError(InteropKitError):
@@ -61,7 +80,12 @@ def parse_argument(text: str) -> int | Buffer:
         if kind == "hex":
             return Buffer(bytes.fromhex(rest))
         if kind == "zeros":
-            return Buffer(bytes(int(rest, 0)))
+            size = int(rest, 0)
+            if size > _MAX_ZEROS:
+                raise UsageError(text, f"asks for {size:,} bytes, over the {_MAX_ZEROS:,} bytes "
+                                 "(1 GiB) the kit allocates for one buffer",
+                                 "Pass a smaller buffer: no host of the kit takes one that large")
+            return Buffer(bytes(size))
         return int(text, 0)
     except ValueError:
         raise UsageError(text, "is not an argument the emulator understands",
@@ -103,23 +127,41 @@ class Emulator:
                  count_instructions: bool = True) -> None:
         import unicorn  # deferred: importing the kit stays fast
 
+        self.limit = limit
         self.image: MappedImage = map_image(path)
         if self.image.machine not in ARCHES:
             raise EmulationError(str(path), f"is a {self.image.machine.name} image",
                                  "The emulator runs x86, x64 and ARM64 DLLs")
         self.arch = ARCHES[self.image.machine]
-        self.limit = limit
-        self._uc = _new_cpu(unicorn, self.arch)
         size = (len(self.image.memory) + _PAGE - 1) // _PAGE * _PAGE
-        self._uc.mem_map(self.image.base, size)
-        self._uc.mem_write(self.image.base, self.image.memory)
-        for start, length in ((_STACK_TOP - _STACK_SIZE, _STACK_SIZE),
-                              (_SCRATCH, _SCRATCH_SIZE), (_SENTINEL, _PAGE)):
-            self._uc.mem_map(start, length)
+        _check_placement(self.image, size, self.arch)
+        self._uc = _new_cpu(unicorn, self.arch)
+        try:
+            self._uc.mem_map(self.image.base, size)
+            self._uc.mem_write(self.image.base, self.image.memory)
+            for start, length, _name in _RESERVED:
+                self._uc.mem_map(start, length)
+        except unicorn.UcError as exc:  # the checks above should leave nothing to fail here
+            raise EmulationError(str(path), f"cannot be mapped at {self.image.base:#x}: {exc}",
+                                 "Rebuild the DLL with another base address") from exc
         self._count = 0
         self.counting = count_instructions
         if count_instructions:  # a Python callback per instruction: exact, but slow to time
             self._uc.hook_add(unicorn.UC_HOOK_CODE, self._tick)
+
+    @property
+    def limit(self) -> int:
+        """Instructions one call may run before it is stopped: 1 to ``MAX_LIMIT``."""
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIMIT:
+            raise UsageError(f"instruction limit {value!r}", f"is not between 1 and "
+                             f"{MAX_LIMIT:,}", "The limit is what stops code that never returns, "
+                             "so it cannot be removed (0) or made endless: give a count in that "
+                             "range")
+        self._limit = value
 
     def _tick(self, *_args: Any) -> None:
         self._count += 1
@@ -128,7 +170,16 @@ class Emulator:
         """Call ``export`` with integer and Buffer arguments by the architecture's convention."""
         import unicorn
 
+        if len(args) > _MAX_ARGUMENTS:
+            raise UsageError(export, f"was given {len(args)} arguments", f"The emulator passes "
+                             f"up to {_MAX_ARGUMENTS}")
         entry = self.image.address_of(export)
+        rva = entry - self.image.base
+        if not 0 <= rva < len(self.image.memory):
+            raise ImageError(self.image.path, f"exports {export!r} at RVA {rva:#x}, outside the "
+                             f"image (SizeOfImage {len(self.image.memory):#x}): no code of the "
+                             "DLL is there", "The export table is damaged: rebuild the DLL",
+                             WinError.ERROR_BAD_EXE_FORMAT)
         values, buffers = self._place(args)
         registers = _REGISTERS[self.arch]
         _CONVENTIONS[self.arch](self._uc, values, export)
@@ -144,7 +195,8 @@ class Emulator:
         if pc != _SENTINEL:
             raise EmulationError(f"{export} ({self.arch})", f"did not return within "
                                  f"{self.limit:,} instructions (stopped at {pc:#x})",
-                                 "Raise the instruction limit if the work is really that long")
+                                 f"Raise the instruction limit (up to {MAX_LIMIT:,}) if the "
+                                 "work is really that long")
         after = {name: self._uc.reg_read(reg) for name, reg in registers.items()}
         out = tuple(bytes(self._uc.mem_read(address, length)) for address, length in buffers)
         return EmulatedCall(self.arch, export, after["result"],
@@ -173,6 +225,26 @@ class Emulator:
         return EmulationError(f"{export} ({self.arch})", f"faulted at {pc:#x}: {exc}"
                               + _disassemble(self._uc, self.arch, pc),
                               "Check the arguments: a bad pointer is the usual cause")
+
+
+def _check_placement(image: MappedImage, size: int, arch: str) -> None:
+    base, end = image.base, image.base + size
+    if base % _IMAGE_ALIGNMENT:
+        raise ImageError(image.path, f"has ImageBase {base:#x}, which is not a multiple of 64 KiB "
+                         "as the PE format requires", "Rebuild the DLL with an aligned base "
+                         "address (the linker's /BASE, or --image-base)",
+                         WinError.ERROR_BAD_EXE_FORMAT)
+    if end > 1 << _ADDRESS_BITS[arch]:
+        raise ImageError(image.path, f"would end at {end:#x}, beyond the {arch} user address "
+                         f"space ({1 << _ADDRESS_BITS[arch]:#x})", "Rebuild the DLL with a lower "
+                         "base address", WinError.ERROR_BAD_EXE_FORMAT)
+    for start, length, name in _RESERVED:
+        if base < start + length and start < end:
+            raise EmulationError(image.path, f"would be mapped at {base:#x}-{end:#x}, over the "
+                                 f"emulator's {name} at {start:#x}-{start + length:#x}",
+                                 f"The emulator keeps {_RESERVED[0][0]:#x}-"
+                                 f"{_SENTINEL + _PAGE:#x} for itself: rebuild the DLL with "
+                                 "another base address, such as the default 0x10000000")
 
 
 def _new_cpu(unicorn: Any, arch: str) -> Any:

@@ -8,7 +8,10 @@ parameter, field and return value becomes a ``Declaration`` with its type as wri
 base type behind any typedefs, so ``typedef DWORD HVIEWER;`` makes ``[in] HVIEWER hView`` a
 DWORD. ``from_interface`` gives the same shape for an interface declared in Python for the
 kit's proxies (``interopkit.comobject.Interface``). Text the subset cannot read is a
-UsageError naming the line. Taught in notebook 06, with ``interopkit.lint``.
+UsageError naming the line, and so are an unclosed comment or string, text over ``MAX_SIZE``
+characters, and ``library`` blocks or typedef chains deeper than ``MAX_DEPTH``: reading takes
+time linear in the text's length and memory in proportion to it, whatever the text. A UTF-8
+byte-order mark is skipped. Taught in notebook 06, with ``interopkit.lint``.
 """
 
 from __future__ import annotations
@@ -59,13 +62,24 @@ class Scope:
     """Where it starts."""
 
 
+MAX_SIZE = 1 << 20
+"""The longest text ``parse`` reads, in characters (1 MiB): far above any one interface, and a
+bound on the parser's time and memory."""
+
+MAX_DEPTH = 16
+"""How deep ``library`` blocks may nest, and how long a chain of typedefs may be."""
+
+# One match per token. Comments, strings and preprocessor lines are found with str.find in
+# _tokens instead: a lazy regex looking for */ from every /* rescans the rest of the text each
+# time, which made an unclosed comment quadratic.
 _TOKEN = re.compile(r"""
-    (?P<skip>\s+|//[^\n]*|/\*.*?\*/|(?m:^[ \t]*\#[^\n]*))
-  | (?P<string>"(?:\\.|[^"\\\n])*")
+    (?P<skip>\s+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>[0-9][0-9A-Za-z]*)
   | (?P<punct>[\[\]{}();,:*=<>.+\-|&~!?/])
-""", re.DOTALL | re.VERBOSE)
+""", re.VERBOSE)
+_STRING_RUN = re.compile(r'[^"\\\n]*')
+_SUBSET = "The lint reads a subset of MIDL; remove or simplify this line"
 
 _CALLING = {"__stdcall", "__cdecl", "STDMETHODCALLTYPE", "WINAPI", "CALLBACK", "RPC_ENTRY"}
 _QUALIFIERS = {"const", "struct", "enum", "union", "volatile"}
@@ -77,7 +91,7 @@ _SPELLING = {"unsigned long": "ULONG", "unsigned int": "UINT", "unsigned": "UINT
 _SKIPPED = {"coclass", "dispinterface", "module", "enum"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Token:
     kind: str
     text: str
@@ -85,18 +99,57 @@ class _Token:
 
 
 def _tokens(text: str, source: str) -> list[_Token]:
-    tokens, line, at = [], 1, 0
-    while at < len(text):
+    """The tokens of ``text``, in one pass: each character is looked at a bounded number of
+    times, so the time is linear in the length, whatever the text."""
+    tokens: list[_Token] = []
+    words: dict[str, str] = {}  # one string per distinct word: repeats cost no memory
+    line, at, end, line_start = 1, 0, len(text), True
+    while at < end:
+        char = text[at]
+        if text.startswith("//", at) or (char == "#" and line_start):
+            stop = text.find("\n", at)
+            at = end if stop < 0 else stop
+            continue
+        if text.startswith("/*", at):
+            stop = text.find("*/", at + 2)
+            if stop < 0:
+                raise UsageError(f"{source}:{line}", "a comment opened here is never closed",
+                                 "Close it with */ (MIDL comments do not nest)")
+            line += text.count("\n", at, stop)
+            at = stop + 2
+            continue
+        if char == '"':
+            stop = _string_end(text, at)
+            if stop < 0:
+                raise UsageError(f"{source}:{line}", "a string opened here is not closed on "
+                                 "its line", 'Close it with " before the end of the line')
+            tokens.append(_Token("string", text[at:stop], line))
+            at, line_start = stop, False
+            continue
         match = _TOKEN.match(text, at)
         if match is None:
-            raise UsageError(f"{source}:{line}", f"cannot read {text[at]!r}",
-                             "The lint reads a subset of MIDL; remove or simplify this line")
-        kind = match.lastgroup or "skip"
-        if kind != "skip":
-            tokens.append(_Token(kind, match.group(), line))
-        line += match.group().count("\n")
+            raise UsageError(f"{source}:{line}", f"cannot read {char!r}", _SUBSET)
+        kind, found = match.lastgroup or "skip", match.group()
+        if kind == "skip":
+            newlines = found.count("\n")
+            line, line_start = line + newlines, line_start or newlines > 0
+        else:
+            tokens.append(_Token(kind, words.setdefault(found, found), line))
+            line_start = False
         at = match.end()
     return tokens
+
+
+def _string_end(text: str, at: int) -> int:
+    """Where the string opened at ``at`` ends (after its quote), or -1 at an end of line."""
+    at += 1
+    while True:
+        at = _STRING_RUN.match(text, at).end()  # type: ignore[union-attr]
+        if at >= len(text) or text[at] == "\n":
+            return -1
+        if text[at] == '"':
+            return at + 1
+        at += 2  # a backslash and the character it escapes
 
 
 class _Parser:
@@ -145,15 +198,17 @@ class _Parser:
         """``[in, size_is(cb)]`` as ("in", "size_is(cb)"); () when there is none."""
         if self.peek().text != "[":
             return ()
-        found, current, depth = [], "", 0
+        found: list[str] = []
+        current: list[str] = []
+        depth = 0
         for token in self.skip_balanced("[", "]"):
-            depth += (token.text in "([") - (token.text in ")]")
+            depth += (token.text in ("(", "[")) - (token.text in (")", "]"))
             if token.text == "," and depth == 0:
-                found.append(current)
-                current = ""
+                found.append("".join(current))
+                current = []
             else:
-                current += token.text
-        return tuple(a for a in (*found, current) if a)
+                current.append(token.text)
+        return tuple(a for a in (*found, "".join(current)) if a)
 
     # -- declarations --------------------------------------------------------------------------
     def typed_name(self, ends: set[str]) -> tuple[str, int, str, int]:
@@ -186,13 +241,17 @@ class _Parser:
     def resolve(self, written: str) -> tuple[str, int, tuple[str, ...]]:
         base, depth, attributes, seen = _SPELLING.get(written, written), 0, (), set()
         while base in self.aliases and base not in seen:
+            if len(seen) == MAX_DEPTH:  # only typedefs of types defined later chain up
+                raise UsageError(f"{self.source}:{self.line}", f"{written} is a typedef of a "
+                                 f"typedef more than {MAX_DEPTH} deep",
+                                 "Define each type before the typedefs that use it")
             seen.add(base)
             base, more, extra = self.aliases[base]
-            depth, attributes = depth + more, attributes + extra
+            depth, attributes = depth + more, _inherited(attributes + extra)
         return base, depth, attributes
 
     # -- top level -----------------------------------------------------------------------------
-    def items(self, closing: str | None) -> None:
+    def items(self, closing: str | None, depth: int = 0) -> None:
         while self.peek().kind != "end" and self.peek().text != closing:
             line = self.peek().line
             attributes = self.attributes()
@@ -202,9 +261,14 @@ class _Parser:
             elif keyword == "interface":
                 self.interface(attributes, line)
             elif keyword == "library":
+                if depth == MAX_DEPTH:
+                    raise UsageError(f"{self.source}:{line}", f"library blocks nested more "
+                                     f"than {MAX_DEPTH} deep", "The lint reads library blocks "
+                                     f"nested up to {MAX_DEPTH} deep: lint the inner interfaces "
+                                     "on their own")
                 self.take()
                 self.take("{")
-                self.items("}")
+                self.items("}", depth + 1)
                 self.take("}")
                 self.accept(";")
             elif keyword == "typedef":
@@ -289,13 +353,13 @@ class _Parser:
             self.take(";")
             plain = next((alias for alias, stars in names if stars == 0), tag)
             self.scopes[-1] = replace(self.scopes[-1], name=plain)
-            base, depth, inherited = plain, 0, attributes
+            base, depth, inherited = plain, 0, _inherited(attributes)
             names = [(alias, stars) for alias, stars in [*names, (tag, 0)]
                      if alias and alias != plain]
         else:
             written, stars, name, _ = self.typed_name({";", ","})
             base, depth, inherited = self.resolve(written)
-            inherited = attributes + inherited
+            inherited = _inherited(attributes + inherited)
             names = [(name, stars), *(self.declarators() if self.accept(",") else [])]
             self.take(";")
         for alias, stars in names:
@@ -316,10 +380,30 @@ def _names(attributes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(re.split(r"[(\s]", a, maxsplit=1)[0] for a in attributes)
 
 
-def parse(text: str, source: str = "<idl>") -> list[Scope]:
+# The attributes of a typedef that change how values of the type cross (MIDL's typedef page):
+# a declaration carries these from its typedefs, once each, so that a long attribute list on
+# one typedef is not copied into every parameter that uses the type.
+_CROSSING = ("context_handle", "handle", "string", "ref", "unique", "ptr", "range",
+             "switch_type", "transmit_as", "wire_marshal", "user_marshal", "v1_enum")
+
+
+def _inherited(attributes: tuple[str, ...]) -> tuple[str, ...]:
+    kept: dict[str, str] = {}
+    for attribute, name in zip(attributes, _names(attributes)):
+        if name in _CROSSING:
+            kept.setdefault(name, attribute)
+    return tuple(kept.values())
+
+
+def parse(text: str, source: str = "<idl>", *, max_size: int | None = MAX_SIZE) -> list[Scope]:
     """Every interface and struct in ``text``, in order (UsageError naming the line when the
-    text is outside the subset)."""
-    parser = _Parser(text, source)
+    text is outside the subset, or when it is longer than ``max_size`` characters; None reads
+    any length, in time linear in it). A leading byte-order mark is skipped."""
+    if max_size is not None and len(text) > max_size:
+        raise UsageError(source, f"is {len(text):,} characters long, over the lint's limit of "
+                         f"{max_size:,} ({max_size >> 20} MiB)", "Lint the interfaces that "
+                         "cross the process boundary, in a file of their own")
+    parser = _Parser(text.removeprefix("\ufeff"), source)
     parser.items(None)
     return parser.scopes
 

@@ -2,12 +2,17 @@
 
 ``lint(source)`` reads an interface (MIDL text, a file's worth; or an ``Interface`` declared
 in Python for the kit's proxies) and returns one ``Finding`` per hazard, each naming the
-parameter, its type, the rule, the risk, the fix and the sources. The rules, from FACTS.md
-section 7:
+parameter, its type, the rule, the risk, the fix and the sources (keys of
+``interopkit.sources``). The rules:
 
 * ``pointer-in-32-bits``: a value whose name says pointer (``pBuffer``, ``lpData``, ``pfn...``)
   declared ``DWORD``/``ULONG``/``long``: a 64-bit caller's pointer loses its upper half
   (W64-PTR, W64-HIDE);
+* ``pointer-in-64-bits`` (a warning): a value whose name says pointer declared ``ULONG64``,
+  ``UINT64``, ``unsigned __int64``, ``hyper`` or another fixed 64-bit integer: every bit
+  arrives, yet an address means nothing in the other process. ``ULONG64`` is for opaque tokens
+  (a cookie the receiver hands back or maps), never for pointers (W64-HIDE, W64-IPC,
+  W64-DESIGN);
 * ``handle-in-32-bits``: a handle disguised as ``DWORD``/``ULONG``, which Microsoft calls
   almost certain to cause trouble (W64-HIDE), although the handle rule makes the bits survive
   when widened by sign extension (W64-IPC);
@@ -17,24 +22,37 @@ section 7:
 * ``handle-zero-extended``: a handle in an unsigned ``__int3264`` type: the receiver zero-extends,
   so ``INVALID_HANDLE_VALUE`` arrives in a 64-bit receiver as 0xFFFFFFFF (derived: MIDL-3264,
   CHEN-IHV);
-* ``handle-ptr-crossing``: ``HANDLE_PTR``/``SHANDLE_PTR`` where a 32-bit and a 64-bit stub
-  meet: the two builds lay the message out differently (derived from W64-PROCINT and
-  SDK-BASETSD; off with ``same_bitness=True``);
+* ``handle-ptr-crossing`` (a warning): ``HANDLE_PTR``/``SHANDLE_PTR`` where a 32-bit and a
+  64-bit stub meet. Microsoft recommends ``HANDLE_PTR`` for porting handles, RPC interfaces
+  that pass them included (W64-PROCINT); but ``basetsd.h`` makes it 64 bits only under
+  ``_WIN64`` (SDK-BASETSD), so the two builds would lay the message out differently *if* MIDL
+  defines ``_WIN64`` for 64-bit stubs, which is unverified (off with ``same_bitness=True``);
 * ``int3264-in-automation``: an ``__int3264`` type in an ``[oleautomation]`` or ``[dual]``
   interface, which MIDL-3264 says cannot be used there;
 * ``int3264-truncates`` (a note): any other ``__int3264`` value: fine below 2**32, truncated
   above, and not recommended in new interfaces (MIDL-3264).
 
-Meaning is read from names, as a reviewer would: Hungarian prefixes (``p``, ``lp``, ``pv``,
-``pfn`` for pointers, ``h`` for handles; one ``p`` per level of indirection is the pointer
-parameter itself) and the words ptr, pointer, addr(ess), handle. A pointer with an innocent
-name is missed; counts (``cb``, ``c``, ``n`` prefixes) are never taken for pointers.
-``[local]`` methods are not marshaled and are skipped. Taught in notebook 06.
+Meaning is read from names, as a reviewer would (``meaning``). A name is split into words
+at capitals, digits and underscores (``pfnProgress``: pfn, Progress; ``buffer_address``:
+buffer, address). One leading ``p`` or ``lp`` per declared level of indirection is the
+parameter's own pointer and is read off first (``phFile`` is a pointer to a handle). Then:
+
+1. a count is never a pointer or a handle: a first word ``c``, ``cb``, ``cch``, ``n``,
+   ``num``, ``count``, ``len`` or ``size``, or a name ending in count, size, len or length;
+2. a handle: an ``h``, ``hwnd``, ``hdc`` or ``hkey`` prefix, or ``handle`` in the name;
+3. a pointer: a first word ``p``, ``lp``, ``pv``, ``ppv``, ``lpv``, ``pfn``, ``lpfn``,
+   ``psz``, ``lpsz``, ``pwsz`` or ``lpwsz`` (Hungarian), or any word ``ptr``, ``pointer``,
+   ``addr``, ``address``, ``buf`` or ``buffer`` (a buffer in an integer is its address).
+
+A pointer with an innocent name is missed. ``[local]`` methods are not marshaled and are
+skipped. Taught in notebook 06.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +60,7 @@ from typing import Any
 
 from .comobject import Interface
 from .errors import UsageError
-from .idl import Declaration, Scope, from_interface, parse
+from .idl import MAX_SIZE, Declaration, Scope, from_interface, parse
 from .ndr import TYPES
 from .samples import data_dir
 
@@ -67,7 +85,7 @@ class Rule:
     fix: str
     """What to declare instead."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Keys of ``interopkit.sources.SOURCES``."""
     certainty: str
     """``documented`` or ``derived`` (follows from documented rules)."""
 
@@ -96,12 +114,23 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
          "64-bit receiver, so INVALID_HANDLE_VALUE (-1) arrives as 0x00000000FFFFFFFF, not -1",
          "declare the handle's own type, or a signed type (LONG_PTR is sign-extended, as "
          "Handle32ToHandle does)", ("MIDL-3264", "CHEN-IHV", "SDK-BASETSD"), "derived"),
-    Rule("handle-ptr-crossing", "error", "HANDLE_PTR is not __int3264: a 64-bit stub sends 8 "
-         "bytes and a 32-bit stub 4, so stubs of different bitness built from this IDL "
-         "disagree on the message layout (the reading assumes MIDL defines _WIN64 for 64-bit "
-         "stubs, which is unverified)", "use HANDLE_PTR only between 64-bit processes; across "
-         "bitness send a handle as a fixed 32-bit LONG and widen it with Handle32ToHandle, or "
-         "use ULONG64 on both sides", ("W64-PROCINT", "SDK-BASETSD"), "derived"),
+    Rule("handle-ptr-crossing", "warning", "Microsoft recommends HANDLE_PTR for porting "
+         "handles, RPC interfaces that pass them as DWORD values included (W64-PROCINT), but "
+         "basetsd.h makes it unsigned __int64 under _WIN64 and unsigned long otherwise, not "
+         "__int3264 (SDK-BASETSD): a 32-bit and a 64-bit stub built from this IDL would then "
+         "lay the message out differently (4 bytes against 8). That rests on an unverified "
+         "assumption, that MIDL defines _WIN64 for 64-bit stubs; Wine's widl does not",
+         "between 64-bit processes keep HANDLE_PTR (--same-bitness); across bitness check the "
+         "stubs MIDL generates for both builds, or send the handle as a fixed 32-bit LONG and "
+         "widen it with Handle32ToHandle (only its low 32 bits are significant)",
+         ("W64-PROCINT", "SDK-BASETSD", "W64-IPC"), "derived"),
+    Rule("pointer-in-64-bits", "warning", "a pointer in a 64-bit integer arrives with every "
+         "bit, yet it means nothing in the other process: each has its own address space, and "
+         "what it points to does not travel. ULONG64 is for opaque tokens the receiver hands "
+         "back or maps to its own objects, never for pointers",
+         "send the data itself ([in, size_is(cb)] const BYTE *buffer), an interface pointer "
+         "(DCOM) or a context handle (RPC); if the value really is an opaque token, name it as "
+         "one (cookie, token, userData)", ("W64-HIDE", "W64-IPC", "W64-DESIGN"), "derived"),
     Rule("int3264-in-automation", "error", "__int3264 and the types derived from it cannot "
          "be used in OLE Automation interfaces and type libraries", "use long (32 bits) for "
          "values that fit, or leave the interface out of Automation and build its proxy/stub "
@@ -145,14 +174,18 @@ class Finding:
                 "sources": list(rule.sources)}
 
 
-_POINTER_PREFIX = re.compile(r"^(?:lpfn|pfn|lpv|ppv|pv|lp|p)(?=[A-Z0-9_]|$)")
 _HANDLE_PREFIX = re.compile(r"^(?:h(?=[A-Z0-9_])|hwnd|hdc|hkey)")
 _COUNT = re.compile(r"^(?:cch|cb|c|n|num|count|len|size)(?=[A-Z0-9_]|$)"
                     r"|(?i:count|size|length|len)$")
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_POINTER_PREFIXES = {"p", "lp", "pv", "ppv", "lpv", "pfn", "lpfn", "psz", "lpsz", "pwsz",
+                     "lpwsz"}
+_POINTER_WORDS = {"ptr", "pointer", "addr", "address", "buf", "buffer"}
 
 
 def meaning(name: str, pointers: int = 0) -> str | None:
-    """``pointer``, ``handle`` or None: what a name says its value holds.
+    """``pointer``, ``handle`` or None: what a name says its value holds, by the rule in this
+    module's docstring.
 
     ``pointers`` levels of indirection are the parameter itself (``phFile`` is a pointer to a
     handle), so one ``p`` or ``lp`` per level is read off first.
@@ -161,10 +194,10 @@ def meaning(name: str, pointers: int = 0) -> str | None:
         name = re.sub(r"^(?:lp|p)(?=[a-zA-Z])", "", name)
     if _COUNT.search(name):
         return None
-    lower = name.lower()
-    if _HANDLE_PREFIX.match(name) or "handle" in lower:
+    if _HANDLE_PREFIX.match(name) or "handle" in name.lower():
         return "handle"
-    if _POINTER_PREFIX.match(name) or any(w in lower for w in ("ptr", "pointer", "addr")):
+    words = [word.lower() for word in _WORD.findall(name)]
+    if words and (words[0] in _POINTER_PREFIXES or _POINTER_WORDS & set(words)):
         return "pointer"
     return None
 
@@ -183,6 +216,8 @@ def _rule_for(declaration: Declaration, automation: bool, same_bitness: bool) ->
         return None if same_bitness else RULES["handle-ptr-crossing"]
     if family == "fixed32" and declaration.base not in ("HRESULT", "BOOL") and held:
         return RULES[f"{held}-in-32-bits"]
+    if family == "fixed64" and held == "pointer":
+        return RULES["pointer-in-64-bits"]
     if family == "int3264":
         if held == "pointer":
             return RULES["pointer-in-int3264"]
@@ -235,12 +270,45 @@ def _scope(item: Interface | Scope) -> Scope:
 
 
 def lint_file(path: str | Path, *, same_bitness: bool = False) -> list[Finding]:
-    """``lint`` on an .idl file (UsageError when it cannot be read)."""
+    """``lint`` on an .idl file: UTF-8, with or without a byte-order mark, up to
+    ``interopkit.idl.MAX_SIZE`` bytes (UsageError when it cannot be read, is not a regular
+    file, or is longer)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_regular(path, MAX_SIZE)
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(str(path), f"cannot be read ({exc.__class__.__name__}: "
                          f"{getattr(exc, 'strerror', None) or exc})",
                          "Give the path of a MIDL (.idl) text file") from exc
     return lint(text, same_bitness=same_bitness, name=path.name)
+
+
+_SPECIAL = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+            (stat.S_ISSOCK, "a socket"))
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file. Opened without blocking and checked before
+    any read: a FIFO would block the open, and /dev/zero never ends."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _SPECIAL if test(info.st_mode)),
+                        "not a regular file")
+            raise UsageError(str(path), f"is {kind}, not a regular file",
+                             "Give the path of a MIDL (.idl) text file")
+        chunks, left = [], 0 if info.st_size > limit else limit + 1  # +1: a file that grew
+        while left and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if info.st_size > limit or len(data) > limit:
+        raise UsageError(str(path), f"is over the lint's limit of {limit:,} bytes "
+                         f"({limit >> 20} MiB)", "Lint the interfaces that cross the process "
+                         "boundary, in a file of their own")
+    return data

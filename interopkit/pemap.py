@@ -11,7 +11,7 @@ imports is refused: nothing here could resolve them. Layouts follow Microsoft's 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ImageError
@@ -73,9 +73,16 @@ class MappedImage:
     """Exported name -> RVA."""
     relocations: int
     """How many relocations were applied (0 when mapped at the preferred base)."""
+    forwarded: dict[str, str] = field(default_factory=dict)
+    """Exported name -> the ``DLL.Function`` it forwards to: no code of this image runs."""
 
     def address_of(self, name: str) -> int:
-        """The mapped address of an export; ImageError when there is none by that name."""
+        """The mapped address of an export; ImageError when there is none by that name, or
+        when it is forwarded to another DLL."""
+        if name in self.forwarded:
+            raise ImageError(self.path, f"forwards {name!r} to {self.forwarded[name]!r}: its "
+                             "entry is that name, not code", "The kit's loaders map one DLL "
+                             "and follow no forwarders: call the function in the DLL it names")
         try:
             return self.base + self.exports[name]
         except KeyError:
@@ -136,8 +143,9 @@ def _map(data: bytes, shown: str, machine: Machine, plus: bool, base: int | None
     where = preferred if base is None else base
     applied = 0 if where == preferred else _relocate(memory, directories, where - preferred,
                                                      plus, shown)
-    return MappedImage(shown, machine, where, preferred, bytes(memory),
-                       _exports(memory, directories), applied)
+    exports, forwarded = _exports(memory, directories)
+    return MappedImage(shown, machine, where, preferred, bytes(memory), exports, applied,
+                       forwarded)
 
 
 def _directory(directories: list[dict[str, int]], name: str) -> tuple[int, int]:
@@ -175,12 +183,13 @@ def _relocate(memory: bytearray, directories: list[dict[str, int]], delta: int, 
     return applied
 
 
-def _exports(memory: bytes, directories: list[dict[str, int]]) -> dict[str, int]:
-    rva, _size = _directory(directories, "EXPORT")
+def _exports(memory: bytes,
+             directories: list[dict[str, int]]) -> tuple[dict[str, int], dict[str, str]]:
+    rva, size = _directory(directories, "EXPORT")
     if not rva:
-        return {}
+        return {}, {}
     table = EXPORT_DIRECTORY.unpack(memory, rva)
-    out = {}
+    out, forwarded = {}, {}
     for index in range(min(table["NumberOfNames"], 65536)):
         name_rva = int.from_bytes(memory[table["AddressOfNames"] + 4 * index:
                                          table["AddressOfNames"] + 4 * index + 4], "little")
@@ -189,5 +198,11 @@ def _exports(memory: bytes, directories: list[dict[str, int]]) -> dict[str, int]
         function = table["AddressOfFunctions"] + 4 * ordinal
         end = memory.find(b"\0", name_rva)
         name = memory[name_rva:end].decode("ascii", "replace")
-        out[name] = int.from_bytes(memory[function:function + 4], "little")
-    return out
+        address = int.from_bytes(memory[function:function + 4], "little")
+        if rva <= address < rva + size:  # inside the export directory: a forwarder (PE-FMT)
+            stop = memory.find(b"\0", address, address + 256)
+            forwarded[name] = memory[address:stop if stop >= 0 else address + 256].decode(
+                "ascii", "replace")
+        else:
+            out[name] = address
+    return out, forwarded

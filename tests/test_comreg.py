@@ -1,4 +1,4 @@
-"""The COM registration and activation model against rules typed in from FACTS.md section 6."""
+"""The COM registration and activation model against the rules of its sources (keys in brackets)."""
 
 import pytest
 
@@ -109,3 +109,21 @@ def test_bad_registrations(bad) -> None:
 
 def test_guids_are_normalised() -> None:
     assert ComClass(C.lower().strip("{}"), DLL32, 32).clsid == C
+
+
+@pytest.mark.parametrize(("changes", "where"), [
+    ({"dll": "C:\\x.dll\r\n@=hex(2):41,00"}, r"InprocServer32\\\(default\)"),
+    ({"dll_surrogate": "C:\\s.exe\n"}, r"\\DllSurrogate"),
+    ({"dll_surrogate_executable": "C:\\s\0.exe"}, r"\\DllSurrogateExecutable"),
+    ({"local_server32": "C:\\srv.exe\r"}, r"LocalServer32\\\(default\)"),
+])
+def test_reg_file_refuses_line_breaks_and_nul(changes: dict, where: str) -> None:
+    # A DLL path carrying "\r\n@=hex(2):..." became a second registry value once imported
+    # (seen with Wine's regedit): a .reg file has no escape for CR, LF or NUL.
+    registration = ComClass(**({"clsid": C, "dll": DLL32, "bits": 32, "appid": C} | changes))
+    char = next(c for c in "\r\n\0" if c in next(iter(changes.values())))
+    what = {"\r": "a carriage return", "\n": "a line feed", "\0": "a NUL"}[char]
+    with pytest.raises(UsageError, match=rf"{where}: holds {what}.* which a \.reg file cannot "
+                                         r"carry\. Remove it"):
+        reg_file([registration])
+    assert registry_values(registration)  # the registry itself can hold them; .reg cannot

@@ -1,12 +1,25 @@
 """Every export on every architecture against the native library, and the failure modes."""
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interopkit.emulation import Buffer, EmulationError, Emulator
+from interopkit.emulation import MAX_LIMIT, Buffer, EmulationError, Emulator, parse_argument
 from interopkit.errors import ImageError, UsageError
+from interopkit.headers import (
+    COFF_HEADER,
+    DATA_DIRECTORY,
+    DIRECTORY_NAMES,
+    DOS_HEADER,
+    OPTIONAL_HEADER32,
+    OPTIONAL_HEADER64,
+    SECTION_HEADER,
+)
 from interopkit.native import NativeLibrary
+from interopkit.pemap import EXPORT_DIRECTORY, map_image
 from interopkit.quick import QUICK
 from interopkit.samples import sample_path
 
@@ -119,3 +132,102 @@ def test_timing_without_counting() -> None:
     emulator = Emulator(sample_path("windows", "x64"), count_instructions=False)
     call = emulator.call("add", 1, 2)
     assert call.result == 3 and call.instructions is None
+
+
+def _edited(tmp_path: Path, arch: str, base: int | None = None, add_rva: int | None = None,
+            forward: bytes | None = None) -> Path:
+    """A copy of the sample with its ImageBase, the RVA of ``add``, or ``add`` forwarded."""
+    data = bytearray(sample_path("windows", arch).read_bytes())
+    pe = DOS_HEADER.read(data, "e_lfanew")
+    coff = COFF_HEADER.unpack(data, pe + 4)
+    optional_at = pe + 4 + COFF_HEADER.size
+    layout = OPTIONAL_HEADER32 if arch == "x86" else OPTIONAL_HEADER64
+    sections = [SECTION_HEADER.unpack(data, optional_at + coff["SizeOfOptionalHeader"]
+                                      + i * SECTION_HEADER.size)
+                for i in range(coff["NumberOfSections"])]
+
+    def put(rva: int, value: bytes) -> None:
+        section = next(s for s in sections
+                       if s["VirtualAddress"] <= rva < s["VirtualAddress"] + s["SizeOfRawData"])
+        at = section["PointerToRawData"] + rva - section["VirtualAddress"]
+        data[at:at + len(value)] = value
+
+    if base is not None:
+        field = layout.field("ImageBase")
+        data[optional_at + field.offset:optional_at + field.offset + field.size] = \
+            base.to_bytes(field.size, "little")
+    image = map_image(sample_path("windows", arch))
+    export_rva = DATA_DIRECTORY.unpack(
+        data, optional_at + layout.size + DIRECTORY_NAMES.index("EXPORT") * DATA_DIRECTORY.size)
+    table = EXPORT_DIRECTORY.unpack(image.memory, export_rva["VirtualAddress"])
+    names = sorted(image.exports)  # the name table is sorted, as the PE format requires
+    ordinal = int.from_bytes(image.memory[table["AddressOfNameOrdinals"] + 2 * names.index("add"):
+                                          table["AddressOfNameOrdinals"] + 2 *
+                                          names.index("add") + 2], "little")
+    entry = table["AddressOfFunctions"] + 4 * ordinal
+    if forward is not None:  # the DLL's own name, inside the export directory, becomes the
+        put(table["Name"], forward + b"\0")  # forwarder string "DLL.Function" (PE-FMT)
+        add_rva = table["Name"]
+    if add_rva is not None:
+        put(entry, add_rva.to_bytes(4, "little"))
+    path = tmp_path / f"edited_{arch}.dll"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("arch", "base", "error", "problem"), [
+    ("x64", 0x1_8000_0010, ImageError, "ImageBase 0x180000010, which is not a multiple of 64 KiB"),
+    ("arm64", 0x1_8000_1000, ImageError, "not a multiple of 64 KiB"),
+    ("x86", 0x0060_0000, EmulationError, "over the emulator's stack at 0x600000-0x700000"),
+    ("x64", 0x0090_0000, EmulationError, "over the emulator's scratch area for buffers"),
+    ("arm64", 0x00F0_0000, EmulationError, "over the emulator's return sentinel at 0xf00000"),
+    ("x64", 0xFFFF_FFFF_FFFF_0000, ImageError, "beyond the x64 user address space"),
+    ("arm64", 0x1_0000_0000_0000, ImageError, "beyond the arm64 user address space"),
+])
+def test_an_image_the_emulator_cannot_place_is_refused(tmp_path: Path, arch: str, base: int,
+                                                       error: type, problem: str) -> None:
+    # These once leaked unicorn's own UcError (UC_ERR_ARG, UC_ERR_MAP).
+    with pytest.raises(error, match=re.escape(problem)):
+        Emulator(_edited(tmp_path, arch, base=base))
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, 10**30, True, 1.5])
+def test_the_instruction_limit_cannot_be_removed(limit: object) -> None:
+    # unicorn reads a count of 0 as no limit at all: runaway code then never stops.
+    with pytest.raises(UsageError, match=r"^instruction limit .*: is not between 1 and "
+                                         r"200,000,000\. The limit is what stops code"):
+        Emulator(sample_path("windows", "x64"), limit=limit)  # type: ignore[arg-type]
+    emulator = Emulator(sample_path("windows", "x64"), limit=MAX_LIMIT)
+    with pytest.raises(UsageError, match="is not between 1 and"):
+        emulator.limit = limit  # type: ignore[assignment]
+    assert emulator.limit == MAX_LIMIT and emulator.call("add", 2, 3).result == 5
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_an_export_outside_the_image_is_refused(tmp_path: Path, arch: str) -> None:
+    # Mapped at 0xE00000, an export at RVA 0x100000 is the sentinel: it "returned" at once.
+    path = _edited(tmp_path, arch, base=0x00E0_0000, add_rva=0x10_0000)
+    with pytest.raises(ImageError, match=r"exports 'add' at RVA 0x100000, outside the image"):
+        Emulator(path).call("add", 2, 3)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_forwarded_export_is_refused_never_run(tmp_path: Path, arch: str) -> None:
+    path = _edited(tmp_path, arch, forward=b"KERNEL32.Sleep")
+    emulator = Emulator(path)
+    assert emulator.image.forwarded == {"add": "KERNEL32.Sleep"}
+    assert "add" not in emulator.image.exports
+    with pytest.raises(ImageError, match=r"forwards 'add' to 'KERNEL32.Sleep': its entry is that "
+                                         r"name, not code\. The kit's loaders"):
+        emulator.call("add", 2, 3)
+    assert emulator.call("add_stdcall@8" if arch == "x86" else "add_stdcall", 2, 3).result == 5
+
+
+def test_argument_counts_and_buffer_sizes_are_bounded() -> None:
+    with pytest.raises(UsageError, match=r"^add: was given 65 arguments\. The emulator passes "
+                                         r"up to 64"):
+        EMULATORS["x64"].call("add", *range(65))
+    with pytest.raises(UsageError, match=r"^zeros:0x100000000: asks for 4,294,967,296 bytes, "
+                                         r"over the 1,073,741,824 bytes \(1 GiB\)"):
+        parse_argument("zeros:0x100000000")  # was allocated (and zeroed) before any check
+    assert parse_argument("zeros:3") == Buffer(bytes(3))

@@ -1,6 +1,8 @@
 """The MIDL subset: what it reads, what it skips, and a clear error for the rest."""
 
 import re
+import time
+import tracemalloc
 
 import pytest
 from hypothesis import given, settings
@@ -8,7 +10,7 @@ from hypothesis import strategies as st
 
 from interopkit.comobject import SAMPLE_INTERFACE
 from interopkit.errors import UsageError
-from interopkit.idl import from_interface, parse
+from interopkit.idl import MAX_SIZE, from_interface, parse
 
 IDL = """\
 // a comment with interface and { braces }
@@ -110,3 +112,55 @@ def test_any_text_parses_or_raises_the_kits_error(text: str) -> None:
         parse(text)
     except UsageError:
         pass
+
+
+def test_an_unclosed_comment_is_refused_in_linear_time() -> None:
+    # 100 KB of "/* a" lines took 13 s when each /* searched the rest of the text for */.
+    text = "interface I { HRESULT F(void); }\n\n/* a\n" + "/* a\n" * (2 << 20)  # 10 MiB
+    start = time.perf_counter()
+    with pytest.raises(UsageError, match=r"^<idl>:3: a comment opened here is never closed"):
+        parse(text, max_size=None)
+    assert time.perf_counter() - start < 2.0
+    assert parse("/* a */ /* b */ interface I { HRESULT F(void); } /**/ // /*")[0].name == "I"
+
+
+def test_an_unclosed_string_is_refused_without_memory() -> None:
+    text = 'import "a.idl";\nimport "' + "a" * (10 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UsageError, match=r"^<idl>:2: a string opened here is not closed"):
+            parse(text, max_size=None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # 10 MiB of unterminated string once took 1.7 GB
+    assert parse('cpp_quote("a \\" b") interface I { HRESULT F(void); }')[0].name == "I"
+
+
+def test_text_over_the_size_cap_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"over the lint's limit of 1,048,576 \(1 MiB\)\. Lint "
+                                         "the interfaces that cross the process boundary"):
+        parse(" " * (MAX_SIZE + 1))
+    assert parse(" " * MAX_SIZE) == []
+
+
+def test_nesting_too_deep_is_the_kits_error() -> None:
+    nested = "library L {" * 1000 + "}" * 1000
+    with pytest.raises(UsageError, match=r"^<idl>:1: library blocks nested more than 16 deep"):
+        parse(nested)
+    assert parse("library L {" * 16 + "interface I { HRESULT F(void); }" + "}" * 16)[0].name == "I"
+    chain = "".join(f"typedef T{i + 1} T{i};\n" for i in range(40)) + "typedef long T40;\n"
+    with pytest.raises(UsageError, match=r"T0 is a typedef of a typedef more than 16 deep"):
+        parse(chain + "interface I { HRESULT F([in] T0 value); }")
+
+
+def test_a_byte_order_mark_is_accepted() -> None:
+    scope, = parse("\ufeffinterface I { HRESULT F([in] DWORD pData); }")
+    assert scope.name == "I" and scope.members[1][1].line == 1
+
+
+def test_a_typedef_passes_on_only_the_attributes_that_change_the_wire() -> None:
+    many = ", ".join(f'helpstring("{i}")' for i in range(1000))
+    scope, = parse(f"typedef [string, {many}, context_handle] void *T;\n"
+                   "interface I { HRESULT F([in] T value); }")
+    assert scope.members[1][1].attributes == ("in", "string", "context_handle")
