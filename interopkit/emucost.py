@@ -4,8 +4,8 @@ Data functions only (plots are in ``interopkit.diagrams``). Every figure is meas
 function runs; quick mode (``INTEROPKIT_QUICK``) only takes fewer repetitions. Timed runs use an
 emulator without the per-instruction counting hook, which would time Python, not the CPU
 emulator; instruction counts come from a separate counted run. The published figures of other
-emulators (FACTS.md section 8) are kept apart and always labelled as others' numbers on other
-hardware. Taught in notebook 04.
+emulators (keys ROSETTA-MR and BOX86-2022 in ``interopkit.sources``) are kept apart and always
+labelled as others' numbers on other hardware. Taught in notebook 04.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Published:
     high: float
     """Highest reported fraction."""
     source: str
-    """Fact-sheet key."""
+    """Source key (``interopkit.sources``)."""
 
 
 PUBLISHED = (
@@ -74,7 +74,7 @@ PUBLISHED = (
     Published("FEX (7-zip, dav1d)", 0.13, 0.26, "BOX86-2022"),
     Published("QEMU user mode (7-zip, dav1d)", 0.05, 0.16, "BOX86-2022"),
 )
-"""FACTS.md section 8: others' numbers, other hardware and workloads; context, not a ranking."""
+"""Others' numbers (ROSETTA-MR, BOX86-2022): other hardware and work; context, not a ranking."""
 
 
 def native_vs_emulated(sizes: tuple[int, ...] = SIZES,

@@ -174,7 +174,11 @@ def comparison_table_html(comparisons: list[Any]) -> str:
 
 
 def start_table_html(exes: list[Any], hosts: list[Any]) -> str:
-    """How each EXE kind starts on each Windows (CreateProcess), from the loader model."""
+    """How each EXE kind starts on each Windows (CreateProcess), from the loader model.
+
+    A refusal shows every code Windows may give (``no (193 or 216) *``): which one appears when
+    is not documented (ERR0-499), so such a cell always carries the mark.
+    """
     from .loader import start_outcome
 
     rows = []
@@ -182,12 +186,17 @@ def start_table_html(exes: list[Any], hosts: list[Any]) -> str:
         cells = []
         for host in hosts:
             outcome = start_outcome(exe, host)
-            mark = "" if outcome.certainty.value == "documented" else " *"
-            cells.append((outcome.how if outcome.runs else
-                          f"no ({outcome.error.value})") + mark)
+            if outcome.runs:
+                text, sure = outcome.how, outcome.certainty.value == "documented"
+            else:
+                codes = sorted({outcome.error.value, *(a.value for a in outcome.alternatives)})
+                text = f"no ({' or '.join(str(c) for c in codes)})"
+                sure = outcome.certainty.value == "documented" and len(codes) == 1
+            cells.append(text + ("" if sure else " *"))
         rows.append([exe.value, *cells])
     return _table(["EXE", *[h.label for h in hosts]], rows) + (
-        "<p><small>* not documented: derived, reported or unverified.</small></p>")
+        "<p><small>* not documented: derived, reported or unverified. For a refusal: which of "
+        "the codes Windows reports is not documented (Wine reports 193).</small></p>")
 
 
 def check_report_html(report: Any) -> str:
