@@ -26,6 +26,7 @@ __all__ = [
     "Published",
     "instructions_per_byte",
     "native_vs_emulated",
+    "slowdown_summary",
     "translation_cost",
 ]
 
@@ -117,3 +118,20 @@ def instructions_per_byte(records: list[CostRecord]) -> dict[str, float]:
         slopes[arch] = (mine[1].instructions - mine[0].instructions) / (mine[1].size -
                                                                          mine[0].size)
     return dict(sorted(slopes.items()))
+
+
+def slowdown_summary(records: list[CostRecord]) -> list[str]:
+    """One line per architecture, from this run's own numbers: the slowdown at the smallest and
+    the largest size, its range, and the emulated time per byte at the largest size beside the
+    instructions per byte. The lesson states no relation the run itself does not show."""
+    per_byte = instructions_per_byte(records)
+    lines = []
+    for arch in sorted({r.arch for r in records}):
+        mine = sorted((r for r in records if r.arch == arch), key=lambda r: r.size)
+        low, high = min(r.slowdown for r in mine), max(r.slowdown for r in mine)
+        first, last = mine[0], mine[-1]
+        lines.append(f"{arch:5}: {first.slowdown:.1f}x at {first.size:,} bytes, "
+                     f"{last.slowdown:.1f}x at {last.size:,} bytes (range {low:.1f}x-{high:.1f}x); "
+                     f"at {last.size:,} bytes {last.emulated_seconds / last.size * 1e9:.1f} ns "
+                     f"per byte emulated, {per_byte[arch]:g} instructions per byte")
+    return lines

@@ -139,6 +139,10 @@ SOURCES: dict[str, tuple[str, str]] = {
     "W64-PTR": ("Microsoft, Rules for Using Pointers",
                 _LEARN + "windows/win32/winprog64/rules-for-using-pointers"),
     "DLOPEN": ("Linux man-pages, dlopen(3)", "https://man7.org/linux/man-pages/man3/dlopen.3.html"),
+    "MSVC-STDCALL": ("Microsoft, __stdcall (C++ language reference: name decoration _name@N)",
+                     "https://learn.microsoft.com/cpp/cpp/stdcall"),
+    "X64-CC": ("Microsoft, x64 calling convention (RCX, RDX, R8, R9; the 32-byte shadow store)",
+               "https://learn.microsoft.com/cpp/build/x64-calling-convention"),
 }
 
 

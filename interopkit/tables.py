@@ -250,11 +250,13 @@ def _sample_export(export: str, bits: int) -> str:
 
 def emulated_call_html(arch: str, export: str, arguments: str) -> str:
     """Run ``export`` of the sample built for ``arch`` on the emulator; registers before/after."""
-    from .emulation import Emulator, parse_argument
+    from .callargs import check_arguments, parse_arguments
+    from .emulation import Emulator
 
     name = _sample_export(export, 32 if arch == "x86" else 64)
     try:
-        values = [parse_argument(text) for text in arguments.split()]
+        values = parse_arguments(arguments)
+        check_arguments(name, values)
         call = Emulator(sample_path("windows", arch)).call(name, *values)
     except InteropKitError as exc:
         return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'

@@ -138,3 +138,32 @@ def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
     progress(3, 42, "emulated, 16 bytes")
     assert (bar.children[0].value, bar.children[0].max) == (3, 42)
     assert bar.children[1].value == "emulated, 16 bytes"
+
+
+def test_call_controls_give_defaults_check_counts_and_cap_lists() -> None:
+    from interopkit.widgets import _call_controls, emulator_explorer
+
+    box = emulator_explorer()
+    _arch, export = box.children[0].children
+    arguments, output = box.children[1], box.children[2]
+    export.value = "checksum"  # issue 15: "2 3" stayed and the first try faulted
+    assert arguments.value == "text:hello 5" and "faulted" not in output.value
+    assert "0x4f9f2cab" in output.value
+    arguments.value = "2"
+    assert "takes 2 arguments (buf, len); 1 given" in output.value
+    export.value = "ptr_size"
+    assert arguments.value == "" and "returned <b>8</b>" in output.value
+    capped, _ = _call_controls([f"f{i}" for i in range(2721)])
+    assert len(capped.options) == 40 and "40 of 2,721" in capped.description
+
+
+def test_load_matrix_explorer_draws_the_chosen_windows() -> None:
+    import matplotlib.pyplot as plt
+
+    from interopkit.widgets import load_matrix_explorer
+
+    box = load_matrix_explorer("win11-x64")
+    picker = box.children[0]
+    assert len(picker.options) == 5
+    picker.value = "win10-arm64"
+    assert plt.get_fignums() == []  # each figure is shown once, then closed
