@@ -352,8 +352,8 @@ def draw_translation(seconds: list[float], ax: Axes | None = None) -> Axes:
     ax.bar(range(1, len(seconds) + 1), [s * 1e6 for s in seconds], color=colours)
     ax.set_xlabel("call number on the same emulator")
     ax.set_ylabel("microseconds")
-    ax.set_title("First call translates the code; later calls reuse the translation",
-                 fontsize=9)
+    ax.set_title("Call 1 on a fresh emulator includes translating the code (red); later calls "
+                 "reuse the translation", fontsize=9)
     return ax
 
 
