@@ -430,6 +430,10 @@ def image_kind(info: ImageInfo) -> ImageKind:
                        "ARM64-only": ImageKind.NET_ARM64}
         if info.clr.platform in by_platform:
             return by_platform[info.clr.platform]
+    # CHPE_X86 (0x3A64), ARM64EC (0xA641) and ARM64X (0xA64E) are real COFF values, defined
+    # together in the WDK's ntimage.h (SYSINF-376), but they mark object files: a finished
+    # image says 0x14C, 0x8664 or 0xAA64 (ARM64EC). A file that carries one anyway is taken for
+    # what the value names.
     by_machine = {Machine.I386: ImageKind.I386, Machine.AMD64: ImageKind.AMD64,
                   Machine.ARMNT: ImageKind.ARMNT, Machine.ARM64: ImageKind.ARM64,
                   Machine.ARM64EC: ImageKind.ARM64EC, Machine.ARM64X: ImageKind.ARM64X,
