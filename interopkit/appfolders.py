@@ -20,7 +20,7 @@ __all__ = ["build_demo_app", "build_exercise_app"]
 
 
 def _build(folder: Path, machine: Machine, dlls: dict[str, str],
-           plugins: dict[str, str] | None = None) -> Path:
+           plugins: dict[str, str] | None = None, exe: str = "viewer.exe") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, arch in dlls.items():
         shutil.copyfile(sample_path("windows", arch), folder / name)
@@ -30,7 +30,7 @@ def _build(folder: Path, machine: Machine, dlls: dict[str, str],
             shutil.copyfile(sample_path("windows", arch), folder / "plugins" / name)
     imports = {name: ["add", "checksum"] for name in dlls}
     imports["KERNEL32.dll"] = ["ExitProcess"]
-    return write_image(folder / "viewer.exe", machine, dll=False, imports=imports)
+    return write_image(folder / exe, machine, dll=False, imports=imports)
 
 
 def build_demo_app(folder: str | os.PathLike[str]) -> Path:
@@ -40,8 +40,14 @@ def build_demo_app(folder: str | os.PathLike[str]) -> Path:
                   plugins={"pdf.dll": "x64", "legacy_tiff.dll": "x86"})
 
 
+_EXERCISE_DLLS = {"audio.dll": "x64", "codec.dll": "x86", "network.dll": "x64",
+                 "storage.dll": "x64"}
+"""The exercise app's DLLs and the build each is a copy of."""
+
+
 def build_exercise_app(folder: str | os.PathLike[str]) -> Path:
-    """An x64 app with four DLLs beside it, one of the wrong bitness (find it)."""
-    return _build(Path(folder), Machine.AMD64,
-                  {"audio.dll": "x64", "codec.dll": "x86", "network.dll": "x64",
-                   "storage.dll": "x64"})
+    """An x64 ``player.exe`` with four DLLs beside it, one of the wrong bitness (find it).
+
+    Named apart from the demo's ``viewer.exe`` so that a learner cannot mix the two folders up.
+    """
+    return _build(Path(folder), Machine.AMD64, _EXERCISE_DLLS, exe="player.exe")

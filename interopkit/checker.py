@@ -220,7 +220,9 @@ def _unfound(name: str, kind: ProcessKind, importers: tuple[str, ...],
                              importers, None)
     return DllReport(name, None, False, WinError.ERROR_MOD_NOT_FOUND,
                      "not found beside the app, in the folders given, or among Windows' own "
-                     "DLLs" + (": the process cannot start" if static else ""),
+                     "DLLs" + (": the process cannot start" if static else "") + ". When the "
+                     "importer is itself a DLL, loading that DLL fails with 126 although it "
+                     "is there: see 'imported by' (ERR0-499)",
                      f"Put {name} (built for {kind.value}) beside the app, or install the "
                      "package that provides it", importers, None)
 

@@ -187,61 +187,59 @@ def _callouts(ax: Any, narrow: list[Region], row: int, span: int) -> None:
                     arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
-def draw_load_matrix(hosts: list[str] | None = None, axes: list[Axes] | None = None,
-                     mode: str = "execute") -> list[Axes]:
-    """One panel per Windows host: process kinds (rows) against image kinds (columns).
+def draw_load_matrix(host: str = "win11-arm64", ax: Axes | None = None,
+                     mode: str = "execute") -> Axes:
+    """One Windows: the process kinds that exist there (rows) against image kinds (columns).
 
-    Green loads, red fails (193, or BIF for .NET's BadImageFormatException), grey: no such
-    process on that host. Hatched cells are not documented (derived, reported or unverified).
-    Data from ``interopkit.loader.matrix``; taught in notebook 03.
+    Green loads, red fails (193, or BIF for .NET's BadImageFormatException). Hatched cells are
+    not documented (derived, reported or unverified). Drawn large enough to read on a projector;
+    ``interopkit.widgets.load_matrix_explorer`` switches between the Windows. Data from
+    ``interopkit.loader.matrix``; taught in notebook 03.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
 
     from .loader import Certainty, Host, ImageKind, ProcessKind, matrix
 
-    chosen = [Host(h) for h in hosts] if hosts else list(Host)
-    if axes is None:
-        columns = 2
-        rows = (len(chosen) + 1 + columns - 1) // columns
-        _figure, grid = plt.subplots(rows, columns, figsize=(14, 4.2 * rows))
-        flat = list(grid.flat)
-        axes, spare = flat[:len(chosen)], flat[len(chosen):]
-        for ax in spare:
-            ax.axis("off")
-        legend_ax = spare[0] if spare else None
-    else:
-        legend_ax = None
-    colours = {"yes": "#7cc47c", "fail": "#e06c5c", "none": "#d9d9d9"}
-    for ax, host in zip(axes, chosen):
-        for row, outcomes in enumerate(matrix(host, mode)):
-            for column, outcome in enumerate(outcomes):
-                state = "yes" if outcome.loads else ("none" if not outcome.possible else "fail")
-                hatch = "" if outcome.certainty is Certainty.DOCUMENTED else "///"
-                ax.add_patch(Rectangle((column, row), 1, 1, facecolor=colours[state],
-                                       edgecolor="white", hatch=hatch, linewidth=1))
-                text = {"yes": "yes", "none": "-"}.get(state) or (
-                    "BIF" if outcome.error is not None and outcome.error.value == 0x8007000B
-                    else str(outcome.error.value if outcome.error else ""))
-                ax.text(column + 0.5, row + 0.5, text, ha="center", va="center", fontsize=7)
-        ax.set_xlim(0, len(ImageKind))
-        ax.set_ylim(len(ProcessKind), 0)
-        ax.set_xticks([i + 0.5 for i in range(len(ImageKind))],
-                      [k.value for k in ImageKind], rotation=60, ha="right", fontsize=7)
-        ax.set_yticks([i + 0.5 for i in range(len(ProcessKind))],
-                      [f"{k.value} process" for k in ProcessKind], fontsize=8)
-        ax.set_title(host.label, fontsize=10)
-        ax.tick_params(length=0)
-    if legend_ax is not None:
-        legend_ax.legend(handles=[
-            Patch(facecolor=colours["yes"], label="loads"),
-            Patch(facecolor=colours["fail"], label="fails: 193 (or BIF: .NET BadImageFormat)"),
-            Patch(facecolor=colours["none"], label="no such process on this Windows"),
-            Patch(facecolor="white", edgecolor="black", hatch="///",
-                  label="not documented: derived, reported or unverified"),
-        ], loc="center", fontsize=9, title=f"LoadLibrary ({mode})")
-        legend_ax.figure.tight_layout()
-    return list(axes)
+    chosen = Host(host)
+    rows = [(process, outcomes) for process, outcomes in zip(ProcessKind, matrix(chosen, mode))
+            if outcomes[0].possible]
+    absent = [p.value for p in ProcessKind if p not in {process for process, _ in rows}]
+    if ax is None:
+        _figure, ax = plt.subplots(figsize=(13, 1.0 * len(rows) + 2.6))
+    colours = {"yes": "#7cc47c", "fail": "#e06c5c"}
+    for row, (_process, outcomes) in enumerate(rows):
+        for column, outcome in enumerate(outcomes):
+            state = "yes" if outcome.loads else "fail"
+            hatch = "" if outcome.certainty is Certainty.DOCUMENTED else "///"
+            ax.add_patch(Rectangle((column, row), 1, 1, facecolor=colours[state],
+                                   edgecolor="white", hatch=hatch, linewidth=2))
+            text = "yes" if outcome.loads else (
+                "BIF" if outcome.error is not None and outcome.error.value == 0x8007000B
+                else str(outcome.error.value if outcome.error else ""))
+            ax.text(column + 0.5, row + 0.5, text, ha="center", va="center", fontsize=13,
+                    fontweight="bold", bbox={"facecolor": "white", "edgecolor": "none",
+                                             "alpha": 0.75, "pad": 1.5})
+    ax.set_xlim(0, len(ImageKind))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([i + 0.5 for i in range(len(ImageKind))], [k.value for k in ImageKind],
+                  rotation=35, ha="right", fontsize=12)
+    ax.set_yticks([i + 0.5 for i in range(len(rows))],
+                  [f"{process.value} process" for process, _ in rows], fontsize=13)
+    title = f"{chosen.label}: LoadLibrary ({mode})"
+    if absent:
+        title += f"\nno {', '.join(absent)} processes on this Windows"
+    ax.set_title(title, fontsize=14)
+    ax.tick_params(length=0)
+    ax.figure.legend(handles=[
+        Patch(facecolor=colours["yes"], label="loads"),
+        Patch(facecolor=colours["fail"], label="fails: 193 (216 possible); BIF: .NET "
+              "BadImageFormatException"),
+        Patch(facecolor="white", edgecolor="black", hatch="///",
+              label="not documented: derived, reported or unverified"),
+    ], loc="lower center", ncol=3, fontsize=11, frameon=False)
+    ax.figure.tight_layout(rect=(0, 0.07, 1, 1))
+    return ax
 
 
 def draw_address_spaces(spaces: list[Any], ax: Axes | None = None) -> Axes:
@@ -354,39 +352,61 @@ def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
     return axes
 
 
+def _times(value: float) -> str:
+    return f"{value:.0f}x" if value >= 10 else f"{value:.1f}x"
+
+
 def draw_emulation_cost(records: list[Any], ax: Axes | None = None) -> Axes:
-    """Measured slowdown of the emulated checksum against native, per architecture and size,
-    beside the slowdowns other emulators published (shaded, labelled as others' numbers).
+    """Measured slowdown of the emulated checksum against native, per architecture and size;
+    beside it, in a panel of its own, the slowdowns other emulators published (other hardware,
+    other work: context, not a ranking), each with its source key.
 
     ``records`` come from ``interopkit.emucost.native_vs_emulated``; taught in notebook 04.
+    Returns the measured Axes; the published panel is ``ax.child_axes[0]``.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     from .emucost import PUBLISHED
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 5))
-    shades = ["#eeeeee", "#e0ecf4", "#fde0dd", "#e5f5e0"]
-    for shade, published in zip(shades, PUBLISHED):
-        low, high = 1 / published.high, 1 / published.low
-        ax.axhspan(low, high, color=shade, alpha=0.9, zorder=0)
-        ax.text(1.01, (low * high) ** 0.5, f"{published.name}: {low:.1f}x-{high:.1f}x "
-                f"[{published.source}]", transform=ax.get_yaxis_transform(), fontsize=7,
-                va="center")
+        _, ax = plt.subplots(figsize=(10, 5.5))
+        ax.figure.subplots_adjust(left=0.08, right=0.62, bottom=0.24, top=0.9)
+    colours = {"x86": "#1f4e9e", "x64": "#d9730d", "arm64": "#7b2d8e"}
+    markers = {"x86": "o", "x64": "s", "arm64": "^"}
     for arch in sorted({r.arch for r in records}):
         mine = sorted((r for r in records if r.arch == arch), key=lambda r: r.size)
-        ax.plot([r.size for r in mine], [r.slowdown for r in mine], marker="o",
-                label=f"emulated {arch} (measured here)")
-    from matplotlib.ticker import FuncFormatter
-
+        ax.plot([r.size for r in mine], [r.slowdown for r in mine], marker=markers.get(arch, "o"),
+                color=colours.get(arch), linewidth=2, label=f"emulated {arch} (measured here)")
+    side = ax.inset_axes([1.04, 0.0, 0.55, 1.0])
+    for index, published in enumerate(PUBLISHED):
+        low, high = 1 / published.high, 1 / published.low
+        side.bar(index, high - low, bottom=low, width=0.6, color="#bbbbbb", edgecolor="#555555")
+        side.text(index, high * 1.08, _times(low) if _times(low) == _times(high) else
+                  f"{_times(low)}-{_times(high)}", ha="center", va="bottom", fontsize=9)
+    side.set_xticks(range(len(PUBLISHED)), [f"{p.name.split(' (')[0]}\n[{p.source}]"
+                                            for p in PUBLISHED], rotation=40, ha="right",
+                    rotation_mode="anchor", fontsize=8)
+    side.yaxis.tick_right()
+    side.set_title("published elsewhere\n(other hardware, other work)", fontsize=9)
+    side.set_xlim(-0.6, len(PUBLISHED) - 0.4)
+    measured = [r.slowdown for r in records]
+    top = max([*measured, *(1 / p.low for p in PUBLISHED)]) * 1.6
+    bottom = min([1.0, *measured]) / 1.3
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if bottom <= t <= top]
+    for axes in (ax, side):
+        axes.set_yscale("log")
+        axes.set_ylim(bottom, top)
+        axes.yaxis.set_major_locator(FixedLocator(ticks))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+        axes.yaxis.set_minor_locator(NullLocator())
+        axes.axhline(1, color="#333333", linestyle="--", linewidth=1,
+                     label="native speed (1x)" if axes is ax else None)
+        axes.grid(axis="y", color="#dddddd")
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     ax.set_xlabel("bytes checksummed")
     ax.set_ylabel("times slower than native")
-    ax.set_title("Emulation cost on this machine; shaded: other emulators' published figures "
-                 "(other hardware, other work)", fontsize=9)
+    ax.set_title("checksum on this machine's emulator (Unicorn)", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     return ax
 
@@ -401,8 +421,8 @@ def draw_translation(seconds: list[float], ax: Axes | None = None) -> Axes:
     ax.bar(range(1, len(seconds) + 1), [s * 1e6 for s in seconds], color=colours)
     ax.set_xlabel("call number on the same emulator")
     ax.set_ylabel("microseconds")
-    ax.set_title("First call translates the code; later calls reuse the translation",
-                 fontsize=9)
+    ax.set_title("Call 1 on a fresh emulator includes translating the code (red); later calls "
+                 "reuse the translation", fontsize=9)
     return ax
 
 

@@ -4,8 +4,8 @@ Data functions only (plots are in ``interopkit.diagrams``). Every figure is meas
 function runs; quick mode (``INTEROPKIT_QUICK``) only takes fewer repetitions. Timed runs use an
 emulator without the per-instruction counting hook, which would time Python, not the CPU
 emulator; instruction counts come from a separate counted run. The published figures of other
-emulators (FACTS.md section 8) are kept apart and always labelled as others' numbers on other
-hardware. Taught in notebook 04.
+emulators (keys ROSETTA-MR and BOX86-2022 in ``interopkit.sources``) are kept apart and always
+labelled as others' numbers on other hardware. Taught in notebook 04.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "Published",
     "instructions_per_byte",
     "native_vs_emulated",
+    "slowdown_summary",
     "translation_cost",
 ]
 
@@ -65,7 +66,7 @@ class Published:
     high: float
     """Highest reported fraction."""
     source: str
-    """Fact-sheet key."""
+    """Source key (``interopkit.sources``)."""
 
 
 PUBLISHED = (
@@ -74,7 +75,7 @@ PUBLISHED = (
     Published("FEX (7-zip, dav1d)", 0.13, 0.26, "BOX86-2022"),
     Published("QEMU user mode (7-zip, dav1d)", 0.05, 0.16, "BOX86-2022"),
 )
-"""FACTS.md section 8: others' numbers, other hardware and workloads; context, not a ranking."""
+"""Others' numbers (ROSETTA-MR, BOX86-2022): other hardware and work; context, not a ranking."""
 
 
 def native_vs_emulated(sizes: tuple[int, ...] = SIZES,
@@ -117,3 +118,20 @@ def instructions_per_byte(records: list[CostRecord]) -> dict[str, float]:
         slopes[arch] = (mine[1].instructions - mine[0].instructions) / (mine[1].size -
                                                                          mine[0].size)
     return dict(sorted(slopes.items()))
+
+
+def slowdown_summary(records: list[CostRecord]) -> list[str]:
+    """One line per architecture, from this run's own numbers: the slowdown at the smallest and
+    the largest size, its range, and the emulated time per byte at the largest size beside the
+    instructions per byte. The lesson states no relation the run itself does not show."""
+    per_byte = instructions_per_byte(records)
+    lines = []
+    for arch in sorted({r.arch for r in records}):
+        mine = sorted((r for r in records if r.arch == arch), key=lambda r: r.size)
+        low, high = min(r.slowdown for r in mine), max(r.slowdown for r in mine)
+        first, last = mine[0], mine[-1]
+        lines.append(f"{arch:5}: {first.slowdown:.1f}x at {first.size:,} bytes, "
+                     f"{last.slowdown:.1f}x at {last.size:,} bytes (range {low:.1f}x-{high:.1f}x); "
+                     f"at {last.size:,} bytes {last.emulated_seconds / last.size * 1e9:.1f} ns "
+                     f"per byte emulated, {per_byte[arch]:g} instructions per byte")
+    return lines

@@ -33,7 +33,10 @@ class Host(str, Enum):
     WIN11_X64 = "win11-x64"
     WIN10_ARM64 = "win10-arm64"
     WIN11_ARM64 = "win11-arm64"
-    WIN11_ARM64_24H2 = "win11-arm64-24h2"
+    # Microsoft says 32-bit Arm apps go "in a future release of Windows 11", on devices whose
+    # processors drop AArch32, and names no release (ARM32-DOC); the press reports name Insider
+    # build 25905 (PRESS-ARM32). So this host is named for what changes, not for a version.
+    WIN11_ARM64_NO_ARM32 = "win11-arm64-no-arm32"
 
     @property
     def is_arm(self) -> bool:
@@ -46,5 +49,5 @@ class Host(str, Enum):
         return {
             "win10-x64": "Windows 10 x64", "win11-x64": "Windows 11 x64",
             "win10-arm64": "Windows 10 on Arm", "win11-arm64": "Windows 11 on Arm",
-            "win11-arm64-24h2": "Windows 11 on Arm, 24H2 (reported)",
+            "win11-arm64-no-arm32": "Windows 11 on Arm, without 32-bit Arm (a future release)",
         }[self.value]

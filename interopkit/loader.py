@@ -1,20 +1,22 @@
 """A model of the Windows loader's bitness rules: which process can load which image, and
 which EXE runs how on which Windows.
 
-Built from the project's fact sheet, sections 2 and 3; every rule carries its source keys
-(see ``interopkit.sources``) and how sure the kit is of it:
+Built from Microsoft's pages and the other sources in ``interopkit.sources``; every rule carries
+its source keys and how sure the kit is of it:
 
 * documented: a Microsoft page (or .NET's own header) says so;
 * derived: follows from documented rules, but no page states this case;
-* reported: said by press or third parties, not by Microsoft (ARM32's removal in 24H2);
+* reported: said by press or third parties, not by Microsoft;
 * unverified: the kit's sources do not settle it; the lesson says so.
 
 Error codes: ``LoadLibrary`` of an image of the wrong architecture gives ERROR_BAD_EXE_FORMAT
 (193); a process whose static imports include one fails at start with 0xC000007B; .NET gives
 BadImageFormatException (0x8007000B). Which of 193 and 216 Windows returns in which case is
-not documented (FACTS.md section 3, UNVERIFIED), so outcomes list the other code as an
-alternative. On a machine that is not Windows this is a model, and the lesson says so; on
-Windows, ``interopkit.realload`` shows the real answer beside it. Taught in notebook 03.
+not documented (no source the kit found says; ERR0-499 gives only the messages), so outcomes
+list the other code as an alternative; Wine reports 193 for both. 126 (ERROR_MOD_NOT_FOUND)
+means the DLL *or a DLL it depends on* was not found. On a machine that is not Windows this is
+a model, and the lesson says so; on Windows, ``interopkit.realload`` shows the real answer
+beside it. Taught in notebook 03.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class LoadOutcome:
     certainty: Certainty
     """How sure the sources make this outcome."""
     sources: tuple[str, ...]
-    """Fact-sheet keys behind it."""
+    """Source keys behind it (``interopkit.sources``)."""
 
     @property
     def error_name(self) -> str | None:
@@ -164,7 +166,7 @@ class StartOutcome:
     certainty: Certainty
     """How sure the sources make this."""
     sources: tuple[str, ...]
-    """Fact-sheet keys."""
+    """Source keys behind it (``interopkit.sources``)."""
 
 
 @dataclass(frozen=True)
@@ -198,10 +200,12 @@ def process_on_host(process: ProcessKind, host: Host) -> _Rule:
                      "the x86 emulator (xtajit.dll) translates their code to Arm64.", _D,
                      ("ARM-EMU", "W64-IMPL"))
     if process is ProcessKind.ARM32:
-        if host is Host.WIN11_ARM64_24H2:
-            return _Rule(False, "not at all", "Microsoft says 32-bit Arm support will be removed "
-                         "in a future Windows 11 release; 24H2 is the release press reports "
-                         "name (not documented).", _REP, ("ARM32-DOC", "PRESS-ARM32"))
+        if host is Host.WIN11_ARM64_NO_ARM32:
+            return _Rule(False, "not at all", "Microsoft says support for 32-bit Arm apps will be "
+                         "removed in a future release of Windows 11, as Arm processors drop "
+                         "AArch32, and names no release (ARM32-DOC); the press reported 32-bit "
+                         "Arm apps gone from Insider build 25905 in 2023 (PRESS-ARM32).", _D,
+                         ("ARM32-DOC", "PRESS-ARM32"))
         return _Rule(True, "WOW64 (ARM32)", "32-bit Arm apps run under WOW64 with their own "
                      "SysArm32 folder and WowAA32Node registry view.", _D, ("W64-IMPL", "W64-FSR"))
     if host is Host.WIN10_ARM64:
@@ -243,7 +247,8 @@ _MANAGED: dict[ImageKind, tuple[frozenset[ProcessKind], Certainty, tuple[str, ..
                         "32BITREQUIRED: only 32-bit x86 processes load it."),
     ImageKind.NET_PREFER32: (frozenset({ProcessKind.X86}), _D,
                              ("CORFLAGS",), ("32BITPREF on a DLL makes it fail to load in "
-                             "64-bit processes.")),
+                             "64-bit processes (an EXE with the flag still starts; only DLLs "
+                             "fail).")),
     ImageKind.NET_X64: (frozenset({ProcessKind.X64, ProcessKind.ARM64EC}), _DER,
                         ("CSC-PLATFORM",), "A PE32+ x64 IL image runs only as x64 code."),
     ImageKind.NET_ARM64: (frozenset({ProcessKind.ARM64}), _DER, ("CSC-PLATFORM",),
@@ -425,6 +430,10 @@ def image_kind(info: ImageInfo) -> ImageKind:
                        "ARM64-only": ImageKind.NET_ARM64}
         if info.clr.platform in by_platform:
             return by_platform[info.clr.platform]
+    # CHPE_X86 (0x3A64), ARM64EC (0xA641) and ARM64X (0xA64E) are real COFF values, defined
+    # together in the WDK's ntimage.h (SYSINF-376), but they mark object files: a finished
+    # image says 0x14C, 0x8664 or 0xAA64 (ARM64EC). A file that carries one anyway is taken for
+    # what the value names.
     by_machine = {Machine.I386: ImageKind.I386, Machine.AMD64: ImageKind.AMD64,
                   Machine.ARMNT: ImageKind.ARMNT, Machine.ARM64: ImageKind.ARM64,
                   Machine.ARM64EC: ImageKind.ARM64EC, Machine.ARM64X: ImageKind.ARM64X,

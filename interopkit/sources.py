@@ -145,6 +145,10 @@ SOURCES: dict[str, tuple[str, str]] = {
     "MIDL-SYSHANDLE": ("Microsoft, system_handle attribute (MIDL)",
                        _LEARN + "windows/win32/midl/system-handle"),
     "KERNEL-OBJ": ("Microsoft, Kernel Objects", _LEARN + "windows/win32/sysinfo/kernel-objects"),
+    "MSVC-STDCALL": ("Microsoft, __stdcall (C++ language reference: name decoration _name@N)",
+                     "https://learn.microsoft.com/cpp/cpp/stdcall"),
+    "X64-CC": ("Microsoft, x64 calling convention (RCX, RDX, R8, R9; the 32-byte shadow store)",
+               "https://learn.microsoft.com/cpp/build/x64-calling-convention"),
 }
 
 
@@ -248,6 +252,10 @@ TAKES: dict[str, str] = {
                       "process instead of sending its value.",
     "KERNEL-OBJ": "that kernel object handles are process specific: another process opens the "
                   "object by name or gets a duplicate.",
+    "MSVC-STDCALL": "that MSVC decorates a __stdcall function as _name@N (N the bytes of its "
+                    "arguments); zig and MinGW write name@N.",
+    "X64-CC": "the x64 calling convention: RCX, RDX, R8, R9 and the 32-byte shadow store the "
+              "caller reserves.",
 }
 
 

@@ -201,7 +201,11 @@ def comparison_table_html(comparisons: list[Any]) -> str:
 
 
 def start_table_html(exes: list[Any], hosts: list[Any]) -> str:
-    """How each EXE kind starts on each Windows (CreateProcess), from the loader model."""
+    """How each EXE kind starts on each Windows (CreateProcess), from the loader model.
+
+    A refusal shows every code Windows may give (``no (193 or 216) *``): which one appears when
+    is not documented (ERR0-499), so such a cell always carries the mark.
+    """
     from .loader import start_outcome
 
     rows = []
@@ -209,12 +213,17 @@ def start_table_html(exes: list[Any], hosts: list[Any]) -> str:
         cells = []
         for host in hosts:
             outcome = start_outcome(exe, host)
-            mark = "" if outcome.certainty.value == "documented" else " *"
-            cells.append((outcome.how if outcome.runs else
-                          f"no ({outcome.error.value})") + mark)
+            if outcome.runs:
+                text, sure = outcome.how, outcome.certainty.value == "documented"
+            else:
+                codes = sorted({outcome.error.value, *(a.value for a in outcome.alternatives)})
+                text = f"no ({' or '.join(str(c) for c in codes)})"
+                sure = outcome.certainty.value == "documented" and len(codes) == 1
+            cells.append(text + ("" if sure else " *"))
         rows.append([exe.value, *cells])
     return _table(["EXE", *[h.label for h in hosts]], rows) + (
-        "<p><small>* not documented: derived, reported or unverified.</small></p>")
+        "<p><small>* not documented: derived, reported or unverified. For a refusal: which of "
+        "the codes Windows reports is not documented (Wine reports 193).</small></p>")
 
 
 def check_report_html(report: Any) -> str:
@@ -268,11 +277,13 @@ def _sample_export(export: str, bits: int) -> str:
 
 def emulated_call_html(arch: str, export: str, arguments: str) -> str:
     """Run ``export`` of the sample built for ``arch`` on the emulator; registers before/after."""
-    from .emulation import Emulator, parse_argument
+    from .callargs import check_arguments, parse_arguments
+    from .emulation import Emulator
 
     name = _sample_export(export, 32 if arch == "x86" else 64)
     try:
-        values = [parse_argument(text) for text in arguments.split()]
+        values = parse_arguments(arguments)
+        check_arguments(name, values)
         call = Emulator(sample_path("windows", arch)).call(name, *values)
     except InteropKitError as exc:
         return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'

@@ -19,8 +19,8 @@ from .samples import BIN_DIR, sample_paths
 from .tables import image_summary_html, outcome_html
 
 __all__ = ["bench_progress", "bits_explorer", "cost_explorer", "emulator_explorer",
-           "explorer_choices", "image_explorer", "load_explorer", "redirect_explorer",
-           "render_check", "render_status", "surrogate_explorer"]
+           "explorer_choices", "image_explorer", "load_explorer", "load_matrix_explorer",
+           "redirect_explorer", "render_check", "render_status", "surrogate_explorer"]
 
 
 def render_check() -> Any:
@@ -139,16 +139,45 @@ def redirect_explorer() -> Any:
                          output])
 
 
-def _call_controls() -> tuple[Any, Any]:
-    """The export and arguments controls both call explorers share."""
+def _call_controls(exports: list[str] | tuple[str, ...] | None = None) -> tuple[Any, Any]:
+    """The export and arguments controls both call explorers share (notebooks 04 and 05).
+
+    The export list is capped (``callargs.EXPORT_LIMIT``; the drop-down's description says how
+    many were left out), and choosing an export puts a default argument line that works into
+    the arguments box. Check the argument count with ``_arguments_problem`` before a call.
+    """
     import ipywidgets as widgets
 
-    export = widgets.Dropdown(options=["add", "add_stdcall", "checksum", "fill", "ptr_size",
-                                       "echo_ptr", "counter_next"], value="add",
-                              description="export")
-    arguments = widgets.Text(value="2 3", description="arguments",
+    from .callargs import SIGNATURES, export_options
+
+    offered, hidden = export_options(list(exports) if exports is not None else list(SIGNATURES))
+    export = widgets.Dropdown(options=offered, value=offered[0] if offered else None,
+                              description="export" if not hidden else
+                              f"export ({len(offered)} of {len(offered) + hidden:,})")
+    first = SIGNATURES.get(export.value or "")
+    arguments = widgets.Text(value=first.default if first else "", description="arguments",
                              placeholder="ints, or text:hello / zeros:8 for buffers")
+
+    def default_arguments(change: dict[str, Any]) -> None:
+        signature = SIGNATURES.get(change["new"] or "")
+        if signature is not None:
+            arguments.value = signature.default
+
+    # Registered before the explorer's own observer, so the call sees the new default.
+    export.observe(default_arguments, names="value")
     return export, arguments
+
+
+def _arguments_problem(export: str, text: str) -> str | None:
+    """The kit's error (as red HTML) when ``text`` is not a good argument line for
+    ``export``; None when the call may go ahead."""
+    from .callargs import check_arguments, parse_arguments
+
+    try:
+        check_arguments(export, parse_arguments(text))
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    return None
 
 
 def emulator_explorer() -> Any:
@@ -163,12 +192,38 @@ def emulator_explorer() -> Any:
     output = widgets.HTML()
 
     def update(_change: object = None) -> None:
-        output.value = emulated_call_html(arch.value, export.value, arguments.value)
+        output.value = (_arguments_problem(export.value, arguments.value) or
+                        emulated_call_html(arch.value, export.value, arguments.value))
 
     for control in (arch, export, arguments):
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([arch, export]), arguments, output])
+
+
+def load_matrix_explorer(host: str = "win11-arm64") -> Any:
+    """Notebook 03's load matrix, one Windows at a time: buttons pick the Windows."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from .diagrams import draw_load_matrix
+    from .kinds import Host
+
+    picker = widgets.ToggleButtons(options=[(h.label, h.value) for h in Host], value=host,
+                                   style={"button_width": "auto"})
+    output = widgets.Output()
+
+    def update(_change: object = None) -> None:
+        with output:
+            output.clear_output(wait=True)
+            ax = draw_load_matrix(picker.value)
+            display(ax.figure)
+            plt.close(ax.figure)
+
+    picker.observe(update, names="value")
+    update()
+    return widgets.VBox([picker, output])
 
 
 def surrogate_explorer() -> Any:
@@ -192,6 +247,10 @@ def surrogate_explorer() -> Any:
     output = widgets.HTML()
 
     def update(_change: object = None) -> None:
+        problem = _arguments_problem(export.value, arguments.value)
+        if problem is not None:
+            output.value = problem
+            return
         hosted = None
         try:
             hosted = Surrogate(sample_path("windows", dll.value), kind=kind.value)

@@ -1,9 +1,11 @@
 """Windows error codes the kit quotes, each with Microsoft's message text and the source key.
 
 The numbers and messages come from Microsoft's "System Error Codes (0-499)" page and
-[MS-ERREF] (keys ERR0-499 and MS-ERREF in ../shared/FACTS.md). Which code Windows returns
-in which situation is not fully documented (FACTS.md section 3 marks it UNVERIFIED), so the
-lessons teach 193 and 216 together as "wrong architecture or not a PE".
+[MS-ERREF] (keys ERR0-499 and MS-ERREF in ``interopkit.sources``). Which code Windows returns
+in which situation is not fully documented (no source the kit found says when 216 appears
+rather than 193; Wine reports 193), so the lessons teach 193 and 216 together as "wrong
+architecture or not a PE". 126 (ERROR_MOD_NOT_FOUND) is reported both when the DLL itself and
+when a DLL it depends on is missing.
 """
 
 from __future__ import annotations

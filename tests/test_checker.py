@@ -120,3 +120,14 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
     with pytest.raises(ImageError, match="does not exist"):
         check_app(tmp_path / "missing.exe")
+
+
+def test_a_missing_dependency_of_a_dll_is_reported_with_126(tmp_path) -> None:
+    # Issue 15: 126 also means that a DLL the named DLL depends on is missing.
+    write_image(tmp_path / "plugin.dll", Machine.AMD64, imports={"helper.dll": ["work"]})
+    app = write_image(tmp_path / "app.exe", Machine.AMD64, dll=False,
+                      imports={"plugin.dll": ["run"]})
+    report = check_app(app, host="win11-x64")
+    helper = next(d for d in report.dlls if d.name == "helper.dll")
+    assert helper.error is WinError.ERROR_MOD_NOT_FOUND and helper.imported_by == ("plugin.dll",)
+    assert "fails with 126 although it is there" in helper.reason

@@ -7,6 +7,7 @@ from interopkit.emucost import (
     PUBLISHED,
     instructions_per_byte,
     native_vs_emulated,
+    slowdown_summary,
     translation_cost,
 )
 from interopkit.sources import SOURCES
@@ -49,13 +50,35 @@ def test_published_figures_are_sourced_fractions() -> None:
         assert published.source in SOURCES
 
 
+def test_summary_states_this_runs_numbers(records) -> None:
+    lines = slowdown_summary(records)
+    assert [line.split(":")[0].strip() for line in lines] == ["arm64", "x64", "x86"]
+    for line in lines:
+        arch = line.split(":")[0].strip()
+        mine = [r for r in records if r.arch == arch]
+        assert f"{max(r.slowdown for r in mine):.1f}x" in line
+        assert "at 1,024 bytes" in line and "at 16,384 bytes" in line
+
+
 def test_charts_draw_the_data(records) -> None:
+    import matplotlib.pyplot as plt
+
     from interopkit.diagrams import draw_emulation_cost, draw_translation
 
     ax = draw_emulation_cost(records)
     lines = {line.get_label(): line for line in ax.get_lines()}
     x64 = lines["emulated x64 (measured here)"]
     assert list(x64.get_ydata()) == [r.slowdown for r in records if r.arch == "x64"]
-    assert len(ax.patches) == len(PUBLISHED)  # one shaded band per published figure
+    # Issue 15: one y tick; an x86 line on a band of its own colour; "1.3x-1.3x"; a source
+    # missing. The published figures now sit in a panel of their own, one bar each.
+    published = ax.child_axes[0]
+    assert len(published.patches) == len(PUBLISHED) and not ax.patches
+    assert len([t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]) >= 3
+    labels = [t.get_text() for t in published.texts]
+    assert "1.3x" in labels and not any(a == b for a, b in (t.split("-") for t in labels
+                                                            if "-" in t))
+    ticks = " ".join(t.get_text() for t in published.get_xticklabels())
+    assert all(f"[{p.source}]" in ticks for p in PUBLISHED)
+    plt.close(ax.figure)
     bars = draw_translation([3e-4, 1e-4, 1e-4])
     assert [round(p.get_height()) for p in bars.patches] == [300, 100, 100]

@@ -186,3 +186,33 @@ def test_surrogate_explorer_leaves_no_surrogate_running() -> None:
     assert "returned <b>1</b>" in box.children[2].value  # a fresh surrogate for every call
     kind.value = "emulated"
     assert _children() - before == set()
+
+
+def test_call_controls_give_defaults_check_counts_and_cap_lists() -> None:
+    from interopkit.widgets import _call_controls, emulator_explorer
+
+    box = emulator_explorer()
+    _arch, export = box.children[0].children
+    arguments, output = box.children[1], box.children[2]
+    export.value = "checksum"  # issue 15: "2 3" stayed and the first try faulted
+    assert arguments.value == "text:hello 5" and "faulted" not in output.value
+    assert "0x4f9f2cab" in output.value
+    arguments.value = "2"
+    assert "takes 2 arguments (buf, len); 1 given" in output.value
+    export.value = "ptr_size"
+    assert arguments.value == "" and "returned <b>8</b>" in output.value
+    capped, _ = _call_controls([f"f{i}" for i in range(2721)])
+    assert len(capped.options) == 40 and "40 of 2,721" in capped.description
+
+
+def test_load_matrix_explorer_draws_the_chosen_windows() -> None:
+    import matplotlib.pyplot as plt
+
+    from interopkit.widgets import load_matrix_explorer
+
+    before = plt.get_fignums()
+    box = load_matrix_explorer("win11-x64")
+    picker = box.children[0]
+    assert len(picker.options) == 5
+    picker.value = "win10-arm64"
+    assert plt.get_fignums() == before  # each figure is shown once, then closed

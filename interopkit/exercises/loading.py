@@ -2,20 +2,26 @@
 
 Expected answers come from the loader model and from running the checker on the exercise's
 app folder when the check runs.
+
+q1 is a prediction: the learner writes it before the matrix shows the answers and locks it in
+with ``lock_prediction``; the first complete prediction is kept for the rest of the session, so
+that q1 checks what was predicted, not what was read off the matrix afterwards.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from ..appfolders import build_exercise_app
+from ..appfolders import build_demo_app, build_exercise_app
 from ..checker import check_app
 from ..loader import load_outcome
-from . import Exercise
+from . import NOT_ATTEMPTED, Exercise, Note
 
-__all__ = ["PAIRS", "q1_predict", "q2_find_dll", "q3_start_code", "q4_remedy"]
+__all__ = ["PAIRS", "lock_prediction", "locked_prediction", "q1_predict", "q2_find_dll",
+           "q3_start_code", "q4_remedy"]
 
 PAIRS = {
     1: ("x64", "I386", "win11-x64"),
@@ -26,6 +32,36 @@ PAIRS = {
     6: ("x64", "I386", "win11-x64", "datafile"),
 }
 """Numbered (process, image, Windows[, load mode]) cases for q1."""
+
+
+_LOCKED: dict[str, Any] = {}
+
+
+def lock_prediction(prediction: Any) -> Note:
+    """Keep the first complete prediction for q1; later ones are shown, not recorded."""
+    if not isinstance(prediction, dict) or set(prediction) != set(PAIRS):
+        return Note(f"Not locked: give a dict with keys {sorted(PAIRS)}.")
+    missing = sorted(n for n, v in prediction.items()
+                     if v is NOT_ATTEMPTED or v is None or not isinstance(v, bool))
+    if missing:
+        return Note(f"Not locked yet: cases {missing} still need True or False. Fill them in "
+                    "and run this cell again.")
+    if "prediction" not in _LOCKED:
+        _LOCKED["prediction"] = dict(prediction)
+        _LOCKED["at"] = time.strftime("%H:%M:%S")
+        return Note(f"Locked in at {_LOCKED['at']}: {_LOCKED['prediction']}. The matrix below "
+                    "shows the answers; q1 in the exercises checks this prediction.")
+    if prediction == _LOCKED["prediction"]:
+        return Note(f"Already locked in at {_LOCKED['at']}: {_LOCKED['prediction']}.")
+    return Note(f"Your prediction was locked in at {_LOCKED['at']} and stays as it was: "
+                f"{_LOCKED['prediction']}. This one is not recorded (restart the kernel to "
+                "predict again).")
+
+
+def locked_prediction() -> dict[int, bool] | None:
+    """The prediction ``lock_prediction`` kept (None before one was locked in)."""
+    locked = _LOCKED.get("prediction")
+    return dict(locked) if locked is not None else None
 
 
 def _check_predict(answer: Any) -> tuple[bool, str]:
@@ -41,25 +77,42 @@ def _check_predict(answer: Any) -> tuple[bool, str]:
     return False, f"{len(wrong)} wrong. " + " | ".join(wrong[:2])
 
 
-def _culprit() -> set[str]:
+def _exercise_folder() -> tuple[set[str], set[str]]:
+    """The exercise folder's file names and the DLLs in it that do not load (lower case)."""
     with tempfile.TemporaryDirectory() as tmp:
-        report = check_app(build_exercise_app(Path(tmp)), host="win11-x64")
-        return {d.name.lower() for d in report.dlls if not d.loads}
+        app = build_exercise_app(Path(tmp))
+        report = check_app(app, host="win11-x64")
+        names = {p.name.lower() for p in app.parent.iterdir()}
+        return names, {d.name.lower() for d in report.dlls if not d.loads}
+
+
+def _demo_files() -> set[str]:
+    """The file names of section 8's demo app, plug-ins included (lower case)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_demo_app(Path(tmp))
+        return {p.name.lower() for p in app.parent.rglob("*") if p.is_file()}
 
 
 def _check_find(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the DLL's file name as a string, such as 'name.dll'."
     name = answer.strip().lower()
-    if name in _culprit():
+    names, culprits = _exercise_folder()
+    if name in culprits:
         return True, (f"{answer.strip()} is the x86 build in an x64 app: check_app reports it "
                       "with 0xC000007B, because it is a static import.")
     if name == "kernel32.dll":
         return False, "KERNEL32.dll is a Windows system DLL; Windows supplies the right one."
     if name.endswith(".exe"):
         return False, "The EXE is the app itself; which of the DLLs beside it is wrong?"
-    return False, (f"{answer} loads into the app's x64 process. Run check_app on the folder and "
-                   "look for the row that does not load.")
+    if name not in names:
+        where = ("It belongs to section 8's demo app (app), not to this exercise. "
+                 if name in _demo_files() else "")
+        return False, (f"There is no {answer.strip()} in the exercise's folder. {where}Check "
+                       "exercise_app, the app whose files are listed above the question: "
+                       "check_app(exercise_app).")
+    return False, (f"{answer.strip()} loads into the app's x64 process. Run "
+                   "check_app(exercise_app) and look for the row that does not load.")
 
 
 def _check_start_code(answer: Any) -> tuple[bool, str]:
@@ -72,7 +125,8 @@ def _check_start_code(answer: Any) -> tuple[bool, str]:
         return False, ("193 is what LoadLibrary returns to a running program. A static import is "
                        "loaded before the program runs, and the process fails to start.")
     if answer == 126:
-        return False, "126 means the DLL was not found; this one is found, but of the wrong kind."
+        return False, ("126 means a DLL was not found: the one named, or a DLL it depends on. "
+                       "This one is found, but of the wrong kind.")
     return False, "Look at the error column of the checker's report for that DLL."
 
 
@@ -96,7 +150,8 @@ q1_predict = Exercise(
     name="q1_predict",
     question="For each numbered case in PAIRS, does the load succeed? Give {number: True/False}.",
     checker=_check_predict,
-    hint_text="Use the explorer above; remember that a data-file load ignores bitness.",
+    hint_text="Predict before you look: which kinds of process load which images? Remember "
+              "that a data-file load ignores bitness.",
     solution_code=(
         "from interopkit.exercises.loading import PAIRS\n"
         "from interopkit.loader import load_outcome\n"
@@ -108,7 +163,8 @@ q2_find_dll = Exercise(
     name="q2_find_dll",
     question="Which DLL in the exercise app folder cannot load into the app's process?",
     checker=_check_find,
-    hint_text="check_app(app) lists every DLL with a loads column.",
+    hint_text="check_app(exercise_app) lists every DLL of the exercise's folder with a loads "
+              "column, as in section 8.",
     solution_code=(
         "import tempfile\n"
         "from interopkit.appfolders import build_exercise_app\n"
