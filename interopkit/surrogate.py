@@ -401,11 +401,11 @@ def _check_sizes(export: str, payload: bytes, arguments: list[Argument]) -> None
     returned = 8 + sum(4 + size + -size % 4 for size in (
         len(a.value) if isinstance(a.value, (bytes, bytearray, memoryview)) else int(a.value)
         for a in arguments if a.type in (ArgType.INOUT, ArgType.OUT)))
-    for what, size in (("request", len(payload)), ("reply", returned)):
+    for what, size in (("send a request", len(payload)), ("get a reply", returned)):
         if size > MAX_PAYLOAD:
-            raise UsageError(f"{export}: a {what} of {size} bytes",
-                             f"is larger than the wire's limit of {MAX_PAYLOAD >> 20} MiB "
-                             f"({MAX_PAYLOAD} bytes) per call",
+            raise UsageError(f"a call to {export}", f"would {what} of {size} bytes, more than "
+                             f"the wire's limit of {MAX_PAYLOAD >> 20} MiB ({MAX_PAYLOAD} "
+                             "bytes) per call",
                              "Split the data into several calls of at most 64 MiB each")
 
 
