@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -388,7 +389,8 @@ def test_a_call_over_the_wire_limit_is_refused_before_it_is_sent(surrogate: Surr
     refused = _within(60, surrogate, lambda: surrogate.call("checksum", big, 0))
     assert isinstance(refused, UsageError), refused
     assert re.search("a call to checksum: would send a request of 671089.. bytes, more than "
-                     "the wire's limit of 64 MiB", str(refused)) and "Split the data" in str(refused)
+                     "the wire's limit of 64 MiB", str(refused))
+    assert "Split the data" in str(refused)
     refused = _within(60, surrogate, lambda: surrogate.call(
         "fill", Argument(ArgType.OUT, MAX_PAYLOAD), 0, 0))
     assert isinstance(refused, UsageError) and "get a reply of 67108876 bytes" in str(refused)
@@ -415,7 +417,8 @@ def test_stderr_is_drained_and_its_tail_kept(bits: int, bad_dlls: dict[int, Path
     with Surrogate(bad_dlls[bits], timeout=5) as hosted:
         assert hosted.call("chatter", 300_000).result == 300_000  # more than a pipe holds
         assert hosted.call("chatter", 100).result == 100
-        with pytest.raises(SurrogateError, match="(?s)signal 11.*last words from the DLL") as caught:
+        with pytest.raises(SurrogateError,
+                           match="(?s)signal 11.*last words from the DLL") as caught:
             hosted.call("last_words")
         assert "chatter ends here" in str(caught.value) and len(str(caught.value)) < 600
 
@@ -456,11 +459,13 @@ def test_a_surrogate_ends_with_its_client_even_in_a_call(kind: str, bits: int,
     assert client.stdout is not None
     pid = int(client.stdout.readline())
     try:
-        time.sleep(1.0)  # the surrogate is spinning in the DLL now
+        time.sleep(0.5)  # the surrogate is spinning in the DLL now
         assert not _gone(pid)
         client.kill()  # as a kernel restart kills a notebook's kernel
         client.wait(10)
-        deadline = time.monotonic() + 5
+        # within a second: the emulated CPU's instruction limit would end the call only
+        # seconds later, and a native surrogate's loop never
+        deadline = time.monotonic() + 1
         while not _gone(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _gone(pid), f"the {kind} surrogate {pid} outlived its client"
@@ -555,4 +560,112 @@ def test_a_dll_path_starting_with_a_dash_is_not_an_option(
     shutil.copyfile(sample_path("windows", "x64"), tmp_path / "-sample.dll")
     monkeypatch.chdir(tmp_path)
     with Surrogate("-sample.dll", kind=kind) as hosted:
+        assert hosted.call("add", 2, 3).result == 5
+
+
+def _pe_tables(data: bytes) -> tuple[int, int, Callable[[int], int]]:
+    """The optional header's and the data directories' file offsets, and RVA -> file offset,
+    read here independently of the kit's readers."""
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    optional = pe + 24
+    plus = struct.unpack_from("<H", data, optional)[0] == 0x20B
+    count, size = struct.unpack_from("<H", data, pe + 6)[0], struct.unpack_from(
+        "<H", data, pe + 20)[0]
+    sections = [struct.unpack_from("<8xIIII", data, optional + size + 40 * i)
+                for i in range(count)]
+
+    def offset(rva: int) -> int:
+        for vsize, address, raw_size, raw in sections:
+            if address <= rva < address + max(vsize, raw_size):
+                return raw + rva - address
+        raise AssertionError(f"RVA 0x{rva:x} is in no section")
+
+    return optional, optional + (112 if plus else 96), offset
+
+
+def _damage(data: bytes, how: str) -> bytes:
+    """A copy of a sample DLL with one table pointing where it must not."""
+    out = bytearray(data)
+    optional, dirs, offset = _pe_tables(data)
+    plus = data[optional] == 0x0B and data[optional + 1] == 0x02
+    exports = offset(struct.unpack_from("<I", data, dirs)[0])
+    relocs = offset(struct.unpack_from("<I", data, dirs + 40)[0])
+    put = partial(struct.pack_into, "<I", out)
+    if how.startswith("reloc") or how == "moved":  # an unaligned base cannot be had: it moves
+        struct.pack_into("<Q" if plus else "<I", out, optional + (24 if plus else 28), 0x10001)
+    if how == "export-directory":
+        put(dirs, 0xFFFF_FFF0)
+    elif how == "export-names":
+        put(exports + 32, 0x7FFF_FFF0)  # AddressOfNames past the end
+    elif how == "export-name-count":
+        put(exports + 24, 0x4000_0000)
+    elif how == "export-functions":
+        put(exports + 28, struct.unpack_from("<I", data, optional + 56)[0] - 2)
+    elif how == "entry-point":
+        put(optional + 16, 0xFFFF_FF00)
+    elif how == "reloc-directory":
+        put(dirs + 40, 0xFFFF_FFF8)
+    elif how == "reloc-page":  # page + offset + the pointer's size wraps past 4 GiB
+        put(relocs, 0xFFFF_F000)
+        struct.pack_into("<H", out, relocs + 8, ((10 if plus else 3) << 12) | 0xFFE)
+    elif how == "reloc-block":
+        put(relocs + 4, 0x7FFF_FFF0)
+    return bytes(out)
+
+
+LOADER_CASES = {
+    "export-directory": "export directory outside the image",
+    "export-names": "export name or ordinal table outside the image",
+    "export-name-count": "export name or ordinal table outside the image",
+    "export-functions": "export address table outside the image",
+    "entry-point": "entry point outside the image",
+    "reloc-directory": "relocation directory outside the image",
+    "reloc-page": "relocation the surrogate cannot apply",
+    "reloc-block": "relocation block that overruns its table",
+}
+
+
+def _hello_then_bye(program: str, dll: Path) -> tuple[int, bytes, int | None]:
+    """HELLO and BYE sent to a surrogate program as raw frames: the HELLO's status and
+    payload, and the program's exit status (None if it had to be killed)."""
+    process = subprocess.Popen([str(probe_path(program)), str(dll)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+    try:
+        channel = Channel(process)
+        channel.write([frame(Kind.HELLO, 1)], time.monotonic() + 5)
+        try:
+            reply = HEADER.unpack(channel.read(HEADER.size, time.monotonic() + 5))
+            payload = channel.read(reply["length"], time.monotonic() + 5)
+            channel.write([frame(Kind.BYE, 2)], time.monotonic() + 5)
+        except EOFError:
+            return -1, b"", process.wait(5)
+        return reply["status"], payload, process.wait(5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+        for stream in (process.stdin, process.stdout):
+            assert stream is not None
+            stream.close()
+
+
+@pytest.mark.parametrize("bits", NATIVE)
+@pytest.mark.parametrize("how", sorted(LOADER_CASES))
+def test_the_native_loader_refuses_tables_outside_the_image(bits: int, how: str,
+                                                            tmp_path: Path) -> None:
+    dll = tmp_path / f"{how}.dll"
+    dll.write_bytes(_damage(sample_path("windows", ARCH[bits]).read_bytes(), how))
+    program = "surrogate-i386" if bits == 32 else "surrogate-x86_64"
+    status, message, exit_status = _hello_then_bye(program, dll)
+    assert (status, exit_status) == (Status.BAD_ARGUMENT, 0), (message, exit_status)
+    assert message.decode() == f"{dll.name}: has an {LOADER_CASES[how]}" or \
+        LOADER_CASES[how] in message.decode(), message
+
+
+@pytest.mark.parametrize("bits", NATIVE)
+def test_a_moved_image_is_still_relocated_and_called(bits: int, tmp_path: Path) -> None:
+    dll = tmp_path / "moved.dll"
+    dll.write_bytes(_damage(sample_path("windows", ARCH[bits]).read_bytes(), "moved"))
+    with Surrogate(dll, kind="native") as hosted:
+        assert hosted.info is not None and hosted.info.relocated
         assert hosted.call("add", 2, 3).result == 5
