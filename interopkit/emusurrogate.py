@@ -114,6 +114,13 @@ class Host:
                              WinError.ERROR_PROC_NOT_FOUND)
         if len(args) > MAX_ARGS:
             raise UsageError(export, f"has {len(args)} arguments", "Pass at most 16")
+        popped = export.rpartition("@")[2]
+        if self.emulator.arch == "x86" and "@" in export and popped.isdigit():
+            words = sum(2 if arg.type is ArgType.INT64 else 1 for arg in args)
+            if int(popped) != 4 * words:  # as the native surrogate refuses it
+                raise UsageError(export, f"pops {popped} bytes of arguments (stdcall, from its "
+                                 f"name); this call passes {4 * words}",
+                                 "Pass the arguments the name declares")
         values: list[int | Buffer] = []
         returned: list[int] = []  # positions of the Buffers that come back
         wide = self.emulator.arch != "x86"

@@ -3,6 +3,7 @@ Windows build under Wine (LoadLibraryW), and emulated; all behind the same clien
 
 import importlib.util
 import os
+import random
 import re
 import shutil
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,6 +28,7 @@ from interopkit.errors import HostError, SurrogateError, UsageError
 from interopkit.host import can_run_x86_32, host_info
 from interopkit.native import NativeLibrary
 from interopkit.pipes import Channel
+from interopkit.quick import is_quick
 from interopkit.samples import probe_path, sample_path
 from interopkit.surrogate import KINDS, Surrogate, choose_kind
 from interopkit.wire import HEADER, MAX_PAYLOAD, ArgType, Argument, Kind, Status, frame, header
@@ -669,3 +672,45 @@ def test_a_moved_image_is_still_relocated_and_called(bits: int, tmp_path: Path) 
     with Surrogate(dll, kind="native") as hosted:
         assert hosted.info is not None and hosted.info.relocated
         assert hosted.call("add", 2, 3).result == 5
+
+
+@pytest.mark.parametrize("kind", [pytest.param("native", marks=needs_32), "emulated"])
+def test_a_stdcall_export_gets_exactly_the_words_its_name_declares(kind: str) -> None:
+    """x86 stdcall pops what its name says ("@8"): called with any other count, the stack
+    would be unbalanced under the surrogate's feet (the fuzz test found it)."""
+    with Surrogate(sample_path("windows", "x86"), kind=kind) as hosted:
+        for args in ((1,), (1, 2, 3), (Argument(ArgType.INT64, 1), 2)):
+            with pytest.raises(SurrogateError, match="add_stdcall@8:? pops 8 bytes of arguments "
+                               "\\(stdcall, from its name\\); this call passes (4|12)"):
+                hosted.call("add_stdcall@8", *args)
+        assert hosted.call("add_stdcall@8", 40, 2).result == 42
+
+
+_EXPORT_FIELDS = (12, 16, 20, 24, 28, 32, 36)  # name, base, counts, the three tables' RVAs
+
+
+@pytest.mark.parametrize("bits", NATIVE)
+def test_random_export_tables_never_crash_the_loader(bits: int, tmp_path: Path) -> None:
+    """Random values in the export directory's fields, its tables and the data directories'
+    sizes: the surrogate answers HELLO (with the DLL or with an error), and never dies."""
+    data = sample_path("windows", ARCH[bits]).read_bytes()
+    _, dirs, offset = _pe_tables(data)
+    exports = offset(struct.unpack_from("<I", data, dirs)[0])
+    names = offset(struct.unpack_from("<I", data, exports + 32)[0])
+    fields = [exports + f for f in _EXPORT_FIELDS] + [names, names + 4, dirs, dirs + 4, dirs - 4]
+    rng = random.Random(f"loader-{bits}")
+    program = "surrogate-i386" if bits == 32 else "surrogate-x86_64"
+    seen: Counter[int] = Counter()
+    for index in range(40 if is_quick() else 400):
+        out = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            value = rng.choice([rng.getrandbits(32), 0xFFFF_FFF0, 0x7FFF_FFFF, 0x1000,
+                                rng.randrange(0x3000), 0xFFFF_FFFF, 0])
+            struct.pack_into("<I", out, rng.choice(fields), value)
+        dll = tmp_path / f"mutant{index}.dll"
+        dll.write_bytes(out)
+        status, message, exit_status = _hello_then_bye(program, dll)
+        assert exit_status == 0 and status in (Status.OK, Status.BAD_ARGUMENT), \
+            (bytes(out).hex(), message, exit_status)
+        seen[status] += 1
+    assert seen[Status.BAD_ARGUMENT] > 0

@@ -345,9 +345,22 @@ static void free_out(uint8_t **buffers, const uint32_t *kinds, int count) {
     if (kinds[k] == IK_ARG_OUT) free(buffers[k]);
 }
 
+/* The bytes of arguments an x86 stdcall export pops, from its decorated name ("f@8": 8), or
+ * -1 for a name without that decoration (cdecl: the caller cleans up). */
+static long stdcall_bytes(const char *name) {
+  const char *at = strrchr(name, '@');
+  if (!at || !at[1]) return -1;
+  long bytes = 0;
+  for (const char *c = at + 1; *c; c++) {
+    if (*c < '0' || *c > '9' || bytes > 4096) return -1;
+    bytes = bytes * 10 + (*c - '0');
+  }
+  return bytes;
+}
+
 static uint64_t invoke(void *fn, const char *name, const w *a, int n) {
 #if defined(__i386__)
-  if (strchr(name, '@')) return call_stdcall(fn, a, n);
+  if (stdcall_bytes(name) >= 0) return call_stdcall(fn, a, n);
 #else
   (void)name;
   (void)n;
@@ -518,6 +531,15 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
              "(ERROR_PROC_NOT_FOUND, 127)", dll_name, name);
     return reply_error(call_id, IK_STATUS_UNKNOWN_EXPORT, message);
   }
+#if defined(__i386__)
+  /* stdcall pops exactly what its name says: any other count would unbalance the stack */
+  long popped = stdcall_bytes(name);
+  if (popped >= 0 && (popped != 4L * n || n > 8)) {
+    snprintf(message, sizeof message, "%s pops %ld bytes of arguments (stdcall, from its "
+             "name); this call passes %d (at most 32 can be passed)", name, popped, 4 * n);
+    return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, message);
+  }
+#endif
   if (out > IK_WIRE_MAX_PAYLOAD)
     return reply_error(call_id, IK_STATUS_TOO_LARGE, "the reply's buffers would be larger "
                        "than 64 MiB: send fewer or smaller out-buffers");
