@@ -64,8 +64,15 @@ class Channel:
     def write(self, parts: Sequence[bytes | memoryview], deadline: float | None = None) -> None:
         """Write every part, in order; OSError (BrokenPipeError) when the child has gone,
         TimeoutError when it has not taken the bytes by ``deadline`` (POSIX)."""
-        if sum(len(part) for part in parts) <= _SMALL:
-            pending = [memoryview(b"".join(parts))]  # one copy of a small frame
+        if sum(len(part) for part in parts) <= _SMALL:  # one copy, one write: most frames
+            data = b"".join(parts)
+            try:
+                written = os.write(self._in, data)
+            except BlockingIOError:
+                written = 0
+            if written == len(data):
+                return
+            pending = [memoryview(data)[written:]]
         else:
             pending = [memoryview(part) for part in parts if len(part)]
         while pending:
