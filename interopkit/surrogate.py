@@ -74,6 +74,8 @@ _REMEDIES = {
     Status.TOO_LARGE: "Send at most 64 MiB in one call",
 }
 _UNPACK = HEADER.struct.unpack
+_STATUSES = {int(status): status for status in Status}  # a dict: Status(n) costs far more
+_REPLY = (MAGIC, VERSION, int(Kind.REPLY))
 _START_TIMEOUT = {"wine": 120.0, "emulated": 30.0}  # Wine may be making its prefix
 _HELLO_FIELDS = ("pid", "pointer_size", "arch", "os", "loader", "image_base", "relocated")
 _RESTART = "The surrogate was stopped; the next call starts a new one"
@@ -286,7 +288,7 @@ class Surrogate:
         self._write(sent, payload, deadline)
         raw = self._read(HEADER.size, deadline)
         magic, version, reply_kind, call_id, status, length = _UNPACK(raw)
-        if magic != MAGIC or version != VERSION or reply_kind != Kind.REPLY:
+        if (magic, version, reply_kind) != _REPLY:
             raise self._damaged(f"sent bytes that are not a reply frame ({raw!r})",
                                 "The hosted DLL wrote to stdout, which carries the frames")
         if call_id != self._next_id:
@@ -298,10 +300,11 @@ class Surrogate:
         reply = self._read(length, deadline)
         if self.trace is not None:
             self.trace += [("sent", sent + payload), ("received", raw + reply)]
-        if status not in Status._value2member_map_:
+        known = _STATUSES.get(status)
+        if known is None:
             raise self._damaged(f"answered with status {status}, which the wire does not define "
                                 f"({reply[:60]!r})", "The hosted DLL wrote a frame of its own")
-        return Status(status), reply
+        return known, reply
 
     def _damaged(self, problem: str, cause: str) -> SurrogateError:
         """Stop a surrogate whose stream cannot be trusted any more, and say what was seen."""
