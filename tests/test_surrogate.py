@@ -714,3 +714,30 @@ def test_random_export_tables_never_crash_the_loader(bits: int, tmp_path: Path) 
             (bytes(out).hex(), message, exit_status)
         seen[status] += 1
     assert seen[Status.BAD_ARGUMENT] > 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the test makes a POSIX pipe block")
+@pytest.mark.parametrize("how", ["poll", "watchdog"])
+def test_a_write_to_a_child_that_does_not_read_ends_at_its_deadline(how: str) -> None:
+    """A child that never reads its stdin cannot hold the client in write(): POSIX polls the
+    non-blocking pipe; the Windows way (a blocking write and a timer that kills the child) is
+    run here on a pipe made blocking again."""
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    try:
+        channel = Channel(idle)
+        if how == "watchdog":
+            channel._writable = None
+            os.set_blocking(channel._in, True)
+        start = time.monotonic()
+        with pytest.raises(TimeoutError, match="did not take the frame by the deadline"):
+            channel.write([bytes(4 << 20)], time.monotonic() + 0.5)
+        assert time.monotonic() - start < 3
+        if how == "watchdog":
+            assert idle.wait(5) == -signal.SIGKILL
+    finally:
+        idle.kill()
+        idle.wait(5)
+        for stream in (idle.stdin, idle.stdout):
+            assert stream is not None
+            stream.close()
