@@ -1,4 +1,5 @@
-"""Frames over a child process's pipes: written without copying, read by a deadline.
+"""Frames over a child process's pipes, written and read by a deadline; a child that ends
+with its client.
 
 The surrogate client speaks through its child's stdin and stdout. On POSIX a pipe can be
 polled, so a read waits with ``poll`` and a frame is written with ``os.writev`` (a 1 MiB

@@ -144,6 +144,9 @@ def _encode_general(export: str, args: list[Argument], returns: ArgType) -> byte
             piece.append(_zeros(-(size + 4) % 8))
             piece.append(struct.pack("<Q", int(arg.value) % (1 << 64)))
         elif arg.type is ArgType.OUT:
+            if not 0 <= int(arg.value) <= MAX_PAYLOAD:
+                raise UsageError(f"an out-buffer of {arg.value} bytes", "cannot travel",
+                                 "Ask for 0 to 64 MiB")
             piece.append(struct.pack("<I", int(arg.value)))
         elif arg.type in (ArgType.IN, ArgType.INOUT):
             data = arg.value if isinstance(arg.value, (bytes, bytearray, memoryview)) else \

@@ -77,6 +77,8 @@ def test_bad_calls() -> None:
         encode_call("f", [Argument(ArgType.INT32, 1)] * 17)
     with pytest.raises(UsageError, match="malformed"):
         decode_call(b"\x05\x00ab")
+    with pytest.raises(UsageError, match="an out-buffer of -1 bytes: cannot travel"):
+        encode_call("f", [Argument(ArgType.OUT, -1)])
 
 
 def test_the_committed_c_header_is_generated_from_this_module() -> None:
