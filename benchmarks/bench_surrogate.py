@@ -75,7 +75,7 @@ def round_trips(calls: int, client_cpu: int | None = None, child_cpu: int | None
         if client_cpu is not None:
             os.sched_setaffinity(0, range(os.cpu_count() or 1))
         echo.stdin.close()
-        echo.wait()
+        echo.wait(5)
         echo.stdout.close()
     return pongs, adds
 

@@ -10,22 +10,30 @@ surrogate (``interopkit.wire``), so the client, the timeouts and the crash handl
 same; only the CPU is different: the DLL's code runs on Unicorn (``interopkit.emulation``),
 which maps the DLL with ``interopkit.pemap`` (DllMain is not called there). It says so in its
 HELLO (``loader``), and the client names it ``emulated`` in every output. A fault in the DLL
-is answered with a FAULT reply: the emulated CPU stops, the process survives.
+is answered with a FAULT reply: the emulated CPU stops, the process survives. So is every
+malformed frame, with the native surrogate's limits (16 arguments, no buffer longer than the
+frame, no reply over 64 MiB); a payload over the limit is read and dropped, so the stream
+stays framed. On Linux it ends with its client, as the native one does (a parent-death
+signal).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import signal
 import sys
 
 from .emulation import Buffer, EmulationError, Emulator
-from .errors import ImageError, InteropKitError, SurrogateError
+from .errors import ImageError, InteropKitError, SurrogateError, UsageError
+from .pipes import CLIENT_PID
 from .winerror import WinError
 from .wire import (
     HEADER,
     MAGIC,
+    MAX_ARGS,
     MAX_PAYLOAD,
     VERSION,
     ArgType,
@@ -76,6 +84,12 @@ class Host:
             export, returns, args = decode_call(payload)
         except InteropKitError as exc:
             return Status.BAD_FRAME, str(exc).encode()
+        reply = 8 + sum(4 + size + -size % 4 for size in (
+            len(arg.value) if arg.type is ArgType.INOUT else int(arg.value)
+            for arg in args if arg.type in (ArgType.INOUT, ArgType.OUT)))
+        if export in self.emulator.image.exports and reply > MAX_PAYLOAD:
+            return Status.TOO_LARGE, (b"the reply's buffers would be larger than 64 MiB: send "
+                                      b"fewer or smaller out-buffers")
         try:
             result, buffers = self.call(export, args, returns)
         except EmulationError as exc:
@@ -97,6 +111,15 @@ class Host:
             raise ImageError(self.name, f"exports no function named '{export}'",
                              "Check the name (x86 stdcall names end in @N)",
                              WinError.ERROR_PROC_NOT_FOUND)
+        if len(args) > MAX_ARGS:
+            raise UsageError(export, f"has {len(args)} arguments", "Pass at most 16")
+        popped = export.rpartition("@")[2]
+        if self.emulator.arch == "x86" and "@" in export and popped.isdigit():
+            words = sum(2 if arg.type is ArgType.INT64 else 1 for arg in args)
+            if int(popped) != 4 * words:  # as the native surrogate refuses it
+                raise UsageError(export, f"pops {popped} bytes of arguments (stdcall, from its "
+                                 f"name); this call passes {4 * words}",
+                                 "Pass the arguments the name declares")
         values: list[int | Buffer] = []
         returned: list[int] = []  # positions of the Buffers that come back
         wide = self.emulator.arch != "x86"
@@ -138,14 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bits", type=int, choices=(32, 64), required=True)
     parser.add_argument("dll")
     args = parser.parse_args(argv)
+    if _orphaned():
+        return 0
     host = Host(args.dll, args.bits)
     while True:
         header = _read_exactly(HEADER.size)
         if header is None:
             return 0
         fields = HEADER.unpack(header)
-        if fields["length"] > MAX_PAYLOAD:
-            _send(fields["call_id"], Status.TOO_LARGE, b"payload larger than 64 MiB")
+        if fields["length"] > MAX_PAYLOAD:  # dropped, not parsed: the stream stays framed
+            if not _discard(fields["length"]):
+                return 0
+            _send(fields["call_id"], Status.TOO_LARGE, b"payload larger than 64 MiB (the "
+                  b"wire's limit): split the data into several calls")
             continue
         payload = _read_exactly(fields["length"])
         if payload is None:
@@ -156,8 +184,39 @@ def main(argv: list[str] | None = None) -> int:
             _send(fields["call_id"], Status.OK, b"")
             return 0
         else:
-            status, reply = host.answer(fields["kind"], payload)
+            try:
+                status, reply = host.answer(fields["kind"], payload)
+            except Exception as exc:  # noqa: BLE001 - a bug below must not end the surrogate
+                status, reply = Status.FAULT, f"{type(exc).__name__}: {exc}".encode()
         _send(fields["call_id"], status, reply)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _orphaned() -> bool:
+    """Ask Linux to kill this process when the client's thread ends (prctl PR_SET_PDEATHSIG,
+    as the native surrogate does), then check that the client had not already gone."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: the C library
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False  # no C library to ask: the surrogate still works
+    client = os.environ.get(CLIENT_PID, "")
+    return os.getppid() != int(client) if client.isdigit() else os.getppid() == 1
+
+
+def _discard(size: int) -> bool:
+    """Read and drop ``size`` bytes of stdin; False at its end."""
+    while size:
+        chunk = os.read(0, min(size, 1 << 16))
+        if not chunk:
+            return False
+        size -= len(chunk)
+    return True
 
 
 def _read_exactly(size: int) -> bytes | None:

@@ -15,8 +15,13 @@ calls its exports for us. Which program that is depends on the machine (``kind``
 ``auto`` (the default) picks native where it can run and emulated elsewhere, and every output
 names the kind. Frames travel over the child's stdin and stdout in the format of
 ``interopkit.wire`` (``interopkit.pipes`` moves them): no socket, no pickle. Calls from several
-threads are serialised; every read has a timeout; a surrogate that dies is reported with its
-exit status, never waited for. Taught in notebook 05.
+threads are serialised; every read and write has a deadline and every wait a timeout; a
+surrogate that dies is reported with its exit status and the last lines of its stderr (which a
+thread drains as it is written), never waited for. A request larger than the wire allows is
+refused before it is sent. Bytes from the surrogate that are not the reply asked for (a hosted
+DLL writing to stdout, or forging frames) stop the surrogate with a SurrogateError that says
+so. A surrogate ends with its client, even in the middle of a call (``interopkit.pipes.spawn``:
+a parent-death signal on Linux, a job object on Windows). Taught in notebook 05.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from .errors import HostError, SurrogateError, UsageError
 from .host import can_run_x86_32, host_info
 from .inspection import inspect
 from .machine import Machine
-from .pipes import Channel
+from .pipes import Channel, Drain, end, parent_death_prefix, spawn
 from .samples import probe_path
 from .winerror import WinError
 from .wire import (
     HEADER,
+    MAGIC,
     MAX_PAYLOAD,
+    VERSION,
     ArgType,
     Argument,
     Kind,
@@ -67,7 +74,11 @@ _REMEDIES = {
     Status.TOO_LARGE: "Send at most 64 MiB in one call",
 }
 _UNPACK = HEADER.struct.unpack
+_STATUSES = {int(status): status for status in Status}  # a dict: Status(n) costs far more
+_REPLY = (MAGIC, VERSION, int(Kind.REPLY))
 _START_TIMEOUT = {"wine": 120.0, "emulated": 30.0}  # Wine may be making its prefix
+_HELLO_FIELDS = ("pid", "pointer_size", "arch", "os", "loader", "image_base", "relocated")
+_RESTART = "The surrogate was stopped; the next call starts a new one"
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,8 @@ class Surrogate:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: Channel | None = None
+        self._stderr: Drain | None = None
+        self._own_group = self.kind != "wine"  # Wine's helper processes are Wine's business
         self._next_id = 0
         self.info: SurrogateInfo | None = None
         self.trace: list[tuple[str, bytes]] | None = None
@@ -159,13 +172,14 @@ class Surrogate:
                 return self.info
             raise self._died()  # it ended between calls: say so once; the next call restarts
         try:
-            self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                             bufsize=0)
+            self._process = spawn(self.command, self._own_group)
         except OSError as exc:
             raise HostError(self.command[0], f"could not be started ({exc.strerror or exc})",
                             "Run interopkit doctor to see what this machine can run") from exc
-        self._finalizer = weakref.finalize(self, _stop, self._process)
+        assert self._process.stderr is not None
+        self._stderr = Drain(self._process.stderr)
+        self._finalizer = weakref.finalize(self, _stop, self._process, self._stderr,
+                                           self._own_group)
         self._channel = Channel(self._process)
         _widen_pipes(self._process)
         status, payload = self._exchange(Kind.HELLO, b"",
@@ -176,20 +190,36 @@ class Surrogate:
             raise SurrogateError(f"the {self.bits}-bit {self.kind} surrogate", message,
                                  "Host the DLL in a surrogate of its own bitness"
                                  if "193" in message else "Check the DLL", _code_in(message))
-        report = json.loads(payload)
-        self.info = SurrogateInfo(
-            int(report["pid"]), int(report["pointer_size"]), str(report["arch"]),
-            str(report["os"]), str(report["loader"]), int(report["image_base"], 16),
-            bool(report["relocated"]),
-            "emulated" if self.kind == "emulated" else f"{self.kind}-{self.bits}")
+        self.info = self._hello(payload)
         return self.info
+
+    def _hello(self, payload: bytes) -> SurrogateInfo:
+        """The HELLO's JSON as a SurrogateInfo; a SurrogateError naming what is wrong with it
+        (hosted code that writes to stdout while it loads can forge one)."""
+        try:
+            report = json.loads(payload)
+            missing = [name for name in _HELLO_FIELDS if name not in report]
+            if missing:
+                raise KeyError(", ".join(missing))
+            return SurrogateInfo(
+                int(report["pid"]), int(report["pointer_size"]), str(report["arch"]),
+                str(report["os"]), str(report["loader"]), int(report["image_base"], 16),
+                bool(report["relocated"]),
+                "emulated" if self.kind == "emulated" else f"{self.kind}-{self.bits}")
+        except (ValueError, KeyError, TypeError) as exc:
+            self._stop_process()
+            what = f"lacks {exc}" if isinstance(exc, KeyError) else \
+                "is not JSON" if isinstance(exc, json.JSONDecodeError) else f"is wrong ({exc})"
+            raise SurrogateError(self._label, f"sent a HELLO that {what}: {payload[:80]!r}",
+                                 "The hosted DLL wrote to stdout, which carries the frames (in "
+                                 f"DllMain?). {_RESTART}") from exc
 
     def close(self) -> None:
         """Ask the surrogate to exit; kill it if it does not within a second."""
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 try:
-                    self._write(header(Kind.BYE, 0, 0))
+                    self._write(header(Kind.BYE, 0, 0), b"", time.monotonic() + 1.0)
                     self._process.wait(timeout=1.0)
                 except (SurrogateError, subprocess.TimeoutExpired):
                     pass
@@ -204,14 +234,13 @@ class Surrogate:
         next call reports it, and the one after starts a new surrogate."""
         with self._lock:
             if self._process is not None and self._process.poll() is None:
-                self._process.kill()
-                self._process.wait()
+                end(self._process, self._own_group)
 
     def _stop_process(self) -> None:
         if self._process is not None:
-            _stop(self._process)
             self._finalizer.detach()
-        self._process, self._channel, self.info = None, None, None
+            _stop(self._process, self._stderr, self._own_group)
+        self._process, self._channel, self._stderr, self.info = None, None, None, None
 
     # typing.Self would be exact, but the kit supports Python 3.10.
     def __enter__(self) -> Surrogate:  # noqa: PYI034
@@ -233,6 +262,7 @@ class Surrogate:
         else:
             arguments = [_argument(arg) for arg in args]
             payload = encode_call(export, arguments, returns)
+            _check_sizes(export, payload, arguments)
         with self._lock:
             self._ensure_started()
             start = time.perf_counter()
@@ -254,24 +284,42 @@ class Surrogate:
                   timeout: float | None = None) -> tuple[Status, bytes]:
         self._next_id = (self._next_id + 1) % (1 << 32)
         sent = header(kind, self._next_id, len(payload))
-        self._write(sent, payload)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        self._write(sent, payload, deadline)
         raw = self._read(HEADER.size, deadline)
-        _, _, _, call_id, status, length = _UNPACK(raw)
-        if call_id != self._next_id or length > MAX_PAYLOAD:
-            self._stop_process()
-            raise SurrogateError(self._label, "answered out of turn (a damaged stream)",
-                                 "The surrogate was stopped; the next call starts a new one")
+        magic, version, reply_kind, call_id, status, length = _UNPACK(raw)
+        if (magic, version, reply_kind) != _REPLY:
+            raise self._damaged(f"sent bytes that are not a reply frame ({raw!r})",
+                                "The hosted DLL wrote to stdout, which carries the frames")
+        if call_id != self._next_id:
+            raise self._damaged(f"answered call {call_id} when call {self._next_id} was asked",
+                                "The hosted DLL wrote a frame of its own to stdout")
+        if length > MAX_PAYLOAD:
+            raise self._damaged(f"announced a reply of {length} bytes, more than the wire's "
+                                f"{MAX_PAYLOAD >> 20} MiB", "A damaged stream")
         reply = self._read(length, deadline)
         if self.trace is not None:
             self.trace += [("sent", sent + payload), ("received", raw + reply)]
-        return Status(status), reply
+        known = _STATUSES.get(status)
+        if known is None:
+            raise self._damaged(f"answered with status {status}, which the wire does not define "
+                                f"({reply[:60]!r})", "The hosted DLL wrote a frame of its own")
+        return known, reply
 
-    def _write(self, header: bytes, payload: bytes = b"") -> None:
+    def _damaged(self, problem: str, cause: str) -> SurrogateError:
+        """Stop a surrogate whose stream cannot be trusted any more, and say what was seen."""
+        self._stop_process()
+        return SurrogateError(self._label, problem, f"{cause}. {_RESTART}")
+
+    def _write(self, header: bytes, payload: bytes, deadline: float) -> None:
         """Send a frame: its header (with the payload's length in it) and the payload."""
         assert self._channel is not None
         try:
-            self._channel.write((header, payload))
+            self._channel.write((header, payload), deadline)
+        except TimeoutError:
+            self._stop_process()
+            raise SurrogateError(self._label, f"did not take the request within "
+                                 f"{self.timeout:g} s", _RESTART) from None
         except OSError as exc:
             raise self._died() from exc
 
@@ -284,26 +332,34 @@ class Surrogate:
         except TimeoutError:
             self._stop_process()
             raise SurrogateError(self._label, f"did not answer within {self.timeout:g} s",
-                                 "The surrogate was stopped; the next call starts a new one"
-                                 ) from None
+                                 _RESTART) from None
 
     def _died(self) -> SurrogateError:
-        process = self._process
-        status = process.wait(timeout=1.0) if process is not None else None
-        stderr = process.stderr.read().decode("utf-8", "replace")[-300:] if process and \
-            process.stderr else ""
-        self._stop_process()
-        how = _exit_status(status)
-        detail = f": {stderr.strip()}" if stderr.strip() else ""
-        return SurrogateError(self._label, f"ended ({how}){detail}",
+        """The error for a surrogate whose pipe ended: how it ended and its last words. It is
+        waited for at most a second: one that closed its pipes and lives on is stopped."""
+        process, drain = self._process, self._stderr
+        status: int | None = None
+        if process is not None:
+            try:
+                status = process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                status = None
+        self._stop_process()  # ends the drain too: its tail is complete
+        stderr = drain.tail[-300:].strip() if drain is not None else ""
+        detail = f": {stderr}" if stderr else ""
+        if status is None:
+            return SurrogateError(self._label, f"closed its end of the pipes and kept running"
+                                  f"{detail}", "The hosted DLL closed stdin or stdout, which "
+                                  f"carry the frames. {_RESTART}")
+        return SurrogateError(self._label, f"ended ({_exit_status(status)}){detail}",
                               "A fault in the DLL, or a kill, ends a surrogate; the next call "
                               "starts a new one")
 
 
 def _command(kind: str, bits: int, dll: str) -> list[str]:
     """The command line that starts a surrogate of ``kind`` and ``bits`` hosting ``dll``."""
-    if kind == "emulated":
-        return [sys.executable, "-m", "interopkit.emusurrogate", "--bits", str(bits), dll]
+    if kind == "emulated":  # "--": a DLL path that starts with "-" is not an option
+        return [sys.executable, "-m", "interopkit.emusurrogate", "--bits", str(bits), "--", dll]
     if kind == "wine":
         launch = wine.launcher()
         if not launch:
@@ -313,7 +369,9 @@ def _command(kind: str, bits: int, dll: str) -> list[str]:
             raise HostError("wine", "runs only the 64-bit surrogate in the kit's setup",
                             "32-bit Windows programs need wine32 and an i386 multiarch setup; "
                             "use kind='native' or 'emulated'")
-        return [*launch, str(probe_path("surrogate_x64.exe")), wine.windows_path(dll)]
+        # Wine cannot ask for a parent-death signal itself: setpriv asks, then runs it
+        return [*parent_death_prefix(), *launch, str(probe_path("surrogate_x64.exe")),
+                wine.windows_path(dll)]
     info = host_info()
     name = _NATIVE.get((info.os, bits))
     if name is None or (info.os == "linux" and info.cpu != "x86_64"):
@@ -338,6 +396,20 @@ def _code_in(message: str) -> WinError | None:
         if code.name in message:
             return code
     return None
+
+
+def _check_sizes(export: str, payload: bytes, arguments: list[Argument]) -> None:
+    """Refuse, before anything is sent, a call whose request or reply would be larger than
+    the wire allows (the surrogate would refuse it only after reading it all)."""
+    returned = 8 + sum(4 + size + -size % 4 for size in (
+        len(a.value) if isinstance(a.value, (bytes, bytearray, memoryview)) else int(a.value)
+        for a in arguments if a.type in (ArgType.INOUT, ArgType.OUT)))
+    for what, size in (("send a request", len(payload)), ("get a reply", returned)):
+        if size > MAX_PAYLOAD:
+            raise UsageError(f"a call to {export}", f"would {what} of {size} bytes, more than "
+                             f"the wire's limit of {MAX_PAYLOAD >> 20} MiB ({MAX_PAYLOAD} "
+                             "bytes) per call",
+                             "Split the data into several calls of at most 64 MiB each")
 
 
 def _argument(value: int | Buffer | Argument) -> Argument:
@@ -368,11 +440,13 @@ def _widen_pipes(process: subprocess.Popen[bytes]) -> None:
             pass  # pipe-max-size is lower here: the default capacity still works
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    for stream in (process.stdin, process.stdout, process.stderr):
+def _stop(process: subprocess.Popen[bytes], drain: Drain | None, own_group: bool) -> None:
+    """End the process (and its group), its stderr's reader and its pipes, each wait bounded
+    (the reader closes stderr itself: it may still be reading what a grandchild writes)."""
+    end(process, own_group)
+    if drain is not None:
+        drain.stop(timeout=1.0)
+    for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()
 

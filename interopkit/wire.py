@@ -37,6 +37,7 @@ from .layout import Layout
 __all__ = [
     "HEADER",
     "MAGIC",
+    "MAX_ARGS",
     "MAX_PAYLOAD",
     "VERSION",
     "ArgType",
@@ -129,7 +130,7 @@ def encode_call(export: str, args: list[Argument], returns: ArgType = ArgType.PT
 def _encode_general(export: str, args: list[Argument], returns: ArgType) -> bytes:
     """Any arguments, piece by piece (the tests hold the scalar fast path to this)."""
     name = export.encode("ascii")
-    if not 0 < len(name) < 256 or len(args) > 16:
+    if not 0 < len(name) < 256 or len(args) > MAX_ARGS:
         raise UsageError(export, "cannot be called with these arguments",
                          "Export names are 1-255 ASCII characters; at most 16 arguments")
     parts = [struct.pack("<H", len(name)), name, _zeros(-(2 + len(name)) % 4),
@@ -143,6 +144,9 @@ def _encode_general(export: str, args: list[Argument], returns: ArgType) -> byte
             piece.append(_zeros(-(size + 4) % 8))
             piece.append(struct.pack("<Q", int(arg.value) % (1 << 64)))
         elif arg.type is ArgType.OUT:
+            if not 0 <= int(arg.value) <= MAX_PAYLOAD:
+                raise UsageError(f"an out-buffer of {arg.value} bytes", "cannot travel",
+                                 "Ask for 0 to 64 MiB")
             piece.append(struct.pack("<I", int(arg.value)))
         elif arg.type in (ArgType.IN, ArgType.INOUT):
             data = arg.value if isinstance(arg.value, (bytes, bytearray, memoryview)) else \
@@ -165,7 +169,7 @@ def _scalar_call(export: str, returns: ArgType,
     (name, types and padding are constants of the layout) and each value's mask. Most calls
     take this path."""
     name = export.encode("ascii")
-    if not 0 < len(name) < 256 or len(types) > 16:
+    if not 0 < len(name) < 256 or len(types) > MAX_ARGS:
         raise UsageError(export, "cannot be called with these arguments",
                          "Export names are 1-255 ASCII characters; at most 16 arguments")
     head = struct.pack(f"<H{len(name)}s{-(2 + len(name)) % 4}xBBH", len(name), name, returns,
@@ -196,35 +200,63 @@ def _zeros(count: int) -> bytes:
     return b"\0" * count
 
 
+MAX_ARGS = 16
+"""Arguments one call may carry (the surrogate passes at most 16 words to the export)."""
+
+
 def decode_call(payload: bytes) -> tuple[str, ArgType, list[Argument]]:
-    """Parse a CALL payload (the tests use it to check the C side's reading of the format)."""
+    """Parse a CALL payload: the emulated surrogate's reading of the format, held by the tests
+    to the C side's. Anything malformed (a field past the end, more than 16 arguments, a
+    buffer longer than what follows, an out-buffer over the limit, an unknown type) is a
+    UsageError naming it, never another exception."""
     try:
-        (size,) = struct.unpack_from("<H", payload, 0)
-        name = payload[2:2 + size].decode("ascii")
-        at = 2 + size + (-(2 + size) % 4)
-        returns, count, _ = struct.unpack_from("<BBH", payload, at)
+        return _decode_call(payload)
+    except struct.error as exc:
+        raise UsageError("call payload", f"ends early: its {len(payload)} bytes do not hold "
+                         "every field it announces", "Encode it with encode_call") from exc
+    except (ValueError, IndexError) as exc:
+        raise UsageError("call payload", f"is malformed ({exc})",
+                         "Encode it with encode_call") from exc
+
+
+def _decode_call(payload: bytes) -> tuple[str, ArgType, list[Argument]]:
+    (size,) = struct.unpack_from("<H", payload, 0)
+    if not 0 < size < 256 or 2 + size > len(payload):
+        raise ValueError(f"an export name of {size} bytes")
+    name = payload[2:2 + size].decode("ascii")
+    at = 2 + size + (-(2 + size) % 4)
+    returns, count, _ = struct.unpack_from("<BBH", payload, at)
+    if count > MAX_ARGS:
+        raise ValueError(f"{count} arguments, more than {MAX_ARGS}")
+    at += 4
+    args = []
+    for index in range(count):
+        (code,) = struct.unpack_from("<B", payload, at)
+        kind = ArgType(code)
         at += 4
-        args = []
-        for _ in range(count):
-            kind = ArgType(payload[at])
+        if kind is ArgType.INT32:
+            args.append(Argument(kind, struct.unpack_from("<I", payload, at)[0]))
             at += 4
-            if kind is ArgType.INT32:
-                args.append(Argument(kind, struct.unpack_from("<I", payload, at)[0]))
-                at += 4
-            elif kind in (ArgType.INT64, ArgType.PTR):
-                at += -at % 8
-                args.append(Argument(kind, struct.unpack_from("<Q", payload, at)[0]))
-                at += 8
-            elif kind is ArgType.OUT:
-                args.append(Argument(kind, struct.unpack_from("<I", payload, at)[0]))
-                at += 4
-            else:
-                (length,) = struct.unpack_from("<I", payload, at)
-                args.append(Argument(kind, payload[at + 4:at + 4 + length]))
-                at += 4 + length + (-(4 + length) % 4)
-        return name, ArgType(returns), args
-    except (struct.error, ValueError, UnicodeDecodeError) as exc:
-        raise UsageError("call payload", f"is malformed ({exc})", "Encode it with encode_call")
+        elif kind in (ArgType.INT64, ArgType.PTR):
+            at += -at % 8
+            args.append(Argument(kind, struct.unpack_from("<Q", payload, at)[0]))
+            at += 8
+        elif kind is ArgType.OUT:
+            (length,) = struct.unpack_from("<I", payload, at)
+            if length > MAX_PAYLOAD:
+                raise ValueError(f"argument {index} asks for an out-buffer of {length} bytes")
+            args.append(Argument(kind, length))
+            at += 4
+        elif kind in (ArgType.IN, ArgType.INOUT):
+            (length,) = struct.unpack_from("<I", payload, at)
+            if length > len(payload) - at - 4:  # refused, as the native surrogate does
+                raise ValueError(f"argument {index}: a buffer of {length} bytes overruns the "
+                                 "call frame")
+            args.append(Argument(kind, payload[at + 4:at + 4 + length]))
+            at += 4 + length + (-(4 + length) % 4)
+        else:
+            raise ValueError(f"argument {index} has type {kind.name}, which is not an argument")
+    return name, ArgType(returns), args
 
 
 def encode_reply(result: int, buffers: list[bytes]) -> bytes:

@@ -1,14 +1,17 @@
 """The wire format: exact bytes, round trips, and the C header generated from it."""
 
+import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interopkit.errors import UsageError
+from interopkit.quick import is_quick
 from interopkit.wire import (
     HEADER,
+    MAX_PAYLOAD,
     ArgType,
     Argument,
     Kind,
@@ -74,6 +77,8 @@ def test_bad_calls() -> None:
         encode_call("f", [Argument(ArgType.INT32, 1)] * 17)
     with pytest.raises(UsageError, match="malformed"):
         decode_call(b"\x05\x00ab")
+    with pytest.raises(UsageError, match="an out-buffer of -1 bytes: cannot travel"):
+        encode_call("f", [Argument(ArgType.OUT, -1)])
 
 
 def test_the_committed_c_header_is_generated_from_this_module() -> None:
@@ -116,3 +121,48 @@ def test_the_scalar_fast_path_writes_the_general_paths_bytes(
     fast = encode_scalars(name, tuple(t for t, _ in args), tuple(v for _, v in args),
                           ArgType.INT32)
     assert fast == general
+
+
+def test_malformed_call_payloads_are_usage_errors() -> None:
+    """The emulated surrogate answers what decode_call refuses with an error reply: each
+    malformed payload must be a UsageError that says what is wrong, never IndexError."""
+    name = struct.pack("<H3s3x", 3, b"add")
+    with pytest.raises(UsageError, match="ends early: its 12 bytes"):
+        decode_call(bytes.fromhex("06006e6f7375636870020000"))  # "nosuch", 2 args, none
+    with pytest.raises(UsageError, match="17 arguments, more than 16"):
+        decode_call(name + struct.pack("<BBH", ArgType.INT32, 17, 0)
+                    + struct.pack("<B3xI", ArgType.INT32, 1) * 17)
+    with pytest.raises(UsageError, match="a buffer of 100 bytes overruns the call frame"):
+        decode_call(name + struct.pack("<BBH", ArgType.INT32, 1, 0)
+                    + struct.pack("<B3xI", ArgType.INOUT, 100) + bytes(10))
+    with pytest.raises(UsageError, match="out-buffer of 67108865 bytes"):
+        decode_call(name + struct.pack("<BBH", ArgType.INT32, 1, 0)
+                    + struct.pack("<B3xI", ArgType.OUT, MAX_PAYLOAD + 1))
+    with pytest.raises(UsageError, match="type VOID, which is not an argument"):
+        decode_call(name + struct.pack("<BBH", ArgType.INT32, 1, 0)
+                    + struct.pack("<B3xI", ArgType.VOID, 0))
+
+
+@settings(max_examples=3000 if not is_quick() else 300)
+@given(payload=st.one_of(st.binary(max_size=120), st.builds(
+    lambda good, cut, junk: good[:cut] + junk,
+    st.builds(encode_call, st.just("fill"), arguments, st.just(ArgType.INT32)),
+    st.integers(0, 200), st.binary(max_size=8))))
+def test_any_payload_decodes_or_is_refused(payload: bytes) -> None:
+    try:
+        name, _, args = decode_call(payload)
+    except UsageError:
+        return
+    assert 0 < len(name) < 256 and len(args) <= 16
+
+
+@settings(max_examples=3000 if not is_quick() else 300)
+@given(kind=st.sampled_from(list(Kind) + [0, 9]), status=st.sampled_from([0, 1, 6, 99]),
+       payload=st.binary(max_size=80))
+def test_annotate_reads_any_frame_or_refuses_it(kind: int, status: int, payload: bytes) -> None:
+    data = HEADER.struct.pack(0x4B49, 1, kind, 1, status, len(payload)) + payload
+    try:
+        pieces = annotate(data)
+    except UsageError:
+        return
+    assert pieces[0].offset == 0

@@ -14,8 +14,12 @@
  * DLL's own conventions: cdecl or stdcall (a name decorated "@N") on x86, which Linux and
  * Windows share; the Microsoft x64 convention (ms_abi) on x86-64. Requests and replies are
  * frames on stdin/stdout, in the format declared by interopkit/wire.py (wire.h is generated
- * from it). A malformed frame gets an error reply, never a crash; a fault inside the DLL ends
- * the process, and the client reports its exit status.
+ * from it). A malformed frame gets an error reply, never a crash, and the surrogate stays
+ * framed whatever a peer sends (a payload it refuses is still read, and dropped). A malformed
+ * DLL is refused with an error reply: every table the loader reads is checked against the
+ * image's size first. A fault inside the DLL ends the process, and the client reports its exit
+ * status. On Linux the surrogate asks the kernel to kill it when its client ends (a parent-death
+ * signal), so that a client killed in the middle of a call leaves no surrogate behind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,8 +34,12 @@
 #define IK_LOADER "LoadLibraryW"
 #else
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #define IK_OS "linux"
 #define IK_LOADER "interopkit PE loader"
 #endif
@@ -41,11 +49,13 @@
 #if defined(__i386__)
 #define IK_MACHINE 0x014C
 #define IK_MAGIC 0x10B
+#define IK_DIRS 96 /* offset of the data directories in the optional header (PE32) */
 #define IK_ARCH "i386"
 #define IK_REL_TYPE 3 /* IMAGE_REL_BASED_HIGHLOW */
 #elif defined(__x86_64__)
 #define IK_MACHINE 0x8664
 #define IK_MAGIC 0x20B
+#define IK_DIRS 112 /* PE32+ */
 #define IK_ARCH "x86_64"
 #define IK_REL_TYPE 10 /* IMAGE_REL_BASED_DIR64 */
 #else
@@ -56,6 +66,8 @@
 
 static uint8_t *image;       /* the mapped DLL */
 static uint32_t image_size;
+static uint32_t export_rva;  /* the export directory, checked against image_size at load */
+static uint32_t export_size;
 static uintptr_t preferred_base;
 static char load_error[512]; /* empty when the DLL is loaded */
 static const char *dll_path;
@@ -70,6 +82,11 @@ static void wr32(uint8_t *p, uint32_t v) {
 static void wr64(uint8_t *p, uint64_t v) {
   wr32(p, (uint32_t)v);
   wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* True when [rva, rva + size) lies in the image; 64-bit sums, so that no RVA can wrap. */
+static int inside(uint64_t rva, uint64_t size) {
+  return rva <= image_size && size <= image_size - rva;
 }
 
 /* ---- the loader ------------------------------------------------------------------------- */
@@ -105,6 +122,8 @@ static int load_dll(const wchar_t *path) {
   const uint8_t *opt = image + rd32(image + 0x3C) + 24;
   image_size = rd32(opt + 56);
   preferred_base = sizeof(void *) == 4 ? rd32(opt + 28) : (uintptr_t)rd64(opt + 24);
+  export_rva = rd32(opt + IK_DIRS); /* the Windows loader has checked the image */
+  export_size = rd32(opt + IK_DIRS + 4);
   return 0;
 }
 
@@ -117,11 +136,34 @@ static int fail(const char *message) {
   return -1;
 }
 
+/* Every table of the export directory inside the image, every name ending inside it: what
+ * find_export reads afterwards cannot leave the image. */
+static int check_exports(uint32_t size) {
+  if (!inside(export_rva, 40) || size < 40)
+    return fail("has an export directory outside the image");
+  const uint8_t *table = image + export_rva;
+  uint32_t names = rd32(table + 24), functions = rd32(table + 20);
+  if (!inside(rd32(table + 28), 4ull * functions))
+    return fail("has an export address table outside the image");
+  if (!inside(rd32(table + 32), 4ull * names) || !inside(rd32(table + 36), 2ull * names))
+    return fail("has an export name or ordinal table outside the image");
+  for (uint32_t i = 0; i < names; i++) {
+    uint32_t at = rd32(image + rd32(table + 32) + 4 * i);
+    if (at >= image_size || !memchr(image + at, 0, image_size - at))
+      return fail("has an export name outside the image");
+  }
+  return 0;
+}
+
 static uint8_t *read_file(const char *path, size_t *size) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return 0;
   size_t cap = 1 << 16, used = 0;
   uint8_t *data = malloc(cap);
+  if (!data) {
+    close(fd);
+    return 0;
+  }
   for (;;) {
     if (used == cap) {
       if (cap > (256u << 20)) break; /* the kit maps images up to 256 MiB */
@@ -154,19 +196,23 @@ static int load_dll(const char *path) {
              (int)(8 * sizeof(void *)));
     return -1;
   }
-  if ((size_t)(opt - file) + optional_size > size || rd16(opt) != IK_MAGIC)
+  if (optional_size < IK_DIRS || (size_t)(opt - file) + optional_size > size ||
+      rd16(opt) != IK_MAGIC)
     return fail("has an optional header of the wrong format");
 #if defined(__i386__)
   preferred_base = rd32(opt + 28);
-  const uint8_t *dirs = opt + 96;
 #else
   preferred_base = (uintptr_t)rd64(opt + 24);
-  const uint8_t *dirs = opt + 112;
 #endif
+  const uint8_t *dirs = opt + IK_DIRS;
   image_size = rd32(opt + 56);
   uint32_t headers = rd32(opt + 60), entry = rd32(opt + 16), count = rd32(dirs - 4);
   if (!image_size || image_size > (256u << 20) || headers > size || headers > image_size)
     return fail("has impossible sizes in its headers");
+  if (count > 16) count = 16; /* as the Windows loader reads it: 16 directories at most */
+  if (IK_DIRS + 8u * count > optional_size)
+    return fail("has more data directories than its optional header holds");
+  if (entry >= image_size) return fail("has its entry point outside the image");
   if (count > 1 && rd32(dirs + 8)) { /* the IMPORT directory: nothing here could resolve it */
     return fail("imports functions from other DLLs: the Linux surrogate hosts import-free "
                 "DLLs only (build it with -nostdlib)");
@@ -191,18 +237,24 @@ static int load_dll(const char *path) {
       return fail("has a section outside the file or the image");
     memcpy(image + rva, file + from, n);
   }
+  export_rva = count > 0 ? rd32(dirs) : 0;
+  export_size = count > 0 ? rd32(dirs + 4) : 0;
+  if (export_rva && check_exports(export_size)) return -1;
   intptr_t delta = (intptr_t)((uintptr_t)image - preferred_base);
   if (delta && count > 5) { /* BASERELOC directory */
     uint32_t rva = rd32(dirs + 40), length = rd32(dirs + 44), done = 0;
-    while (done + 8 <= length && rva + done + 8 <= image_size) {
+    if (!inside(rva, length)) return fail("has a relocation directory outside the image");
+    while (done + 8 <= length) {
       uint32_t page = rd32(image + rva + done), block = rd32(image + rva + done + 4);
-      if (block < 8 || done + block > length) break;
+      if (block < 8) break; /* padding after the last block */
+      if (block > length - done) return fail("has a relocation block that overruns its table");
       for (uint32_t k = 8; k + 2 <= block; k += 2) {
         uint16_t entry16 = rd16(image + rva + done + k);
-        uint32_t where = page + (entry16 & 0xFFF);
+        uint64_t where = (uint64_t)page + (entry16 & 0xFFF);
         if ((entry16 >> 12) == 0) continue;
-        if ((entry16 >> 12) != IK_REL_TYPE || where + sizeof(void *) > image_size)
-          return fail("has a relocation the surrogate cannot apply");
+        if ((entry16 >> 12) != IK_REL_TYPE || !inside(where, sizeof(void *)))
+          return fail("has a relocation the surrogate cannot apply (outside the image or of "
+                      "an unknown type)");
 #if defined(__i386__)
         wr32(image + where, rd32(image + where) + (uint32_t)delta);
 #else
@@ -229,22 +281,26 @@ static int load_dll(const char *path) {
 
 #endif
 
-/* The export directory of the mapped image: a function by name, and the number of names. */
+/* The export directory of the mapped image: a function by name, and the number of names. On
+ * Linux, load_dll has checked each table against the image (check_exports); a function's RVA
+ * is checked here, as it is read. */
 static void *find_export(const char *name, uint32_t *exports_seen) {
-  const uint8_t *dirs = image + rd32(image + 0x3C) + 24 + (sizeof(void *) == 4 ? 96 : 112);
-  uint32_t rva = rd32(dirs);
   *exports_seen = 0;
-  if (!rva || rva + 40 > image_size) return 0;
-  const uint8_t *table = image + rva;
-  uint32_t names = rd32(table + 24), functions = rd32(table + 28);
-  uint32_t name_table = rd32(table + 32), ordinals = rd32(table + 36);
+  if (!export_rva || !inside(export_rva, 40)) return 0;
+  const uint8_t *table = image + export_rva;
+  uint32_t names = rd32(table + 24), functions = rd32(table + 20);
+  uint32_t address_table = rd32(table + 28), name_table = rd32(table + 32);
+  uint32_t ordinals = rd32(table + 36);
   *exports_seen = names;
   for (uint32_t i = 0; i < names; i++) {
     uint32_t at = rd32(image + name_table + 4 * i);
     if (at < image_size && !strcmp((const char *)image + at, name)) {
       uint16_t ordinal = rd16(image + ordinals + 2 * i);
       if (ordinal >= functions) return 0;
-      return image + rd32(image + rd32(table + 28) + 4 * ordinal);
+      uint32_t rva = rd32(image + address_table + 4 * ordinal);
+      /* an RVA inside the export directory is a forwarder ("OTHER.name"), not code */
+      if (rva - export_rva < export_size) return 0;
+      return rva && rva < image_size ? image + rva : 0;
     }
   }
   return 0;
@@ -289,9 +345,22 @@ static void free_out(uint8_t **buffers, const uint32_t *kinds, int count) {
     if (kinds[k] == IK_ARG_OUT) free(buffers[k]);
 }
 
+/* The bytes of arguments an x86 stdcall export pops, from its decorated name ("f@8": 8), or
+ * -1 for a name without that decoration (cdecl: the caller cleans up). */
+static long stdcall_bytes(const char *name) {
+  const char *at = strrchr(name, '@');
+  if (!at || !at[1]) return -1;
+  long bytes = 0;
+  for (const char *c = at + 1; *c; c++) {
+    if (*c < '0' || *c > '9' || bytes > 4096) return -1;
+    bytes = bytes * 10 + (*c - '0');
+  }
+  return bytes;
+}
+
 static uint64_t invoke(void *fn, const char *name, const w *a, int n) {
 #if defined(__i386__)
-  if (strchr(name, '@')) return call_stdcall(fn, a, n);
+  if (stdcall_bytes(name) >= 0) return call_stdcall(fn, a, n);
 #else
   (void)name;
   (void)n;
@@ -391,7 +460,9 @@ static void hello(uint32_t call_id) {
   reply(call_id, IK_STATUS_OK, (const uint8_t *)text, (uint32_t)n);
 }
 
-/* Parse and run one CALL; every length is checked against the payload before use. */
+/* Parse and run one CALL; every length is checked against the payload before use, the export
+ * is found before any memory is given to OUT buffers, and a reply that would be larger than
+ * the wire allows is refused before the call. */
 static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
   char message[400], name[256];
   uint32_t at = 2;
@@ -408,19 +479,21 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
     return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, "more than 16 arguments");
   w words[MAX_ARGS * 2] = {0};
   uint8_t *buffers[MAX_ARGS] = {0};
-  uint32_t sizes[MAX_ARGS] = {0}, kinds[MAX_ARGS] = {0};
-  int n = 0, nbuf = 0, bad = 0;
+  uint32_t sizes[MAX_ARGS] = {0}, kinds[MAX_ARGS] = {0}, slots[MAX_ARGS] = {0};
+  uint64_t out = 8; /* the reply's size */
+  int n = 0, nbuf = 0;
+  const char *bad = 0;
   for (int i = 0; i < count && !bad; i++) {
-    if (at + 4 > length) { bad = 1; break; }
+    if (at + 4 > length) { bad = "an argument overruns the call frame"; break; }
     uint8_t kind = p[at];
     at += 4;
     if (kind == IK_ARG_INT32) {
-      if (at + 4 > length) { bad = 1; break; }
+      if (at + 4 > length) { bad = "an argument overruns the call frame"; break; }
       words[n++] = (w)rd32(p + at);
       at += 4;
     } else if (kind == IK_ARG_INT64 || kind == IK_ARG_PTR) {
       at += (8 - at % 8) % 8;
-      if (at + 8 > length) { bad = 1; break; }
+      if (at + 8 > length) { bad = "an argument overruns the call frame"; break; }
       uint64_t value = rd64(p + at);
       at += 8;
       words[n++] = (w)value; /* a 32-bit surrogate keeps the low 32 bits, as its ABI does */
@@ -428,55 +501,66 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
       if (kind == IK_ARG_INT64) words[n++] = (w)(value >> 32);
 #endif
     } else if (kind == IK_ARG_IN || kind == IK_ARG_INOUT || kind == IK_ARG_OUT) {
-      if (at + 4 > length) { bad = 1; break; }
+      if (at + 4 > length) { bad = "an argument overruns the call frame"; break; }
       uint32_t size = rd32(p + at);
       at += 4;
-      if (kind != IK_ARG_OUT && size > length - at) { bad = 1; break; }
-      if (size > IK_WIRE_MAX_PAYLOAD) { bad = 1; break; }
-      uint8_t *data;
-      if (kind == IK_ARG_OUT) { /* fresh zeroed memory, freed after the reply */
-        data = calloc(1, size ? size : 1);
-        if (!data) { bad = 2; break; }
-      } else { /* in and in-out buffers are used where they arrived: no copy */
-        data = (uint8_t *)p + at;
+      if (kind != IK_ARG_OUT && size > length - at) {
+        bad = "a buffer overruns the call frame";
+        break;
+      }
+      if (size > IK_WIRE_MAX_PAYLOAD) { bad = "an out-buffer is larger than 64 MiB"; break; }
+      if (kind != IK_ARG_OUT) { /* in and in-out buffers are used where they arrived */
+        buffers[nbuf] = p + at;
         at += size + (4 - (4 + size) % 4) % 4;
       }
-      buffers[nbuf] = data;
+      if (kind != IK_ARG_IN) out += 4 + (uint64_t)size + (4 - size % 4) % 4;
       sizes[nbuf] = size;
-      kinds[nbuf++] = kind;
-      words[n++] = (w)data;
+      kinds[nbuf] = kind;
+      slots[nbuf++] = (uint32_t)n;
+      words[n++] = (w)buffers[nbuf - 1];
     } else {
       snprintf(message, sizeof message, "argument %d has unknown type %d", i, kind);
-      free_out(buffers, kinds, nbuf);
       return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, message);
     }
-    if (n > MAX_ARGS) { bad = 1; break; }
+    if (n > MAX_ARGS) { bad = "more than 16 argument words (an int64 takes two on x86)"; break; }
   }
-  if (bad) {
-    free_out(buffers, kinds, nbuf);
-    return reply_error(call_id, bad == 2 ? IK_STATUS_NO_MEMORY : IK_STATUS_BAD_ARGUMENT,
-                       bad == 2 ? "out of memory" : "an argument overruns the call frame");
-  }
+  if (bad) return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, bad);
   void *fn = lookup(name);
   if (!fn) {
-    free_out(buffers, kinds, nbuf);
     snprintf(message, sizeof message, "%s exports no function named '%s' "
              "(ERROR_PROC_NOT_FOUND, 127)", dll_name, name);
     return reply_error(call_id, IK_STATUS_UNKNOWN_EXPORT, message);
+  }
+#if defined(__i386__)
+  /* stdcall pops exactly what its name says: any other count would unbalance the stack */
+  long popped = stdcall_bytes(name);
+  if (popped >= 0 && (popped != 4L * n || n > 8)) {
+    snprintf(message, sizeof message, "%s pops %ld bytes of arguments (stdcall, from its "
+             "name); this call passes %d (at most 32 can be passed)", name, popped, 4 * n);
+    return reply_error(call_id, IK_STATUS_BAD_ARGUMENT, message);
+  }
+#endif
+  if (out > IK_WIRE_MAX_PAYLOAD)
+    return reply_error(call_id, IK_STATUS_TOO_LARGE, "the reply's buffers would be larger "
+                       "than 64 MiB: send fewer or smaller out-buffers");
+  uint8_t *payload = malloc((size_t)out);
+  int failed = !payload;
+  for (int k = 0; k < nbuf && !failed; k++) {
+    if (kinds[k] != IK_ARG_OUT) continue;
+    buffers[k] = calloc(1, sizes[k] ? sizes[k] : 1); /* fresh zeroed memory */
+    failed = !buffers[k];
+    words[slots[k]] = (w)buffers[k];
+  }
+  if (failed) {
+    free(payload);
+    free_out(buffers, kinds, nbuf);
+    return reply_error(call_id, IK_STATUS_NO_MEMORY, "out of memory for the call");
   }
   uint64_t result = invoke(fn, name, words, n);
   if (returns == IK_ARG_INT32 || (sizeof(void *) == 4 && returns == IK_ARG_PTR))
     result &= 0xFFFFFFFFu; /* EDX/upper half hold nothing for these */
   else if (returns == IK_ARG_VOID)
     result = 0;
-  size_t out = 8;
-  for (int k = 0; k < nbuf; k++)
-    if (kinds[k] != IK_ARG_IN) out += 4 + sizes[k] + 3;
-  uint8_t *payload = malloc(out);
-  if (!payload) {
-    free_out(buffers, kinds, nbuf);
-    return reply_error(call_id, IK_STATUS_NO_MEMORY, "out of memory for the reply");
-  }
   wr64(payload, result);
   uint32_t used = 8;
   for (int k = 0; k < nbuf; k++) {
@@ -491,6 +575,31 @@ static void call(uint32_t call_id, uint8_t *p, uint32_t length) {
   reply(call_id, IK_STATUS_OK, payload, used);
   free(payload);
 }
+
+/* Reads and drops `length` bytes: a refused payload is consumed, so that the next header is
+ * read where the peer put it. */
+static int discard(uint32_t length) {
+  static uint8_t sink[1 << 16];
+  while (length) {
+    uint32_t n = length < sizeof sink ? length : (uint32_t)sizeof sink;
+    if (read_full(sink, n)) return -1;
+    length -= n;
+  }
+  return 0;
+}
+
+#if defined(__linux__)
+/* End with the client: the kernel sends SIGKILL when the thread that started us ends, even in
+ * the middle of a call (prctl(2), PR_SET_PDEATHSIG). The client may have ended before the
+ * request took effect, so the parent is checked after it: the client puts its process id in
+ * INTEROPKIT_CLIENT_PID; without it, a parent of 1 (init) means the client is gone. */
+static int orphaned(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 0;
+  const char *client = getenv("INTEROPKIT_CLIENT_PID");
+  long parent = (long)getppid();
+  return client && *client ? parent != atol(client) : parent == 1;
+}
+#endif
 
 #if defined(_WIN32)
 int wmain(int argc, wchar_t **argv) {
@@ -510,6 +619,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PATH_TO_DLL\n", argv[0]);
     return 2;
   }
+#if defined(__linux__)
+  if (orphaned()) return 0;
+#endif
   dll_path = dll_name = argv[1];
   for (const char *c = dll_path; *c; c++)
     if (*c == '/') dll_name = c + 1;
@@ -524,8 +636,10 @@ int main(int argc, char **argv) {
     uint32_t call_id = rd32(header + IK_WIRE_OFFSET_CALL_ID);
     uint32_t length = rd32(header + IK_WIRE_OFFSET_LENGTH);
     uint8_t kind = header[IK_WIRE_OFFSET_KIND];
-    if (length > IK_WIRE_MAX_PAYLOAD) {
-      reply_error(call_id, IK_STATUS_TOO_LARGE, "payload larger than 64 MiB");
+    if (length > IK_WIRE_MAX_PAYLOAD) { /* dropped, not parsed: the stream stays framed */
+      if (discard(length)) return 0;
+      reply_error(call_id, IK_STATUS_TOO_LARGE, "payload larger than 64 MiB (the wire's limit): "
+                  "split the data into several calls");
       continue;
     }
     if (length > capacity) { /* grow-only: a large payload reuses warm pages next time */
