@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
-from ..idl import Declaration, parse
+from ..idl import parse
 from ..lint import IDL_DIR, lint, meaning
 from ..ndr import TYPES, show, transfer
 from . import NOT_ATTEMPTED, Exercise, Note
@@ -130,19 +130,6 @@ def _members(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _pointer_in_64_bits(text: str) -> Declaration | None:
-    """The first parameter or field whose name says pointer and whose type is a 64-bit integer:
-    ULONG64 keeps the bits, but an address means nothing in the other process."""
-    for scope in parse(text):
-        for _, declaration in scope.members:
-            wire_type = TYPES.get(declaration.base)
-            if (wire_type is not None and wire_type.family == "fixed64"
-                    and declaration.pointers <= 1 and declaration.name
-                    and meaning(declaration.name, declaration.pointers) == "pointer"):
-                return declaration
-    return None
-
-
 def _check_mend(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the whole mended IDL as a string."
@@ -162,13 +149,6 @@ def _check_mend(answer: Any) -> tuple[bool, str]:
         first = findings[0]
         return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
                        f"Fix: {first.rule.fix}.")
-    hidden = _pointer_in_64_bits(answer)
-    if hidden is not None:
-        return False, (f"{hidden.name} holds an address and is now a {hidden.type}: its 64 bits "
-                       "arrive whole, but an address of the caller means nothing in the "
-                       "surrogate's process. ULONG64 is for numbers and opaque tokens. Send "
-                       "what the pointer points to (a buffer with size_is) or an interface "
-                       "pointer to an object that owns it.")
     return True, ("The lint finds nothing, no address travels as a number, and every method, "
                   "parameter and field is still there.")
 
