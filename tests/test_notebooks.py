@@ -75,3 +75,21 @@ def test_try_it_widget_key_points_and_sources(path: Path) -> None:
     assert "from interopkit.widgets import" in text
     assert "## Key points" in text and "## Sources" in text
     assert "https://learn.microsoft.com" in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_ends_with_the_next_step(path: Path) -> None:
+    last = source(cells(path)[-1])
+    later = [p.name for p in NOTEBOOKS if p.name > path.name]
+    if later:
+        assert "**Next:** [" in last and f"]({later[0]})" in last
+    else:
+        assert "00_start_here.ipynb" in last and "glossary.md" in last
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_solution_cells_are_collapsed_and_say_nothing_about_tests(path: Path) -> None:
+    for cell in cells(path):
+        if "verify_solution()" in source(cell):
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+            assert not re.search(r"\btests?\b|NBVAL|nbval", source(cell)), source(cell)
