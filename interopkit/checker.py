@@ -104,7 +104,10 @@ def check_app(app: str | os.PathLike[str], dirs: tuple[str | os.PathLike[str], .
     folders = [Path(app).resolve().parent, *(Path(d) for d in dirs)]
     for folder in folders[1:]:
         if not folder.is_dir():
-            raise UsageError(str(folder), "is not a folder", "Give a plug-in folder with --dir")
+            raise UsageError(str(folder), "is not a folder",
+                             "Give only plug-in folders that exist (--dir, or dirs=); the "
+                             "folder of the EXE itself is always searched, so an app whose "
+                             "DLLs sit beside its EXE needs none")
     found = _index(folders)
     reports = _walk(info, kind, host, found)
     reached = {r.name.lower() for r in reports}

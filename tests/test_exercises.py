@@ -17,7 +17,7 @@ from interopkit.exercises import (
 )
 
 ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness.q3_image_base,
-       bitness.q4_large_address_aware, bitness.q5_prefer32_dll, loading.q1_predict,
+       bitness.q4_large_address_aware, bitness.q5_x86_only_exe, loading.q1_predict,
        loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
        emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
@@ -29,20 +29,21 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
 # A plausible wrong answer for each, and a phrase its feedback must contain.
 WRONG = {
     "q0_process_bits": (8, "pointer size in bytes"),
-    "q1_machine": (0x4C01, "little-endian"),
+    "q1_machine": ((0x7C, 0x6486), "little-endian"),
     "q2_sixty_four": ({"sample_x64.dll", "libsample_x86_64.so", "libsample_aarch64.so"},
                       "ARM64 is a 64-bit architecture"),
     "q3_image_base": (0x8000_0000, "only the low 4 bytes"),
     "q4_large_address_aware": (0x102, "set the large-address-aware bit"),
-    "q5_prefer32_dll": (True, "does not choose its process"),
-    "q1_predict": ({1: True, 2: True, 3: False, 4: True, 5: False, 6: True}, "case 1"),
+    "q5_x86_only_exe": (64, "An EXE makes its own process"),
+    "q1_predict": ({1: False, 2: True, 3: False, 4: True, 5: False, 6: False}, "case 1"),
     "q2_find_dll": ("audio.dll", "loads into the app's x64 process"),
     "q3_start_code": (193, "LoadLibrary returns to a running program"),
     "q4_remedy": ("a", "System32 holds 64-bit DLLs"),
-    "q1_installer_file": ("C:\\Windows\\System32\\vendor.dll", "a 64-bit process would write"),
+    "q1_installer_file": ("C:\\Windows\\SysWOW64\\LogFiles\\Vendor\\setup.log",
+                          "but not all of it"),
     "q2_installer_key": ("HKLM\\SOFTWARE\\Vendor\\Settings", "shows the 64-bit view"),
     "q3_program_files": ("C:\\Program Files", "what a 64-bit process sees"),
-    "q4_sysnative": ("C:\\Windows\\System32\\notepad.exe", "redirected to SysWOW64"),
+    "q4_sysnative": ("C:\\Windows\\System32\\drivers", "redirected to SysWOW64"),
     "q1_stdcall_bytes": (12, "includes the 4-byte return address"),
     "q2_second_register": ("rsi", "System V"),
     "q3_arm64ec_processes": ({"x64", "arm64ec", "arm64"}, "classic Arm64 process cannot"),
@@ -95,7 +96,7 @@ def test_solution_is_right(exercise: Exercise) -> None:
 
 def test_verify_solution_reveals_nothing() -> None:
     message = bitness.q1_machine.verify_solution()
-    assert "0x14C" not in message.upper() and "q1_machine.solution()" in message
+    assert "0x8664" not in message.upper() and "q1_machine.solution()" in message
 
 
 def test_verify_solution_fails_loudly_for_a_broken_solution() -> None:

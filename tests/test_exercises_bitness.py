@@ -46,3 +46,19 @@ def test_q4_answer_comes_from_the_file() -> None:
     value = next(f.value for f in field_values(probe_path("probe_x86.exe"))
                  if f.name == "Characteristics")
     assert q4_large_address_aware.check(value | 0x20).state is State.RIGHT
+
+
+def test_q1_needs_reading_a_file_the_notebook_does_not_dump() -> None:
+    # The old q1 asked sample_x86.dll's Machine, 0x14C, shown in several cells above it.
+    from interopkit.exercises.bitness import q1_machine
+
+    assert q1_machine.check(0x8664).state is State.WRONG
+    assert "(offset, value)" in q1_machine.check(0x8664).message
+    assert q1_machine.check((0, 0x8664)).state is State.WRONG
+
+
+def test_q5_is_an_exe_case_not_the_dll_printed_above() -> None:
+    from interopkit.exercises.bitness import q5_x86_only_exe
+
+    assert q5_x86_only_exe.check(32).state is State.RIGHT
+    assert q5_x86_only_exe.check(False).state is State.WRONG

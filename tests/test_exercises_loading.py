@@ -50,3 +50,54 @@ def test_prediction_refuses_a_wrong_shape(fresh_lock: None) -> None:
     assert "Not locked" in loading.lock_prediction({1: True})
     assert "Not locked yet" in loading.lock_prediction(dict.fromkeys(loading.PAIRS, "yes"))
     assert loading.locked_prediction() is None
+
+
+def test_q2_accepts_the_full_path_check_app_printed(tmp_path) -> None:
+    # A learner pasted the path from check_app's report and was told the file was not there.
+    from interopkit.appfolders import build_exercise_app
+    from interopkit.checker import check_app
+
+    app = build_exercise_app(tmp_path)
+    culprit = next(d for d in check_app(app, host="win11-x64").dlls if not d.loads)
+    assert loading.q2_find_dll.check(str(app.parent / culprit.name)).state is State.RIGHT
+    wrong = loading.q2_find_dll.check(str(tmp_path / "nothere.dll"))
+    assert "There is no nothere.dll" in wrong.message and str(tmp_path) not in wrong.message
+
+
+def test_q2_right_answer_does_not_give_q3_away() -> None:
+    assert "0xC000007B" not in loading.q2_find_dll.check(loading.q2_find_dll.solve()).message
+
+
+def test_q2_section_8s_call_on_the_exercise_says_why_it_fails(tmp_path) -> None:
+    from interopkit.appfolders import build_exercise_app
+    from interopkit.checker import check_app
+    from interopkit.errors import UsageError
+
+    app = build_exercise_app(tmp_path)
+    with pytest.raises(UsageError, match="DLLs sit beside its EXE needs none"):
+        check_app(app, dirs=(app.parent / "plugins",), host="win11-x64")
+    assert "no dirs are needed" in loading.q2_find_dll.hint().message
+
+
+def test_q3_accepts_the_signed_form_cmd_and_powershell_print() -> None:
+    feedback = loading.q3_start_code.check(-1073741701)
+    assert feedback.state is State.RIGHT and "signed" in feedback.message
+
+
+@pytest.mark.parametrize("answer", ["(b)", "b)", " B. "])
+def test_q4_accepts_the_letter_as_the_question_printed_it(answer: str) -> None:
+    assert loading.q4_remedy.check(answer).state is State.RIGHT
+
+
+def test_q1_with_nothing_locked_says_what_to_do(fresh_lock: None) -> None:
+    feedback = loading.q1_predict.check(loading.locked_prediction())
+    assert feedback.state is State.NOT_ATTEMPTED
+    assert "Replace the ..." not in feedback.message and "section 4" in feedback.message
+
+
+def test_q1_cases_are_not_taught_before_the_prediction() -> None:
+    # Issue 15: x64 + I386, the prefer-32 DLL (01 q5) and the data-file load were answered above.
+    cases = set(loading.PAIRS.values())
+    assert ("x64", "I386", "win11-x64") not in cases
+    assert ("x64", "NET-prefer-32", "win11-x64") not in cases
+    assert all(len(case) == 3 for case in cases)

@@ -81,13 +81,14 @@ class Exercise:
     """Python code that leaves the right answer in a variable called ``answer``."""
     explanation: str
     """Why the solution is right, shown with it."""
+    not_attempted_text: str = "Replace the ... with your answer and run the cell again."
+    """What to do when the answer is ``...`` or None (the cell's own wording)."""
 
     def check(self, answer: Any = NOT_ATTEMPTED) -> Feedback:
         """Check an answer; ``...`` or None means not attempted yet."""
         if answer is NOT_ATTEMPTED or answer is None:
             return Feedback(self.name, State.NOT_ATTEMPTED,
-                            "Replace the ... with your answer and run the cell again. "
-                            f"Stuck? Call {self.name}.hint().")
+                            f"{self.not_attempted_text} Stuck? Call {self.name}.hint().")
         try:
             right, message = self.checker(answer)
         except (TypeError, ValueError) as exc:

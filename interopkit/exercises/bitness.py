@@ -1,7 +1,9 @@
 """Exercises of notebook 01 (reading bitness from PE and ELF headers).
 
-The expected answers are read from the kit's real sample files when the check runs. None of
-them is printed in the notebook: each needs reading bytes, or combining what the lesson showed.
+The expected answers are read from the kit's real sample files when the check runs. q1, q3 and
+q4 need reading bytes that the notebook does not print; q2 and q5 need combining what the
+lesson showed (q2's file names are in the table above it: the exercise is to read the right
+column, in both formats).
 """
 
 from __future__ import annotations
@@ -13,29 +15,44 @@ from ..samples import SAMPLES, probe_path, sample_path
 from . import Exercise
 
 __all__ = ["q1_machine", "q2_sixty_four", "q3_image_base", "q4_large_address_aware",
-           "q5_prefer32_dll"]
+           "q5_x86_only_exe"]
+
+
+def _machine_read() -> tuple[int, int, int]:
+    """probe_x64.exe's e_lfanew, the offset of its Machine field and the field's value."""
+    path = probe_path("probe_x64.exe")
+    data = path.read_bytes()[:1024]
+    e_lfanew = int.from_bytes(data[0x3C:0x40], "little")
+    return e_lfanew, e_lfanew + 4, read_headers(path).machine_value
 
 
 def _check_machine(answer: Any) -> tuple[bool, str]:
-    path = sample_path("windows", "x86")
-    data = path.read_bytes()[:1024]
-    e_lfanew = int.from_bytes(data[0x3C:0x40], "little")
-    expected = read_headers(path).machine_value
-    if not isinstance(answer, int):
-        return False, "Give the Machine value as an int, e.g. 0x1234 or 4660."
-    if answer == expected:
-        return True, (f"0x{answer:04X} is IMAGE_FILE_MACHINE_I386: the DLL holds 32-bit x86 "
-                      "code, so only a 32-bit x86 process can load it.")
-    if answer == int.from_bytes(expected.to_bytes(2, "little"), "big"):
+    e_lfanew, offset, expected = _machine_read()
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if answer == expected:
+            return False, ("That is the right Machine value. Give the pair (offset, value): "
+                           "where in the file did you read it?")
+        return False, "Give a pair (offset, value), such as (0x80, 0x1234)."
+    if not isinstance(answer, tuple) or len(answer) != 2 \
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in answer):
+        return False, "Give a pair of ints (offset, value), such as (0x80, 0x1234)."
+    where, value = answer
+    if value == int.from_bytes(expected.to_bytes(2, "little"), "big"):
         return False, "The bytes are right but reversed: PE fields are little-endian."
-    if answer == e_lfanew:
-        return False, (f"0x{answer:X} is e_lfanew, the offset of the PE signature. Machine is "
-                       "the first field after the 4-byte signature.")
-    if answer in (0x4550, 0x00004550, 0x50450000):
+    if value in (0x4550, 0x50450000):
         return False, "That is the 'PE' signature itself; Machine follows it."
-    if answer == 0x5A4D:
+    if value == 0x5A4D:
         return False, "That is 'MZ', the DOS header's e_magic at offset 0."
-    return False, "Not the Machine field. Read e_lfanew at 0x3C, then 2 bytes at e_lfanew + 4."
+    if where == e_lfanew:
+        return False, (f"0x{where:X} is e_lfanew, the offset of the PE signature. Machine is "
+                       "the first field after the 4-byte signature.")
+    if value != expected:
+        return False, "Not the Machine field. Read e_lfanew at 0x3C, then 2 bytes at e_lfanew + 4."
+    if where != offset:
+        return False, "The value is right; the offset is not where it sits (e_lfanew + 4)."
+    return True, (f"0x{value:04X} at offset 0x{where:X}: IMAGE_FILE_MACHINE_AMD64, so only an "
+                  "x64 process can run this EXE's code. The offset differs from file to file: "
+                  "only e_lfanew says where the PE header starts.")
 
 
 def _sixty_four_bit_names() -> set[str]:
@@ -134,27 +151,31 @@ def _check_large_address_aware(answer: Any) -> tuple[bool, str]:
                    f"and set bit 0x{flag:02X} with |.")
 
 
-def _check_prefer32_dll(answer: Any) -> tuple[bool, str]:
-    if not isinstance(answer, bool):
-        return False, "Answer True or False."
-    if answer is False:
-        return True, ("False. 32BITPREF is meant for EXEs; on a DLL it makes the DLL fail to "
-                      "load in 64-bit processes with BadImageFormatException (CORFLAGS).")
-    return False, ("The name says 'prefer', but a DLL does not choose its process. Read the "
-                   "explanation printed beside prefer32.dll in section 8.")
+def _check_x86_only_exe(answer: Any) -> tuple[bool, str]:
+    if isinstance(answer, bool) or answer not in (32, 64):
+        return False, "Answer 32 or 64: the width of the process that starts."
+    if answer == 32:
+        return True, ("32: 32BITREQ without 32BITPREF is x86-only (x86only.dll in section 8), "
+                      "and an EXE chooses its process, so x64 Windows starts it under WOW64 "
+                      "(CORFLAGS).")
+    return False, ("The file is PE32 with 32BITREQ and no 32BITPREF: look at what section 8 "
+                   "printed for x86only.dll. An EXE makes its own process: which width must "
+                   "that process have?")
 
 
 q1_machine = Exercise(
     name="q1_machine",
-    question="Read sample_x86.dll's Machine field yourself with open() and int.from_bytes.",
+    question="Read probe_x64.exe's Machine field yourself with open() and int.from_bytes. Give "
+             "the pair (offset, value): the file offset where the field sits, and its value.",
     checker=_check_machine,
     hint_text="e_lfanew is a 4-byte little-endian int at offset 0x3C; 'PE\\0\\0' sits there, "
               "and Machine is the 2 bytes right after it.",
     solution_code=(
-        "from interopkit.samples import sample_path\n"
-        "data = sample_path('windows', 'x86').read_bytes()\n"
+        "from interopkit.samples import probe_path\n"
+        "data = probe_path('probe_x64.exe').read_bytes()\n"
         "e_lfanew = int.from_bytes(data[0x3C:0x40], 'little')\n"
-        "answer = int.from_bytes(data[e_lfanew + 4:e_lfanew + 6], 'little')\n"),
+        "offset = e_lfanew + 4  # after 'PE\\0\\0'\n"
+        "answer = (offset, int.from_bytes(data[offset:offset + 2], 'little'))\n"),
     explanation="The DOS header points at the PE signature; the COFF header follows it and "
                 "starts with Machine.",
 )
@@ -205,12 +226,14 @@ q4_large_address_aware = Exercise(
                 "gets 4 GB under WOW64 instead of 2 GB (W64-PERF).",
 )
 
-q5_prefer32_dll = Exercise(
-    name="q5_prefer32_dll",
-    question="A .NET DLL carries ILONLY, 32BITREQ and 32BITPREF. Can a 64-bit process load it?",
-    checker=_check_prefer32_dll,
-    hint_text="Read the explanation printed beside prefer32.dll in section 8.",
-    solution_code="answer = False\n",
-    explanation="The inspector names the platform AnyCPU-prefer-32-bit, which on a DLL means it "
-                "cannot load into a 64-bit process (CorFlags documentation).",
+q5_x86_only_exe = Exercise(
+    name="q5_x86_only_exe",
+    question="A .NET EXE carries ILONLY and 32BITREQ, without 32BITPREF. Started on x64 "
+             "Windows, is its process 32-bit or 64-bit? (32 or 64)",
+    checker=_check_x86_only_exe,
+    hint_text="Find the DLL with the same flags in section 8. Then: which process can run "
+              "x86-only code, and who creates an EXE's process?",
+    solution_code="answer = 32\n",
+    explanation="32BITREQ alone marks x86-only code; an EXE gets a process of the width its "
+                "code needs, here a 32-bit one under WOW64 (CORFLAGS).",
 )

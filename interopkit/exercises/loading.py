@@ -24,14 +24,15 @@ __all__ = ["PAIRS", "lock_prediction", "locked_prediction", "q1_predict", "q2_fi
            "q3_start_code", "q4_remedy"]
 
 PAIRS = {
-    1: ("x64", "I386", "win11-x64"),
+    1: ("x64", "ARM64EC", "win11-arm64"),
     2: ("x86", "I386", "win11-arm64"),
     3: ("arm64", "AMD64", "win11-arm64"),
     4: ("x64", "ARM64X", "win11-arm64"),
-    5: ("x64", "NET-prefer-32", "win11-x64"),
-    6: ("x64", "I386", "win11-x64", "datafile"),
+    5: ("arm32", "ARMNT", "win11-arm64-no-arm32"),
+    6: ("x64", "ARM64", "win11-arm64"),
 }
-"""Numbered (process, image, Windows[, load mode]) cases for q1."""
+"""Numbered (process, image, Windows[, load mode]) cases for q1: none of them is answered in
+the notebook before the prediction (sections 1 to 3 teach x86 against x64 only)."""
 
 
 _LOCKED: dict[str, Any] = {}
@@ -73,7 +74,7 @@ def _check_predict(answer: Any) -> tuple[bool, str]:
         if bool(answer[number]) != outcome.loads:
             wrong.append(f"case {number}: {outcome.explanation}")
     if not wrong:
-        return True, "All six right: bitness, architecture and load mode decide, case by case."
+        return True, "All six right: bitness, architecture and the Windows decide, case by case."
     return False, f"{len(wrong)} wrong. " + " | ".join(wrong[:2])
 
 
@@ -96,11 +97,12 @@ def _demo_files() -> set[str]:
 def _check_find(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the DLL's file name as a string, such as 'name.dll'."
-    name = answer.strip().lower()
+    # A learner may paste the full path check_app printed: the file name is what counts.
+    name = Path(answer.strip().replace("\\", "/")).name.lower()
     names, culprits = _exercise_folder()
     if name in culprits:
-        return True, (f"{answer.strip()} is the x86 build in an x64 app: check_app reports it "
-                      "with 0xC000007B, because it is a static import.")
+        return True, (f"{Path(answer.strip()).name}: the x86 build in an x64 app, so it cannot "
+                      "load into the app's process.")
     if name == "kernel32.dll":
         return False, "KERNEL32.dll is a Windows system DLL; Windows supplies the right one."
     if name.endswith(".exe"):
@@ -108,7 +110,7 @@ def _check_find(answer: Any) -> tuple[bool, str]:
     if name not in names:
         where = ("It belongs to section 8's demo app (app), not to this exercise. "
                  if name in _demo_files() else "")
-        return False, (f"There is no {answer.strip()} in the exercise's folder. {where}Check "
+        return False, (f"There is no {name} in the exercise's folder. {where}Check "
                        "exercise_app, the app whose files are listed above the question: "
                        "check_app(exercise_app).")
     return False, (f"{answer.strip()} loads into the app's x64 process. Run "
@@ -118,9 +120,14 @@ def _check_find(answer: Any) -> tuple[bool, str]:
 def _check_start_code(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, int):
         return False, "Give the code as an int, such as 0xC0000005."
-    if answer == 0xC000007B:
-        return True, ("STATUS_INVALID_IMAGE_FORMAT: the loader meets the bad image while starting "
-                      "the process, before any code of the app runs (DSVC-7B).")
+    if answer in (0xC000007B, 0xC000007B - 2**32):
+        # cmd's %ERRORLEVEL% and PowerShell's $LASTEXITCODE show the NTSTATUS as a signed
+        # 32-bit number: -1073741701 is 0xC000007B.
+        signed = (" (-1073741701 is how cmd and PowerShell print it: the same 32 bits read as "
+                  "a signed number)" if answer < 0 else "")
+        return True, ("0xC000007B, STATUS_INVALID_IMAGE_FORMAT" + signed + ": the loader meets "
+                      "the bad image while starting the process, before any code of the app runs "
+                      "(DSVC-7B).")
     if answer == 193:
         return False, ("193 is what LoadLibrary returns to a running program. A static import is "
                        "loaded before the program runs, and the process fails to start.")
@@ -131,7 +138,8 @@ def _check_start_code(answer: Any) -> tuple[bool, str]:
 
 
 def _check_remedy(answer: Any) -> tuple[bool, str]:
-    choice = str(answer).strip().lower()
+    # "(b)", "b)" and "b." are the letter as the question printed it.
+    choice = str(answer).strip().strip("().").strip().lower()
     if choice == "b":
         return True, ("A 32-bit surrogate process can load the x86 DLL; the 64-bit app calls it "
                       "across processes (notebook 05). Rebuilding the DLL as x64 also works, if "
@@ -150,20 +158,23 @@ q1_predict = Exercise(
     name="q1_predict",
     question="For each numbered case in PAIRS, does the load succeed? Give {number: True/False}.",
     checker=_check_predict,
-    hint_text="Predict before you look: which kinds of process load which images? Remember "
-              "that a data-file load ignores bitness.",
+    hint_text="Predict before you look: which kinds of process load which images?",
     solution_code=(
         "from interopkit.exercises.loading import PAIRS\n"
         "from interopkit.loader import load_outcome\n"
         "answer = {n: load_outcome(*case).loads for n, case in PAIRS.items()}\n"),
-    explanation="Each case is one cell of the matrix chart (or the data-file variant of one).",
+    explanation="Each case is one cell of the matrix chart.",
+    not_attempted_text=("Nothing is locked in yet: run the prediction cell of section 4 with "
+                        "True or False in every case, then run this cell again; or replace "
+                        "locked_prediction() here with your answer, as {1: True, 2: False, ...}."),
 )
 
 q2_find_dll = Exercise(
     name="q2_find_dll",
     question="Which DLL in the exercise app folder cannot load into the app's process?",
     checker=_check_find,
-    hint_text="check_app(exercise_app) lists every DLL of the exercise's folder with a loads "
+    hint_text="Its DLLs sit beside the EXE (it has no plugins folder, so no dirs are needed): "
+              "check_app(exercise_app) lists every DLL of the exercise's folder with a loads "
               "column, as in section 8.",
     solution_code=(
         "import tempfile\n"

@@ -10,7 +10,7 @@ from . import Exercise
 
 __all__ = ["q1_installer_file", "q2_installer_key", "q3_program_files", "q4_sysnative"]
 
-_DLL = "C:\\Windows\\System32\\vendor.dll"
+_LOG = "C:\\Windows\\System32\\LogFiles\\Vendor\\setup.log"
 _KEY = "HKLM\\SOFTWARE\\Vendor\\Settings"
 
 
@@ -33,14 +33,20 @@ def _same_key(left: str, right: str) -> bool:
 def _check_file(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the full path as a string."
-    expected = redirect_path(_DLL, "x86").result
+    expected = redirect_path(_LOG, "x86").result
     if _same(answer, expected):
-        return True, ("SysWOW64: the 32-bit installer asked for System32 and WOW64 redirected it. "
-                      "A 64-bit program looking in System32 will not find it.")
-    if _same(answer, _DLL):
-        return False, "That is where a 64-bit process would write. The installer is 32-bit."
+        return True, ("Right where it asked: System32\\LogFiles is one of the folders the "
+                      "redirector leaves alone, so 32-bit and 64-bit programs share the log "
+                      "(W64-FSR).")
+    if any(_same(answer, folder) for folder in ("C:\\Windows\\SysWOW64",
+                                                 "C:\\Windows\\System32",
+                                                 "C:\\Windows\\System32\\LogFiles\\Vendor")):
+        return False, "That is a folder; give the full path of setup.log."
+    if "syswow64" in answer.lower():
+        return False, ("Most of System32 is redirected to SysWOW64, but not all of it: look at "
+                       "the exempt folders listed in section 3.")
     if "program files" in answer.lower():
-        return False, "The installer named a System32 path; only the folder gets redirected."
+        return False, "The installer named a System32 path; only folders under it may move."
     return False, "Ask the model: redirect_path(path, 'x86')."
 
 
@@ -55,10 +61,22 @@ def _check_key(answer: Any) -> tuple[bool, str]:
         return False, "A 64-bit regedit shows the 64-bit view; the 32-bit app wrote elsewhere."
     if "wowaa32node" in answer.lower():
         return False, "WowAA32Node is the view of 32-bit Arm processes; this app is x86."
+    if _is_parent_key(answer, expected):
+        return False, ("That key is on the way, but incomplete: give the whole key, down to "
+                       "Settings.")
     if "wow6432node" in answer.lower():
         return False, ("Right node, wrong place: the 32-bit view of HKLM\\SOFTWARE sits directly "
                        "under HKLM\\SOFTWARE, and the rest of the key follows it.")
     return False, "Try redirect_key(key, 'x86') and look at the result."
+
+
+def _is_parent_key(answer: str, key: str) -> bool:
+    """``answer`` names a key above ``key`` (in any spelling the registry accepts)."""
+    try:
+        parent = canonical_key(answer).lower().rstrip("\\")
+        return canonical_key(key).lower().startswith(parent + "\\")
+    except InteropKitError:
+        return False
 
 
 _APP = "%ProgramFiles%\\Vendor\\app.exe"
@@ -95,30 +113,45 @@ def _check_program_files(answer: Any) -> tuple[bool, str]:
     return False, "Compare the x86 and x64 columns of the environment table for ProgramFiles."
 
 
+_DRIVERS = "C:\\Windows\\System32\\drivers"
+
+
 def _check_sysnative(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the full path as a string."
-    target = "C:\\Windows\\System32\\notepad.exe"
+    answer = answer.strip().rstrip("\\/")
     try:
         result = redirect_path(answer, "x86")
     except InteropKitError:
-        return False, "Give a full path such as C:\\Windows\\...\\notepad.exe."
-    if _same(result.result, target) and result.redirected:
-        return True, ("Sysnative: a virtual folder only 32-bit processes see, which reaches the "
-                      "real System32 without turning redirection off.")
-    if _same(answer, target):
-        return False, "From a 32-bit process that path is redirected to SysWOW64."
-    return False, "There is a virtual alias for exactly this; the redirector section names it."
+        return False, "Give a full path such as C:\\Windows\\...\\drivers."
+    if _same(result.result, _DRIVERS) and result.redirected:
+        return True, ("Sysnative\\drivers: Sysnative is a virtual folder only 32-bit processes "
+                      "see, which reaches the real System32 without turning redirection off.")
+    if _same(answer, "C:\\Windows\\Sysnative"):
+        return False, ("Right alias: Sysnative reaches the real System32. Now add the folder the "
+                       "tool wants, drivers.")
+    if _same(answer, _DRIVERS):
+        return False, ("From a 32-bit process that path is redirected to SysWOW64\\drivers: only "
+                       "drivers\\etc is exempt, not drivers itself.")
+    if "syswow64" in answer.lower():
+        return False, ("SysWOW64 holds the 32-bit files, the very ones a 32-bit process already "
+                       "gets. The tool wants the 64-bit folder.")
+    if answer.lower().endswith(".exe") or answer.lower().endswith("\\etc"):
+        return False, "The tool wants the drivers folder itself, not a file or drivers\\etc."
+    return False, ("There is a virtual alias for exactly this; section 3 names it. Try "
+                   "redirect_path(your_path, 'x86') to see where a path really leads.")
 
 
 q1_installer_file = Exercise(
     name="q1_installer_file",
-    question=f"A 32-bit installer on 64-bit Windows writes {_DLL}. Where does the file land?",
+    question=f"A 32-bit installer on 64-bit Windows writes its log to {_LOG}. Where does the "
+             "file really land?",
     checker=_check_file,
-    hint_text="The installer's process is x86; which folder does WOW64 send System32 to?",
+    hint_text="The installer's process is x86. Is every folder under System32 redirected?",
     solution_code=("from interopkit.redirect import redirect_path\n"
-                   f"answer = redirect_path({_DLL!r}, 'x86').result\n"),
-    explanation="The file-system redirector sends a 32-bit process's System32 to SysWOW64.",
+                   f"answer = redirect_path({_LOG!r}, 'x86').result\n"),
+    explanation="The file-system redirector sends a 32-bit process's System32 to SysWOW64, "
+                "except a few shared folders, LogFiles among them (W64-FSR).",
 )
 
 q2_installer_key = Exercise(
@@ -147,10 +180,12 @@ q3_program_files = Exercise(
 
 q4_sysnative = Exercise(
     name="q4_sysnative",
-    question="A 32-bit tool needs the real 64-bit C:\\Windows\\System32\\notepad.exe. Which path "
+    question=f"A 32-bit tool must list the real 64-bit driver folder, {_DRIVERS}. Which path "
              "must it open?",
     checker=_check_sysnative,
-    hint_text="Not System32 (redirected) and not SysWOW64 (the 32-bit copy).",
-    solution_code="answer = 'C:\\\\Windows\\\\Sysnative\\\\notepad.exe'\n",
-    explanation="Sysnative is the documented way for 32-bit processes to reach System32.",
+    hint_text="Is drivers exempt from redirection, or only drivers\\etc? If it is redirected, "
+              "how does a 32-bit process reach the real System32?",
+    solution_code="answer = 'C:\\\\Windows\\\\Sysnative\\\\drivers'\n",
+    explanation="Only System32\\drivers\\etc is exempt; drivers itself is redirected, and "
+                "Sysnative is the documented way for 32-bit processes to reach System32 (W64-FSR).",
 )
