@@ -303,8 +303,11 @@ def redirect_key(key: str, process: ProcessKind | str, flags: int = 0,
         result = f"{software}\\{node}{text[len(software):]}"
     inherited = "" if listed else (f" ({text} is not in Microsoft's table, so it inherits "
                                    f"this from {decided_by}.)")
+    # Say why this view was opened: a 64-bit process reaches the 32-bit view only by asking.
+    asked = " This process asked for it with KEY_WOW64_32KEY." if (
+        flags & KEY_WOW64_32KEY and target is None) else ""
     return Redirection(key, result, True, f"Redirected: the {_view_name(node)} view of "
-                       f"{decided_by} lives under {node}.{inherited}",
+                       f"{decided_by} lives under {node}.{asked}{inherited}",
                        (*source, "W64-REGR") + (("W64-ALTVIEW",) if flags else ()))
 
 

@@ -293,6 +293,10 @@ OPEN_QUESTIONS: tuple[OpenQuestion, ...] = (
                  "Communication' says they can, with 32 significant bits. The kit teaches the "
                  "second, which is the precise one.", ("W64-PROCINT", "W64-IPC"),
                  "06_handle_ptr_truncation"),
+    OpenQuestion("wow64base.dll", "unverified",
+                 "Some descriptions of WOW64 name a wow64base.dll among its DLLs; no source the "
+                 "kit read names or describes it, so notebook 02's diagram leaves it out.",
+                 ("W64-IMPL",), "02_wow64"),
     OpenQuestion("193 or 216 for a program of the wrong architecture", "unverified",
                  "LoadLibrary of the wrong bitness gives 193; no primary source says when "
                  "216 is returned instead (Wine maps every invalid-image status to 193). Read "

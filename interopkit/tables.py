@@ -252,6 +252,22 @@ def redirections_html(results: list[Any]) -> str:
     return _table(["asked for", "really reaches", "why"], rows)
 
 
+def key_redirections_html(cases: list[tuple[str, int, Any]]) -> str:
+    """Registry redirections with the process and the view flags that produced each result:
+    (process, flags, result) rows, so that the same key asked twice reads as two questions."""
+    from .redirect import KEY_WOW64_32KEY, KEY_WOW64_64KEY
+
+    def flag_names(flags: int) -> str:
+        names = [name for name, bit in (("KEY_WOW64_64KEY", KEY_WOW64_64KEY),
+                                        ("KEY_WOW64_32KEY", KEY_WOW64_32KEY)) if flags & bit]
+        return " | ".join(names) or "none"
+
+    rows = [[process, flag_names(flags), r.input,
+             r.result if r.redirected else "(not redirected)", r.reason]
+            for process, flags, r in cases]
+    return _table(["process", "view flags", "asked for", "really reaches", "why"], rows)
+
+
 def spaces_table_html(spaces: list[Any]) -> str:
     """What each probe process reported about its address space."""
     rows = [[f"{s.bits}-bit {s.arch}", s.pointer_size, f"0x{s.code_address:x}",

@@ -99,3 +99,18 @@ def test_bench_table_shows_medians_quartiles_and_skips() -> None:
     page = bench_table_html(measured)
     assert "<th style='text-align:left'>native_inproc</th><td>0.5<br><small>0.4-0.6" in page
     assert "skipped msl_loadlib: not &lt;installed&gt;" in page
+
+
+def test_key_redirections_name_the_process_and_the_flags() -> None:
+    # Issue 15 fresh read: three rows all read HKLM\SOFTWARE\Vendor\App, and the x64 row with
+    # KEY_WOW64_32KEY gave the same "why" as the plain x86 row.
+    from interopkit.redirect import KEY_WOW64_32KEY, redirect_key
+    from interopkit.tables import key_redirections_html
+
+    key = "HKLM\\SOFTWARE\\Vendor\\App"
+    html = key_redirections_html([("x86", 0, redirect_key(key, "x86")),
+                                  ("x64", KEY_WOW64_32KEY, redirect_key(key, "x64",
+                                                                        KEY_WOW64_32KEY))])
+    assert "process" in html and "view flags" in html and ">none<" in html
+    assert "asked for it with KEY_WOW64_32KEY" in html
+    assert html.count("asked for it with") == 1
