@@ -272,7 +272,7 @@ def spaces_table_html(spaces: list[Any]) -> str:
     """What each probe process reported about its address space."""
     rows = [[f"{s.bits}-bit {s.arch}", s.pointer_size, f"0x{s.code_address:x}",
              f"0x{s.stack_address:x}", f"0x{s.heap_address:x}", f"{s.reserved_bytes:,}",
-             f"{s.reserved_bytes / 2**30:,.2f} GiB", f"0x{s.highest_address:x}", s.syscall_abi]
+             f"{s.reserved_bytes / 2**30:,.3f} GiB", f"0x{s.highest_address:x}", s.syscall_abi]
             for s in spaces]
     return _table(["process", "pointer", "code", "stack", "heap", "reserved bytes", "= GiB",
                    "highest address", "system calls"], rows)

@@ -85,7 +85,7 @@ def test_the_log_axis_says_how_far_apart_the_bars_really_are() -> None:
 
     spaces = [_space(32, 4 << 30), _space(64, 128 << 40)]
     ax = draw_address_spaces(spaces)
-    assert "the longest is 32,768 times the shortest" in ax.get_title()
+    assert "yet holds 32,768 times as much" in ax.get_title()
     assert "log scale" in ax.get_xlabel()
     assert "times" not in draw_address_spaces([spaces[0]]).get_title()
 
@@ -115,3 +115,14 @@ def test_com_primer_draws_every_part_and_both_directions() -> None:
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "MARSHALS" in texts and "UNMARSHALS" in texts and "dllhost.exe (32-bit)" in texts
     plt.close(ax.figure)
+
+
+
+def test_address_space_title_gives_the_apparent_and_the_real_ratio() -> None:
+    # Issue 15 fresh read: the title said the bars "look alike" on the log axis, while the
+    # 64-bit bar looked about twice as long as the 32-bit one.
+    from interopkit.diagrams import draw_address_spaces
+
+    title = draw_address_spaces([_space(32, 4 << 30), _space(64, 128 << 40)]).get_title()
+    assert "look alike" not in title
+    assert "looks 1.9 times as long" in title and "32,768 times as much" in title
