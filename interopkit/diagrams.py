@@ -144,22 +144,33 @@ def draw_file_map(paths: list[str | os.PathLike[str]], ax: Axes | None = None,
     span = limit or widest
     for row, regions in enumerate(rows):
         narrow = []
+        before = min((r.start for r in regions if r.kind == "section"), default=span)
+        # The whole file drawn: every header before the first section shares one label, the
+        # same way in each row, PE or ELF.
+        grouped = limit is None
         for index, region in enumerate(regions):
-            colour = (header_colours(0.3 + 0.6 * _HEADER_KINDS.index(region.name) /
+            # Light to mid orange only: the text calls headers orange, and the dark end of the
+            # map reads as red.
+            colour = (header_colours(0.25 + 0.35 * _HEADER_KINDS.index(region.name) /
                                      len(_HEADER_KINDS))
                       if region.kind == "header" else section_colours(0.35 + 0.1 * (index % 5)))
             ax.broken_barh([(region.start, region.end - region.start)], (row - 0.28, 0.56),
                            facecolors=colour, edgecolor="white", linewidth=0.5,
                            label=region.name)
-            if not _label(ax, region, row, span) and region.kind == "header" \
-                    and region.start < span:
+            shared = grouped and region.kind == "header" and region.start < before
+            named = not shared and _label(ax, region, row, span)
+            if region.kind == "header" and not named and region.start < span:
                 narrow.append(region)
-        _callouts(ax, narrow, row, span)
-    ax.set_yticks(range(len(paths)), [Path(p).name for p in paths])
-    ax.set_ylim(len(paths) - 0.5, -0.62)
-    ax.set_xlim(0, span)
+        _callouts(ax, narrow, row, span, whole_before=before if grouped else None)
+    ax.set_yticks(range(len(paths)), [Path(p).name for p in paths], fontsize=9)
+    ax.set_ylim(len(paths) - 0.5, -0.7)
+    # A little room on the right, so that the last section's bar ends inside the axes.
+    ax.set_xlim(0, span if limit else span * 1.03)
     ax.set_xlabel("file offset (bytes)")
-    ax.set_title("Where the headers and sections sit in each file")
+    if limit and limit < widest:
+        ax.set_title(f"The headers at the start of each file (its first {limit} bytes)")
+    else:
+        ax.set_title("Where the headers and sections sit in each file")
     return ax
 
 
@@ -168,21 +179,28 @@ def _label(ax: Any, region: Region, row: int, span: int) -> bool:
     width = min(region.end, span) - region.start  # only the part inside the axes
     if width / span > 0.045:
         ax.text(region.start + width / 2, row, region.name, ha="center", va="center",
-                fontsize=7, rotation=0 if width / span > 0.09 else 90, clip_on=True)
+                fontsize=8.5, rotation=0 if width / span > 0.09 else 90, clip_on=True)
         return True
     return False
 
 
-def _callouts(ax: Any, narrow: list[Region], row: int, span: int) -> None:
-    """Labels above the bar, on two alternating heights, each with a line to its region."""
-    if len(narrow) > _CALLOUTS_PER_ROW:
-        first, last = narrow[0], narrow[-1]
-        narrow = [Region(f"headers: {first.name} ... {last.name}", first.start, last.end,
-                         "header")]
+def _callouts(ax: Any, narrow: list[Region], row: int, span: int,
+              whole_before: int | None = None) -> None:
+    """Labels above the bar, on two alternating heights, each with a line to its region.
+
+    ``whole_before``: the whole file is drawn, so the narrow headers before this offset (the
+    first section) share one label, PE or ELF alike, instead of labels stacked at offset 0."""
+    start = [r for r in narrow if whole_before is not None and r.start < whole_before]
+    if len(narrow) > _CALLOUTS_PER_ROW or len(start) > 1:
+        group = start if len(start) > 1 else narrow
+        first, last = group[0], group[-1]
+        shared = Region(f"headers: {first.name} ... {last.name}", first.start, last.end,
+                        "header")
+        narrow = [shared, *(r for r in narrow if r not in group)]
     for index, region in enumerate(narrow):
         middle = (region.start + min(region.end, span)) / 2
         ax.annotate(region.name, xy=(middle, row - 0.28),
-                    xytext=(middle, row - 0.37 - 0.12 * (index % 2)), fontsize=7,
+                    xytext=(middle, row - 0.37 - 0.13 * (index % 2)), fontsize=8.5,
                     ha="left" if middle < span * 0.85 else "right", va="bottom",
                     arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
@@ -340,7 +358,7 @@ def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
     from .wow64 import LAYERS
 
     if axes is None:
-        _, grid = plt.subplots(1, len(LAYERS), figsize=(15, 5.2))
+        _, grid = plt.subplots(1, len(LAYERS), figsize=(15, 8))
         axes = list(grid)
     colours = {32: "#fdd0a2", 64: "#c6dbef"}
     for ax, (title, layers) in zip(axes, LAYERS.items()):
@@ -348,14 +366,16 @@ def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
             top = len(layers) - row
             ax.add_patch(plt.Rectangle((0.02, top - 0.92), 0.96, 0.84,
                                        facecolor=colours[layer.bits], edgecolor="#444444"))
-            ax.text(0.5, top - 0.3, layer.name, ha="center", va="center", fontsize=8.5,
+            # The name sits at the top of its box and the note hangs below it, so that a
+            # three-line note never runs into the name.
+            ax.text(0.5, top - 0.2, layer.name, ha="center", va="center", fontsize=9.5,
                     weight="bold")
-            ax.text(0.5, top - 0.62, textwrap.fill(layer.note, 46), ha="center", va="center",
-                    fontsize=7)
+            ax.text(0.5, top - 0.34, textwrap.fill(layer.note, 40), ha="center", va="top",
+                    fontsize=9, linespacing=1.15)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, len(layers) + 0.1)
         ax.axis("off")
-        ax.set_title(textwrap.fill(title, 38), fontsize=9.5)
+        ax.set_title(textwrap.fill(title, 38), fontsize=11)
     return axes
 
 

@@ -4,7 +4,7 @@ The kit's probe (``interopkit/csrc/probe.c``) reserves as much address space as 
 allows, without touching it, and reports where its code, stack and heap are. On a 64-bit Linux
 kernel the 32-bit probe runs natively in the kernel's compatibility mode, the same idea as
 WOW64 on x64 Windows (native execution, system calls adapted). Its numbers are set beside
-Windows' documented WOW64 limits: 2 GB for a 32-bit EXE, 4 GB with large-address-aware
+Windows' documented WOW64 limits: 2 GiB for a 32-bit EXE, 4 GiB with large-address-aware
 (key W64-PERF). Taught in notebook 02.
 """
 

@@ -134,7 +134,7 @@ def _check_large_address_aware(answer: Any) -> tuple[bool, str]:
     flag = IMAGE_FILE_LARGE_ADDRESS_AWARE
     if answer == value | flag and not now.large_address_aware:
         return True, (f"0x{answer:X}: the same flags with 0x{flag:02X} set. Under WOW64 that takes "
-                      "the EXE from 2 GB of address space to 4 GB (W64-PERF); the flag only "
+                      "the EXE from 2 GiB of address space to 4 GiB (W64-PERF); the flag only "
                       "promises that the program copes with addresses at or above 0x80000000.")
     if answer == value:
         return False, "That is the field as it is now; set the large-address-aware bit in it."
@@ -223,7 +223,7 @@ q4_large_address_aware = Exercise(
         "characteristics = int.from_bytes(data[coff + 18:coff + 20], 'little')\n"
         "answer = characteristics | 0x20  # IMAGE_FILE_LARGE_ADDRESS_AWARE\n"),
     explanation="The flag is one bit (0x20) of the COFF Characteristics; with it, a 32-bit EXE "
-                "gets 4 GB under WOW64 instead of 2 GB (W64-PERF).",
+                "gets 4 GiB under WOW64 instead of 2 GiB (W64-PERF).",
 )
 
 q5_x86_only_exe = Exercise(
