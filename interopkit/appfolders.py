@@ -16,7 +16,15 @@ from .machine import Machine
 from .pewriter import write_image
 from .samples import sample_path
 
-__all__ = ["build_demo_app", "build_exercise_app"]
+__all__ = ["MYSTERY", "build_demo_app", "build_exercise_app", "build_mystery_folder"]
+
+MYSTERY: dict[str, tuple[str, str]] = {
+    "lib_a.bin": ("linux", "aarch64"), "lib_b.bin": ("windows", "x86"),
+    "lib_c.bin": ("linux", "x86_64"), "lib_d.bin": ("windows", "arm64"),
+    "lib_e.bin": ("linux", "i386"), "lib_f.bin": ("windows", "x64"),
+}
+"""File name -> (os, architecture) of the sample copied under it: names that say nothing, so
+that notebook 01's q2 is answered from the headers, not from a name or the table above it."""
 
 
 def _build(folder: Path, machine: Machine, dlls: dict[str, str],
@@ -51,3 +59,12 @@ def build_exercise_app(folder: str | os.PathLike[str]) -> Path:
     Named apart from the demo's ``viewer.exe`` so that a learner cannot mix the two folders up.
     """
     return _build(Path(folder), Machine.AMD64, _EXERCISE_DLLS, exe="player.exe")
+
+
+def build_mystery_folder(folder: str | os.PathLike[str]) -> Path:
+    """The six real sample builds under names that say nothing (``MYSTERY``); notebook 01, q2."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, (os_name, arch) in MYSTERY.items():
+        shutil.copyfile(sample_path(os_name, arch), target / name)
+    return target

@@ -30,8 +30,7 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
 WRONG = {
     "q0_process_bits": (8, "pointer size in bytes"),
     "q1_machine": ((0x7C, 0x6486), "little-endian"),
-    "q2_sixty_four": ({"sample_x64.dll", "libsample_x86_64.so", "libsample_aarch64.so"},
-                      "ARM64 is a 64-bit architecture"),
+    "q2_sixty_four": ({"lib_f.bin", "lib_c.bin", "lib_a.bin"}, "ARM64 is a 64-bit architecture"),
     "q3_image_base": (0x8000_0000, "only the low 4 bytes"),
     "q4_large_address_aware": (0x102, "set the large-address-aware bit"),
     "q5_x86_only_exe": (64, "An EXE makes its own process"),

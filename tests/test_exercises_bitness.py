@@ -11,17 +11,30 @@ from interopkit.samples import probe_path, sample_path
 def test_q2_windows_files_only_is_told_about_the_elf_files() -> None:
     # A learner's real answer: both 64-bit DLLs, the Linux objects left out. The old checker
     # said "ARM64 is a 64-bit architecture too", which the answer already knew.
-    feedback = q2_sixty_four.check({"sample_x64.dll", "sample_arm64.dll"})
+    # q2 now asks about the mystery folder: lib_f.bin is the x64 build, lib_d.bin the ARM64 one.
+    feedback = q2_sixty_four.check({"lib_f.bin", "lib_d.bin"})
     assert feedback.state is State.WRONG
     assert "Linux shared objects count too" in feedback.message
-    assert "libsample_x86_64.so" in feedback.message and "ARM64" not in feedback.message
+    assert "lib_c.bin" in feedback.message and "ARM64" not in feedback.message
 
 
 def test_q2_missing_arm_files_is_told_about_arm() -> None:
-    feedback = q2_sixty_four.check({"sample_x64.dll", "libsample_x86_64.so"})
+    feedback = q2_sixty_four.check({"lib_f.bin", "lib_c.bin"})
     assert feedback.state is State.WRONG
     assert "ARM64 is a 64-bit architecture too" in feedback.message
-    assert "EI_CLASS again for ['libsample_aarch64.so']" in feedback.message
+    assert "EI_CLASS again for ['lib_a.bin']" in feedback.message
+
+
+def test_q2_is_not_answered_by_the_table_of_section_1() -> None:
+    # Issue 15 fresh read: the table above listed the six sample names with a bits column.
+    from interopkit.appfolders import MYSTERY
+    from interopkit.samples import SAMPLES
+
+    assert not set(MYSTERY) & set(SAMPLES.values())
+    sample_answer = {"sample_x64.dll", "sample_arm64.dll", "libsample_x86_64.so",
+                     "libsample_aarch64.so"}
+    feedback = q2_sixty_four.check(sample_answer)
+    assert feedback.state is State.WRONG and "names say nothing" in feedback.message
 
 
 def test_q3_needs_reading_the_bytes_and_knows_the_pe32_misreading() -> None:

@@ -1,15 +1,16 @@
 """Exercises of notebook 01 (reading bitness from PE and ELF headers).
 
-The expected answers are read from the kit's real sample files when the check runs. q1, q3 and
-q4 need reading bytes that the notebook does not print; q2 and q5 need combining what the
-lesson showed (q2's file names are in the table above it: the exercise is to read the right
-column, in both formats).
+The expected answers are read from the kit's real sample files when the check runs. None of
+them is printed in the notebook: q1 to q4 need reading headers (q2's files have names that say
+nothing), and q5 needs combining what the lesson showed.
 """
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
+from ..appfolders import MYSTERY, build_mystery_folder
 from ..headers import IMAGE_FILE_LARGE_ADDRESS_AWARE, field_values, read_headers
 from ..samples import SAMPLES, probe_path, sample_path
 from . import Exercise
@@ -55,35 +56,45 @@ def _check_machine(answer: Any) -> tuple[bool, str]:
                   "only e_lfanew says where the PE header starts.")
 
 
-def _sixty_four_bit_names() -> set[str]:
-    return {name for (os_name, arch), name in SAMPLES.items()
-            if read_headers(sample_path(os_name, arch)).bits == 64}
+def _mystery() -> dict[str, tuple[str, int, str]]:
+    """The mystery folder's files: name -> (format, bits, machine), read from the headers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = build_mystery_folder(tmp)
+        out = {}
+        for name in MYSTERY:
+            headers = read_headers(folder / name)
+            out[name] = (headers.format, headers.bits, headers.machine_name)
+        return out
 
 
 def _check_sixty_four(answer: Any) -> tuple[bool, str]:
-    expected = _sixty_four_bit_names()
+    files = _mystery()
+    expected = {name for name, (_, bits, _) in files.items() if bits == 64}
     chosen = {str(item) for item in answer} if not isinstance(answer, str) else {answer}
     if chosen == expected:
-        return True, ("Right: x64 and ARM64 in PE32+, x86_64 and aarch64 in ELFCLASS64. Bitness "
-                      "is a property of the file's format field, not of its name.")
-    unknown = chosen - set(SAMPLES.values())
+        return True, ("Right: two PE32+ files (x64 and ARM64 code) and two ELFCLASS64 files. "
+                      "The names said nothing: bitness is in the headers.")
+    if chosen & set(SAMPLES.values()):
+        return False, ("Those are the sample names of section 1; the question is about the "
+                       "files in mystery, whose names say nothing.")
+    unknown = chosen - set(files)
     if unknown:
-        return False, f"Not sample names: {sorted(unknown)}. Use the file names listed above."
+        return False, f"Not files of the mystery folder: {sorted(unknown)}."
     missing, extra = expected - chosen, chosen - expected
     advice = []
     if extra:
         advice.append(f"{sorted(extra)} hold 32-bit code: PE32 Magic 0x10B or ELFCLASS32.")
-    missing_elf = {m for m in missing if m.endswith(".so")}
-    if missing_elf and not any(c.endswith(".so") for c in chosen & expected):
+    missing_elf = {m for m in missing if files[m][0] == "ELF"}
+    if missing_elf and not any(files[c][0] == "ELF" for c in chosen & expected):
         # The commonest slip: only the Windows files were considered.
-        advice.append(f"The Linux shared objects count too: {sorted(missing_elf)} have "
-                      "EI_CLASS 2 (ELFCLASS64), so they hold 64-bit code.")
+        advice.append(f"The Linux shared objects count too: {sorted(missing_elf)} are ELF "
+                      "files with EI_CLASS 2 (ELFCLASS64), so they hold 64-bit code.")
     elif missing_elf:
         advice.append(f"Look at EI_CLASS again for {sorted(missing_elf)}: 2 means 64-bit.")
     missing_pe = missing - missing_elf
     if missing_pe:
-        arm = " ARM64 is a 64-bit architecture too." if any("arm64" in m for m in missing_pe) \
-            else ""
+        arm = " ARM64 is a 64-bit architecture too." if any(
+            files[m][2] == "ARM64" for m in missing_pe) else ""
         advice.append(f"{sorted(missing_pe)}: Magic 0x20B (PE32+) means 64-bit.{arm}")
     return False, " ".join(advice)
 
@@ -182,13 +193,17 @@ q1_machine = Exercise(
 
 q2_sixty_four = Exercise(
     name="q2_sixty_four",
-    question="Which of the six sample files hold 64-bit code? Give a set of file names.",
+    question="The folder mystery holds the six sample builds under names that say nothing. "
+             "Which of its files hold 64-bit code? Give a set of file names.",
     checker=_check_sixty_four,
-    hint_text="Use interopkit.inspect on each file in sample_paths() and look at .bits.",
+    hint_text="Use interopkit.inspect on each file in the folder and look at .bits, or read "
+              "the Magic (PE) and EI_CLASS (ELF) yourself.",
     solution_code=(
+        "import tempfile\n"
         "from interopkit import inspect\n"
-        "from interopkit.samples import sample_paths\n"
-        "answer = {name for name, path in sample_paths().items() if inspect(path).bits == 64}\n"),
+        "from interopkit.appfolders import build_mystery_folder\n"
+        "folder = build_mystery_folder(tempfile.mkdtemp())\n"
+        "answer = {p.name for p in folder.iterdir() if inspect(p).bits == 64}\n"),
     explanation="PE32+ (Magic 0x20B) and ELFCLASS64 mark 64-bit images.",
 )
 
