@@ -368,7 +368,7 @@ def draw_wow64_layers(axes: list[Axes] | None = None) -> list[Axes]:
                                        facecolor=colours[layer.bits], edgecolor="#444444"))
             # The name sits at the top of its box and the note hangs below it, so that a
             # three-line note never runs into the name.
-            ax.text(0.5, top - 0.2, layer.name, ha="center", va="center", fontsize=9.5,
+            ax.text(0.5, top - 0.2, layer.name, ha="center", va="center", fontsize=9,
                     weight="bold")
             ax.text(0.5, top - 0.34, textwrap.fill(layer.note, 40), ha="center", va="top",
                     fontsize=9, linespacing=1.15)
