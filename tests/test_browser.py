@@ -262,6 +262,12 @@ def _reacts(page: Any, view: Any, index: int, wait_s: float = REACT_TIMEOUT_S) -
         bar = view.locator(".progress-bar")
         width = bar.evaluate("el => el.style.width")
         return [] if width == "100%" else [f"progress bar {index} stopped at {width or '0'}"]
+    if _has(view, ".widget-toggle-buttons"):
+        # A picker over an Output that redraws a figure: the image must change.
+        image = view.locator(".widget-output img").first
+        before = image.get_attribute("src") or ""
+        view.locator(".widget-toggle-button:not(.mod-active)").first.click()
+        return _follows_attribute(page, image, "src", before, f"picker {index}", wait_s)
     selects, outputs = view.locator("select"), view.locator(".widget-html-content")
     if not selects.count() or not outputs.count():
         return [f"widget view {index} has no dropdown and output to try"]
@@ -284,6 +290,16 @@ def _follows(page: Any, output: Any, before: str, what: str, wait_s: float) -> l
             return []
         page.wait_for_timeout(250)
     return [f"{what} did not react: its output stayed {before[:120]!r}"]
+
+
+def _follows_attribute(page: Any, element: Any, name: str, before: str, what: str,
+                       wait_s: float) -> list[str]:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if (element.get_attribute(name) or "") != before:
+            return []
+        page.wait_for_timeout(250)
+    return [f"{what} did not react: its picture stayed the same"]
 
 
 def _check(page: Any, name: str, problems: list[str]) -> None:
