@@ -2,6 +2,7 @@
 
 import pytest
 
+from interopkit.comreg import CLSCTX
 from interopkit.exercises import (
     Exercise,
     Feedback,
@@ -164,3 +165,17 @@ def test_predictions_start_empty_and_are_locked_before_the_run() -> None:
     assert "locked in after" not in text
     after = Run({"started": locked.locked_at - 1}, records)
     assert "locked in after this run started" in costs.compare_guesses(locked, after)
+
+
+def test_05_q1_the_bitness_flag_alone_names_the_missing_context_not_a_missing_view() -> None:
+    # BOTH_VIEWS has a 64-bit registration: the old reason said "only a 32-bit registration
+    # exists".
+    feedback = surrogate.q1_force_32.check(CLSCTX.ACTIVATE_32_BIT_SERVER)
+    assert feedback.state is State.WRONG
+    assert "Neither CLSCTX_INPROC_SERVER nor CLSCTX_LOCAL_SERVER" in feedback.message
+    assert "only a 32-bit registration" not in feedback.message
+
+
+def test_05_q2_accepts_the_key_and_value_as_regedit_shows_them() -> None:
+    for answer in ("AppID\\DllSurrogate", "HKCR\\AppID\\{x}\\DllSurrogate", "DllSurrogate"):
+        assert surrogate.q2_missing_value.check(answer).state is State.RIGHT
