@@ -91,10 +91,13 @@ class Run:
         host = self.host
         labels = {"surrogate_same_bitness": "64-bit surrogate",
                   "surrogate_cross_bitness": "32-bit surrogate"}
+        # A run saved before the kind was recorded (the shipped reference) says so: the kit does
+        # not guess what hosted its surrogates.
         hosted = ", ".join(f"{labels.get(name, name)} {kind}"
-                           for name, kind in host.get("surrogate_kind", {}).items())
+                           for name, kind in host.get("surrogate_kind", {}).items()) \
+            or "surrogate hosts not recorded"
         return (f"{host.get('os', '?')} on {host.get('cpu', '?')} ({host.get('cpu_model') or '?'})"
-                + (f"; {hosted}" if hosted else ""))
+                f"; {hosted}")
 
     def as_json(self) -> dict[str, Any]:
         """``{"host": {...}, "results": [{"experiment", "payload_bytes", "median_us", ...}]}``."""

@@ -28,10 +28,14 @@ if TYPE_CHECKING:
 __all__ = ["COLOURS", "PARTS", "Breakdown", "breakdown", "breakdowns", "draw_breakdown",
            "draw_latency", "draw_overhead", "draw_throughput"]
 
-COLOURS = {"native_inproc": "#2ca02c", "marshal_inproc": "#98df8a", "pipe_baseline": "#7f7f7f",
+COLOURS = {"native_inproc": "#2ca02c", "marshal_inproc": "#8c564b", "pipe_baseline": "#7f7f7f",
            "surrogate_same_bitness": "#1f77b4", "surrogate_cross_bitness": "#d62728",
            "emulated": "#9467bd", "msl_loadlib": "#ff7f0e"}
-"""One colour per experiment, the same in every chart."""
+"""One colour per experiment, the same in every chart (no two alike, faded or not)."""
+
+MARKERS = {"surrogate_same_bitness": "s", "surrogate_cross_bitness": "o"}
+"""The two surrogates often lie within a marker of each other: the 64-bit one is drawn in
+hollow squares, larger, so it shows around the 32-bit one's dots instead of under them."""
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Any:
@@ -64,11 +68,15 @@ def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None)
                          key=lambda r: r.payload_bytes)
             if old:
                 ax.plot([_x(r.payload_bytes) for r in old], [r.median_us for r in old],
-                        linestyle="--", color=colour, alpha=0.35, linewidth=1)
+                        linestyle=":", color=colour, alpha=0.6, linewidth=1.2)
+        hollow = MARKERS.get(name) == "s"
         ax.errorbar([_x(r.payload_bytes) for r in mine], [r.median_us for r in mine],
                     yerr=[[r.median_us - r.ci_low_us for r in mine],
                           [r.ci_high_us - r.median_us for r in mine]],
-                    marker="o", markersize=4, capsize=3, color=colour, label=name)
+                    marker=MARKERS.get(name, "o"), markersize=9 if hollow else 4,
+                    markerfacecolor="none" if hollow else colour, markeredgewidth=1.5,
+                    linestyle="--" if hollow else "-", capsize=3, color=colour, label=name,
+                    zorder=3 if hollow else 2)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks([_x(size) for size in PAYLOADS],
@@ -78,11 +86,14 @@ def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None)
     handles, labels = ax.get_legend_handles_labels()
     title = "Per-call time on this machine"
     if reference is not None:
-        title += f"; dashed: the kit's reference run ({reference.host.get('cpu_model', '?')})"
-        handles.append(Line2D([], [], linestyle="--", color="black", alpha=0.35, linewidth=1))
+        title += f"; dotted: the kit's reference run ({reference.host.get('cpu_model', '?')})"
+        handles.append(Line2D([], [], linestyle=":", color="black", alpha=0.6, linewidth=1.2))
         labels.append("reference run (same colour)")
     ax.set_title(title, fontsize=9)
     ax.legend(handles, labels, fontsize=8, loc="upper left")
+    # The bootstrap intervals are drawn, but on a log axis most are narrower than a marker.
+    ax.text(0.99, 0.06, "error bars: 95% CI of the median, often narrower than the marker",
+            fontsize=7, ha="right", va="bottom", transform=ax.transAxes, color="#555555")
     skipped = run.host.get("skipped", {})
     if skipped:
         ax.text(0.99, 0.01, "not measured here: " + ", ".join(skipped), fontsize=7,
@@ -165,7 +176,7 @@ def draw_breakdown(run: Run, payloads: tuple[int, ...] = (0, 4096, 1 << 20),
     short, and the overlap is hatched above 100% when they exceed it. Each bar is labelled
     with the whole and the signed residual in microseconds."""
     ax = _axes(ax, (9, 4.5))
-    shades = ["#2ca02c", "#98df8a", "#7f7f7f"]
+    shades = [COLOURS[name] for name in PARTS.values()]  # the parts' colours in every chart
     tallest, seen = 100.0, set()
 
     def label(text: str) -> str | None:
@@ -206,29 +217,34 @@ def draw_breakdown(run: Run, payloads: tuple[int, ...] = (0, 4096, 1 << 20),
 
 def draw_throughput(run: Run, reference: Run | None = None, ax: Axes | None = None,
                     smallest: int = 4096, target: float | None = None) -> Axes:
-    """Effective MB/s (payload over per-call time) for payloads of ``smallest`` bytes up;
-    ``target`` (MB/s) draws the benchmark command's target as a dotted line."""
+    """Effective MB/s (payload over per-call time) for payloads of ``smallest`` bytes up, as
+    points joined per experiment on a log axis (points, not bars: a bar on a log axis starts at
+    an arbitrary floor); the reference run as black crosses. ``target`` (MB/s) draws the benchmark
+    command's target as a dotted line."""
     ax = _axes(ax, (9, 4.5))
     sizes = [size for size in PAYLOADS if size >= smallest]
     names = [n for n in COLOURS if any(run.record(n, s) for s in sizes)]
-    width = 0.8 / max(1, len(names))
     for index, name in enumerate(names):
-        rates = [size / record.median_us if (record := run.record(name, size)) else 0
-                 for size in sizes]
-        ax.bar([i + index * width for i in range(len(sizes))], rates, width,
-               color=COLOURS[name], label=name)
+        points = [(i, size / record.median_us) for i, size in enumerate(sizes)
+                  if (record := run.record(name, size))]
+        hollow = MARKERS.get(name) == "s"
+        ax.plot([i for i, _ in points], [rate for _, rate in points],
+                marker=MARKERS.get(name, "o"), markersize=9 if hollow else 5,
+                markerfacecolor="none" if hollow else COLOURS[name],
+                linestyle="--" if hollow else "-", color=COLOURS[name], label=name)
         if reference is not None:
-            old = [size / r.median_us if (r := reference.record(name, size)) else 0
-                   for size in sizes]
-            ax.scatter([i + index * width for i in range(len(sizes))], old, marker="_",
-                       color="black", s=60, zorder=3,
+            old = [(i, size / r.median_us) for i, size in enumerate(sizes)
+                   if (r := reference.record(name, size))]
+            ax.scatter([i for i, _ in old], [rate for _, rate in old], marker="x",
+                       color="black", s=25, zorder=3,
                        label="reference run" if index == 0 else None)
     if target is not None:
         ax.axhline(target, color="#d62728", linestyle=":", linewidth=1)
-        ax.text(len(sizes) - 0.5, target * 1.04, f"target: {target:,.0f} MB/s", fontsize=7,
-                ha="right")
+        ax.text(len(sizes) - 1, target * 1.02, f"target: {target:,.0f} MB/s", fontsize=7,
+                ha="right", va="bottom")
     ax.set_yscale("log")
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(sizes))], [_bytes(s) for s in sizes])
+    ax.set_xticks(range(len(sizes)), [_bytes(s) for s in sizes])
+    ax.set_xlabel("payload")
     ax.set_ylabel("MB/s (payload / time per call)")
     ax.set_title("Effective throughput of larger payloads", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -243,14 +259,27 @@ def draw_overhead(run: Run, ax: Axes | None = None) -> Axes:
                   if (record := run.record(name, size)) and (base := run.record(
                       "native_inproc", size))]
         if points and name != "native_inproc":
-            ax.plot([_x(s) for s, _ in points], [r for _, r in points], marker="o",
-                    color=colour, label=name)
-    ax.axhline(1, color="#2ca02c", linewidth=1)
+            hollow = MARKERS.get(name) == "s"
+            ax.plot([_x(s) for s, _ in points], [r for _, r in points],
+                    marker=MARKERS.get(name, "o"), markersize=9 if hollow else 5,
+                    markerfacecolor="none" if hollow else colour,
+                    linestyle="--" if hollow else "-", color=colour, label=name)
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.axhline(1, color=COLOURS["native_inproc"], linewidth=1,
+               label="1x: the in-process call (native_inproc)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    # Label the minor ticks too (2, 3, 5 ... 20, 30): with only 10^0 and 10^1 labelled the
+    # ratios cannot be read.
+    for axis_ticks in (ax.yaxis.set_major_locator, ax.yaxis.set_minor_locator):
+        axis_ticks(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xticks([_x(size) for size in PAYLOADS],
                   ["scalar" if size == 0 else _bytes(size) for size in PAYLOADS])
     ax.set_ylabel("times the in-process call")
     ax.set_title("Overhead against the direct in-process call", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # clear of the lines
     return ax

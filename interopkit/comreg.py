@@ -231,10 +231,17 @@ def activate(classes: list[ComClass], clsid: str, clsctx: int,
                           "client.", ("COM-INPROC", "W64-REGKEYS"),
                           registration=views[client_bits])
     if CLSCTX.LOCAL_SERVER not in flags:
-        other = f" (only a {next(iter(views))}-bit registration exists)" if views else ""
-        return Activation(False, "none", None, REGDB_E_CLASSNOTREG, "No InprocServer32 in the "
-                          f"{client_bits}-bit view{other}, and CLSCTX_LOCAL_SERVER was not "
-                          "asked for: a process cannot load a DLL of the other bitness.",
+        # The reason names what is really missing: the registration, or a context to run in.
+        if CLSCTX.INPROC_SERVER not in flags:
+            reason = ("Neither CLSCTX_INPROC_SERVER nor CLSCTX_LOCAL_SERVER was asked for, so "
+                      "there is no context to run the server in; ACTIVATE_32_BIT_SERVER and "
+                      "ACTIVATE_64_BIT_SERVER only choose the bitness of the server.")
+        else:
+            have = ", ".join(f"{bits}-bit" for bits in sorted(views)) or "no"
+            reason = (f"No InprocServer32 in the {client_bits}-bit view ({have} registration "
+                      "found), and CLSCTX_LOCAL_SERVER was not asked for: a process cannot load "
+                      "a DLL of the other bitness.")
+        return Activation(False, "none", None, REGDB_E_CLASSNOTREG, reason,
                           ("W64-REGKEYS", "W64-PROCINT"), derived=True)
     order, strict, why = _bitness_order(flags, views, client_bits)
     failures = []

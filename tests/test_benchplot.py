@@ -57,8 +57,24 @@ def test_latency_draws_every_experiment_and_the_reference() -> None:
     ax = draw_latency(_run(), reference=_run(2.0))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         *TIMES, "reference run (same colour)"]
-    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert len(dashed) == len(TIMES) and "test CPU" in ax.get_title()
+    dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == len(TIMES) and "test CPU" in ax.get_title()
+
+
+def test_latency_keeps_the_64_bit_surrogate_visible_on_the_32_bit_one() -> None:
+    # A fresh reader saw one red line: the blue same-bitness line lay hidden under it.
+    both = Run({}, _run().results + tuple(
+        Record("surrogate_same_bitness", r.payload_bytes, *[getattr(r, f) for f in (
+            "median_us", "p25_us", "p75_us", "n", "ci_low_us", "ci_high_us")])
+        for r in _run().results if r.experiment == "surrogate_cross_bitness"))
+    ax = draw_latency(both, reference=_run(2.0))
+    same = [line for line in ax.get_lines()
+            if line.get_color() == COLOURS["surrogate_same_bitness"] and line.get_marker() == "s"]
+    assert same and same[0].get_markerfacecolor() == "none"
+    assert "narrower than the marker" in " ".join(t.get_text() for t in ax.texts)
+    # No two experiments share a colour (marshal_inproc was a pale green, like a faded
+    # native_inproc reference line).
+    assert len(set(COLOURS.values())) == len(COLOURS)
 
 
 def test_latency_draws_no_line_for_an_experiment_this_run_skipped() -> None:
@@ -77,9 +93,19 @@ def test_other_charts() -> None:
     assert len(ax.patches) == 3 * 4 and "whole 15.00 us\nrest +3.00 us" in [
         t.get_text() for t in ax.texts]
     ax = draw_throughput(_run(), reference=_run(2.0))
-    assert len(ax.patches) == len(TIMES) * 3  # 4 KiB, 64 KiB, 1 MiB
-    assert not ax.get_lines() and not ax.texts  # no target line: targets are the command's
+    # Points, not bars: a bar on a log axis starts at an arbitrary floor.
+    assert not ax.patches and len(ax.get_lines()) == len(TIMES)
+    assert all(len(line.get_xdata()) == 3 for line in ax.get_lines())  # 4 KiB, 64 KiB, 1 MiB
+    assert not ax.texts  # no target line: targets are the command's
     ax = draw_throughput(_run(), target=500)
-    assert ax.get_lines()[0].get_ydata()[0] == 500
+    assert ax.get_lines()[-1].get_ydata()[0] == 500
     ax = draw_overhead(_run())
     assert len(ax.get_lines()) == len(TIMES) - 1 + 1  # one per experiment and the 1x line
+    # The 1x line has a legend entry, and the log axis labels its minor ticks (2, 3, 5 ...).
+    assert "1x: the in-process call (native_inproc)" in [
+        t.get_text() for t in ax.get_legend().get_texts()]
+    ax.figure.canvas.draw()
+    low, high = ax.get_ylim()
+    shown = {t.get_text() for t in ax.yaxis.get_ticklabels(which="both")
+             if t.get_text() and low <= t.get_position()[1] <= high}
+    assert shown - {"1", "10", "100"}, shown  # not only the powers of ten

@@ -58,16 +58,47 @@ def test_q1_asks_about_an_interface_the_lesson_does_not_lint() -> None:
     assert "nothing is cut" in q1_cut_pointers.check({"tag"}).message
 
 
-def test_a_prediction_is_locked_before_the_pictures_and_compared_after() -> None:
+def test_a_prediction_is_locked_when_the_pictures_run_and_compared_after() -> None:
     from interopkit.exercises import handles
 
     handles._LOCKED.clear()
     assert "No prediction was locked in" in handles.compare_prediction()
-    assert "Not locked yet" in handles.lock_prediction({"a": ..., "b": -1, "c": 1})
-    first = {"a": 0x2345_6789, "b": 0xFFFF_FFFF, "c": 0x1_2345_6789}
-    assert "Locked in" in handles.lock_prediction(first)
+    # The prediction cell only checks the form: a typo can be mended before the pictures.
+    assert "still need a number" in handles.check_prediction({"a": ..., "b": -1, "c": 1})
+    assert "Nothing is locked yet" in handles.check_prediction({"a": 1, "b": 2, "c": 3})
+    first = {"a": 0x8000_0000, "b": 0xFFFF_FFFF, "c": 0x1_2345_6789}
+    assert "Locked in" in handles.lock_prediction(first)  # the pictures' cell locks it
     assert "stays locked in" in handles.lock_prediction({"a": 1, "b": -1, "c": 1})
     said = handles.compare_prediction().splitlines()
-    assert said[0].endswith("right.") and said[2].endswith("right.")
-    assert "not what you predicted" in said[1]  # INT_PTR -1 is sign-extended to -1
+    assert said[1].endswith("right.") and said[2].endswith("right.")
+    assert "not what you predicted" in said[0]  # INT_PTR 0x80000000 sign-extends
     handles._LOCKED.clear()
+
+
+def test_a_prediction_given_after_the_pictures_is_not_recorded() -> None:
+    from interopkit.exercises import handles
+
+    handles._LOCKED.clear()
+    assert "show the answers now" in handles.lock_prediction({"a": ..., "b": ..., "c": ...})
+    assert "Not recorded" in handles.lock_prediction({"a": 1, "b": 2, "c": 3})
+    assert "No prediction was locked in" in handles.compare_prediction()
+    handles._LOCKED.clear()
+
+
+def test_section_2s_cases_are_not_the_ones_its_text_states() -> None:
+    # The old cases (DWORD_PTR 0x123456789 64 to 32, INT_PTR -1 32 to 64, HANDLE_PTR 64 to 64)
+    # were all answered in the text above the prediction cell.
+    from interopkit.exercises import handles
+
+    assert ("INT_PTR", -1, 32, 64) not in handles.PREDICT.values()
+    assert ("HANDLE_PTR", 0x1_2345_6789, 64, 64) not in handles.PREDICT.values()
+    assert ("DWORD_PTR", 0x1_2345_6789, 64, 32) not in handles.PREDICT.values()
+
+
+def test_q1_accepts_the_struct_dot_field_form() -> None:
+    answer = {"PRINT_PAGE.lpBits", "pvContext", "pfnNotify"}
+    assert q1_cut_pointers.check(answer).state is State.RIGHT
+
+
+def test_q3_says_scanner_fixed_renames_and_is_no_answer() -> None:
+    assert "scanner_fixed.idl renames" in q3_mend.question

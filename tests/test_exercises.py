@@ -2,6 +2,7 @@
 
 import pytest
 
+from interopkit.comreg import CLSCTX
 from interopkit.exercises import (
     Exercise,
     Feedback,
@@ -20,7 +21,7 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
        bitness.q4_large_address_aware, bitness.q5_x86_only_exe, loading.q1_predict,
        loading.q2_find_dll, loading.q3_start_code, loading.q4_remedy, wow64.q1_installer_file,
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
-       emulation.q1_stdcall_bytes, emulation.q2_second_register, emulation.q3_arm64ec_processes,
+       emulation.q1_stdcall_bytes, emulation.q2_third_register, emulation.q3_arm64_processes,
        emulation.q4_arm64_per_byte, surrogate.q1_force_32, surrogate.q2_missing_value,
        surrogate.q3_echo_32, surrogate.q4_frame_bytes, handles.q1_cut_pointers,
        handles.q2_invalid_handle, handles.q3_mend, costs.q1_chatty_ms,
@@ -43,9 +44,9 @@ WRONG = {
     "q2_installer_key": ("HKLM\\SOFTWARE\\Vendor\\Settings", "shows the 64-bit view"),
     "q3_program_files": ("C:\\Program Files", "what a 64-bit process sees"),
     "q4_sysnative": ("C:\\Windows\\System32\\drivers", "redirected to SysWOW64"),
-    "q1_stdcall_bytes": (12, "includes the 4-byte return address"),
-    "q2_second_register": ("rsi", "System V"),
-    "q3_arm64ec_processes": ({"x64", "arm64ec", "arm64"}, "classic Arm64 process cannot"),
+    "q1_stdcall_bytes": (16, "includes the 4-byte return address"),
+    "q2_third_register": ("r8", "x64 register"),
+    "q3_arm64_processes": ({"x64", "arm64"}, "only ARM64X carries both"),
     "q4_arm64_per_byte": (3.75, "two sizes"),
     "q1_force_32": (4, "tries the client's bitness first"),
     "q2_missing_value": ("AppID", "already there"),
@@ -164,3 +165,17 @@ def test_predictions_start_empty_and_are_locked_before_the_run() -> None:
     assert "locked in after" not in text
     after = Run({"started": locked.locked_at - 1}, records)
     assert "locked in after this run started" in costs.compare_guesses(locked, after)
+
+
+def test_05_q1_the_bitness_flag_alone_names_the_missing_context_not_a_missing_view() -> None:
+    # BOTH_VIEWS has a 64-bit registration: the old reason said "only a 32-bit registration
+    # exists".
+    feedback = surrogate.q1_force_32.check(CLSCTX.ACTIVATE_32_BIT_SERVER)
+    assert feedback.state is State.WRONG
+    assert "Neither CLSCTX_INPROC_SERVER nor CLSCTX_LOCAL_SERVER" in feedback.message
+    assert "only a 32-bit registration" not in feedback.message
+
+
+def test_05_q2_accepts_the_key_and_value_as_regedit_shows_them() -> None:
+    for answer in ("AppID\\DllSurrogate", "HKCR\\AppID\\{x}\\DllSurrogate", "DllSurrogate"):
+        assert surrogate.q2_missing_value.check(answer).state is State.RIGHT

@@ -12,7 +12,8 @@ from ..lint import IDL_DIR, lint, meaning
 from ..ndr import TYPES, show, transfer
 from . import NOT_ATTEMPTED, Exercise, Note
 
-__all__ = ["PORTED", "PREDICT", "PRINT_QUEUE", "compare_prediction", "lock_prediction",
+__all__ = ["PORTED", "PREDICT", "PRINT_QUEUE", "check_prediction", "compare_prediction",
+           "lock_prediction",
            "q1_cut_pointers", "q2_invalid_handle", "q3_mend"]
 
 PORTED = IDL_DIR / "scanner_ported.idl"
@@ -21,40 +22,62 @@ PORTED = IDL_DIR / "scanner_ported.idl"
 PRINT_QUEUE = IDL_DIR / "printqueue_ported.idl"
 """Another ported interface, which the lesson does not lint: q1 asks the learner to read it."""
 
-PREDICT = {"a": ("DWORD_PTR", 0x1_2345_6789, 64, 32), "b": ("INT_PTR", -1, 32, 64),
-           "c": ("HANDLE_PTR", 0x1_2345_6789, 64, 64)}
-"""Section 2's three cases: (type, value, sender's bits, receiver's bits), over NDR20."""
+PREDICT = {"a": ("INT_PTR", 0x8000_0000, 32, 64), "b": ("DWORD_PTR", 0xFFFF_FFFF, 32, 64),
+           "c": ("ULONG64", 0x1_2345_6789, 64, 32)}
+"""Section 2's three cases, none of them stated in the lesson's text: (type, value, sender's
+bits, receiver's bits), over NDR20."""
 
 _POINTER_RULES = ("pointer-in-32-bits", "pointer-in-int3264")
 _LOCKED: dict[str, Any] = {}
 
 
-def lock_prediction(prediction: Any) -> Note:
-    """Keep the first complete prediction of section 2 (what each receiver holds); later ones
-    are shown, not recorded, so the pictures cannot change a prediction after the fact."""
+def _missing(prediction: Any) -> list[str] | None:
+    """The keys still without a number, or None when ``prediction`` is not section 2's dict."""
     if not isinstance(prediction, dict) or set(prediction) != set(PREDICT):
-        return Note(f"Not locked: give a dict with the keys {sorted(PREDICT)}.")
-    missing = sorted(key for key, value in prediction.items()
-                     if value is NOT_ATTEMPTED or not isinstance(value, int)
-                     or isinstance(value, bool))
+        return None
+    return sorted(key for key, value in prediction.items()
+                  if value is NOT_ATTEMPTED or not isinstance(value, int)
+                  or isinstance(value, bool))
+
+
+def check_prediction(prediction: Any) -> Note:
+    """Say whether section 2's prediction is complete; nothing is locked yet, so a typo can still
+    be mended. The cell that shows the pictures locks it (``lock_prediction``)."""
+    missing = _missing(prediction)
+    if missing is None:
+        return Note(f"Give a dict with the keys {sorted(PREDICT)}.")
     if missing:
-        return Note(f"Not locked yet: {missing} still need a number (hex is fine). Fill them in "
-                    "and run this cell again, before the pictures below.")
-    if "prediction" not in _LOCKED:
-        _LOCKED["prediction"] = dict(prediction)
-        return Note(f"Locked in: {_LOCKED['prediction']}. Now run the pictures.")
-    if prediction == _LOCKED["prediction"]:
-        return Note(f"Already locked in: {_LOCKED['prediction']}.")
-    return Note(f"Your first prediction stays locked in: {_LOCKED['prediction']}. This one is "
-                "not recorded (restart the kernel to predict again).")
+        return Note(f"{missing} still need a number (hex is fine). Fill them in and run this cell "
+                    "again.")
+    return Note(f"Ready: {prediction}. Nothing is locked yet: correct it if you like. Running the "
+                "pictures below locks it in.")
+
+
+def lock_prediction(prediction: Any) -> Note:
+    """Called by the cell that shows the answers: keep the first complete prediction, made before
+    any answer was shown. A prediction given after the pictures were shown is not recorded."""
+    missing = _missing(prediction)
+    if "prediction" in _LOCKED:
+        if prediction == _LOCKED["prediction"]:
+            return Note(f"Already locked in: {_LOCKED['prediction']}.")
+        return Note(f"Your first prediction stays locked in: {_LOCKED['prediction']}. This one "
+                    "is not recorded (restart the kernel to predict again).")
+    if _LOCKED.get("shown"):
+        return Note("Not recorded: the pictures were already shown without a prediction "
+                    "(restart the kernel to predict again).")
+    if missing is None or missing:
+        _LOCKED["shown"] = True  # the answers show next: a later prediction would not be one
+        return Note("No prediction locked in: the cell above still has a ... or no dict. The "
+                    "pictures below show the answers now.")
+    _LOCKED["prediction"] = dict(prediction)
+    return Note(f"Locked in: {_LOCKED['prediction']}. Now the pictures.")
 
 
 def compare_prediction() -> Note:
     """The locked prediction beside what the NDR model says each receiver holds."""
     locked = _LOCKED.get("prediction")
     if locked is None:
-        return Note("No prediction was locked in: fill in the cell above the pictures and run "
-                    "it before them.")
+        return Note("No prediction was locked in before the pictures were shown.")
     lines = []
     for key, (name, value, sender, receiver) in PREDICT.items():
         got = transfer(name, value, sender, receiver).received
@@ -74,7 +97,8 @@ def _check_cut(answer: Any) -> tuple[bool, str]:
     declared = {d.name: d for scope in parse(text) for _, d in scope.members if d.name}
     by_name = {f.parameter: f for f in lint(text)}
     cut = {name for name, f in by_name.items() if f.rule.name in _POINTER_RULES}
-    chosen = set(answer)
+    # 'PRINT_PAGE.lpBits' (struct or method, then the name) names the field lpBits.
+    chosen = {name.strip().rsplit(".", 1)[-1] for name in answer}
     if chosen == cut:
         return True, (f"{', '.join(sorted(cut))}: each holds an address, in a 32-bit integer "
                       "(cut by the 64-bit caller) or in an __int3264 type (cut to 4 bytes on "
@@ -216,7 +240,8 @@ q3_mend = Exercise(
     name="q3_mend",
     question="Mend scanner_ported.idl so that the lint finds nothing, keeping every method, "
              "parameter and field under its name (change types and attributes; you may add "
-             "interfaces and typedefs).",
+             "interfaces and typedefs). scanner_fixed.idl renames parameters, so it is not an "
+             "answer.",
     checker=_check_mend,
     hint_text="Each finding names a fix. An interface pointer replaces a handle to server "
               "state or a callback, data travels as data (size_is), a number that needs 64 "

@@ -47,7 +47,8 @@ CANDIDATES = {"dllsurrogate": {"dll_surrogate": ""}, "appid": {"appid": SAMPLE_C
 def _check_missing(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, "Give the value's name, such as 'ThreadingModel'."
-    name = answer.strip().lower()
+    # 'AppID\\DllSurrogate' (the key and the value, as regedit shows them) names the same value.
+    name = answer.strip().replace("/", "\\").rsplit("\\", 1)[-1].strip().lower()
     before = activate([FORGOTTEN], SAMPLE_CLSID, CLSCTX.LOCAL_SERVER, 64)
     if name not in CANDIDATES:
         return False, f"Activation says: {before.reason}"
