@@ -6,7 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +31,17 @@ EXPECTED_SAMPLES = {
 
 SAMPLE_EXPORTS = {"add", "checksum", "fill", "ptr_size", "echo_ptr", "echo_u64", "counter_next",
                   "counter_reset", "arch_name"}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Each test's figures are closed after it, so that pyplot never holds more than one test's
+    (the kit's plot helpers return their Axes and leave closing to the caller)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture(params=sorted(EXPECTED_SAMPLES), ids=lambda p: f"{p[0]}-{p[1]}")
