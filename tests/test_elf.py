@@ -1,7 +1,7 @@
+from pathlib import Path
+
 import pytest
 from conftest import SAMPLE_EXPORTS
-
-from pathlib import Path
 
 from interopkit.elf import DynamicInfo, read_dynamic, read_sections
 from interopkit.files import open_image
