@@ -107,6 +107,7 @@ class ImageFile:
         self.size = size
         """Its size in bytes when it was opened."""
         self._pages: dict[int, bytes] = {}
+        self._head = b""  # the first bytes, once read: most headers and tables are in them
 
     def read_at(self, offset: int, length: int, what: str = "data") -> bytes:
         """``length`` bytes at ``offset``; ShortRead naming ``what`` when the file ends first."""
@@ -114,12 +115,21 @@ class ImageFile:
             raise ShortRead(what, max(offset, 0), 0, length)
         if offset + length > self.size:
             raise ShortRead(what, offset, max(0, self.size - offset), length)
+        if offset + length <= len(self._head):
+            return self._head[offset:offset + length]
         return self._pread(offset, length)
 
     def read_upto(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``: fewer (or none) where the file ends."""
         length = max(0, min(length, self.size - offset))
-        return self._pread(offset, length) if length and offset >= 0 else b""
+        if not length or offset < 0:
+            return b""
+        if offset + length <= len(self._head):
+            return self._head[offset:offset + length]
+        data = self._pread(offset, length)
+        if offset == 0 and length <= _PAGE * 4:
+            self._head = data
+        return data
 
     def cstring(self, offset: int, limit: int, end: int | None = None) -> bytes:
         """The NUL-terminated bytes at ``offset`` (without the NUL), at most ``limit`` bytes

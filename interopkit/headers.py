@@ -445,14 +445,13 @@ def pe_headers(data: bytes, shown: str, source: ImageFile | None = None) -> tupl
                          WinError.ERROR_BAD_EXE_FORMAT)
     layout = OPTIONAL_HEADER32 if magic == PE32_MAGIC else OPTIONAL_HEADER64
     optional = _unpack(layout, nt, opt_at, pe)
-    directories = []
-    for index in range(min(optional["NumberOfRvaAndSizes"], len(DIRECTORY_NAMES))):
-        at = opt_at + layout.size + index * DATA_DIRECTORY.size
-        if at + DATA_DIRECTORY.size > len(nt):
-            break  # the file ends inside the directories: the ones after are absent
-        entry = DATA_DIRECTORY.unpack(nt, at)
-        directories.append((entry["VirtualAddress"], entry["Size"]))
-    fixed = PeFixed(pe, nt, coff, optional, tuple(directories))
+    at = opt_at + layout.size
+    # Where the file ends inside the directories, the ones after are absent.
+    count = min(optional["NumberOfRvaAndSizes"], len(DIRECTORY_NAMES),
+                max(0, len(nt) - at) // DATA_DIRECTORY.size)
+    directories = tuple(DATA_DIRECTORY.struct.iter_unpack(nt[at:at + count *
+                                                              DATA_DIRECTORY.size]))
+    fixed = PeFixed(pe, nt, coff, optional, directories)
     bits = 32 if magic == PE32_MAGIC else 64
     characteristics = coff["Characteristics"]
     clr = directories[_COM_DESCRIPTOR] if len(directories) > _COM_DESCRIPTOR else (0, 0)
