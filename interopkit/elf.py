@@ -173,3 +173,10 @@ class StringTable:
             return ""
         raw = self.source.cstring(self.offset + index, _MAX_NAME, self.offset + self.size)
         return raw.decode("utf-8", "replace")
+
+
+def _string(strings: bytes, offset: int) -> str:
+    """The name at ``offset`` of a string table already in memory (the file maps of
+    ``interopkit.diagrams``)."""
+    end = strings.find(b"\0", offset)
+    return strings[offset:end if end >= 0 else len(strings)].decode("utf-8", "replace")
