@@ -28,7 +28,8 @@ Exit status: 0 on success, 1 when a file could not be inspected, a required doct
 failed, an image does not load (can-load), a DLL would fail (check) or the lint found
 something, or a benchmark target was missed, 2 for a wrong command
 line. Errors go to stderr as one line naming the file, the
-problem and the remedy; the kit never prints a traceback for bad input.
+problem and the remedy; the kit never prints a traceback for bad input. Every command that
+takes a file refuses a named pipe or a device before opening it (``interopkit.files``).
 """
 
 from __future__ import annotations

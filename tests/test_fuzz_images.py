@@ -109,6 +109,7 @@ def run(argv: list[str]) -> tuple[int, str]:
     return code, stderr.getvalue()
 
 
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="the time limit needs SIGALRM")
 def test_mutated_images_end_with_a_result_or_the_kits_error(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seeds = [(path, path.read_bytes(), interesting_fields(path)) for path in SEEDS]
