@@ -6,6 +6,8 @@ the probes and surrogates of interopkit/bin. Each mutant changes header and tabl
 (found by the kit's own readers on the clean file) to values that break bounds (0, -1, far
 offsets, the file size and around it), flips bytes, or cuts the file. Every input must end, under
 a time limit, with a result or the kit's own error: no traceback, no hang, memory bounded.
+Half of the PE mutants are also mapped away from their ImageBase, so that the mapper applies
+their (mutated) relocations.
 Full mode (INTEROPKIT_QUICK=0) runs 10,200 mutants; quick mode a few hundred.
 """
 
@@ -27,7 +29,7 @@ from interopkit.elf import SECTION, read_sections
 from interopkit.errors import InteropKitError
 from interopkit.files import open_image
 from interopkit.headers import ELF32_HEADER, ELF64_HEADER, ELF_IDENT, field_values, pe_headers
-from interopkit.pemap import map_image
+from interopkit.pemap import BASE_RELOCATION, map_image
 from interopkit.petables import EXPORT_DIRECTORY, IMPORT_DESCRIPTOR, PeTables
 from interopkit.quick import QUICK
 from interopkit.samples import BIN_DIR, SAMPLES_DIR
@@ -51,9 +53,11 @@ def _alarm(_signum: int, _frame: object) -> None:
     raise Hang
 
 
-def interesting_fields(path: Path) -> list[tuple[int, int]]:
-    """(offset, size) of every header and table field the kit's readers follow in ``path``."""
-    out = [(f.offset, f.size) for f in field_values(path) if f.size in (1, 2, 4, 8)]
+def interesting_fields(path: Path) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(offset, size) of every header field, and of every table field (sections, exports,
+    imports, relocations), that the kit's readers follow in ``path``."""
+    headers = [(f.offset, f.size) for f in field_values(path) if f.size in (1, 2, 4, 8)]
+    out: list[tuple[int, int]] = []
     with open_image(path) as source:
         head = source.read_upto(0, 4096)
         if head[:2] == b"MZ":
@@ -62,7 +66,8 @@ def interesting_fields(path: Path) -> list[tuple[int, int]]:
             table = fixed.section_table
             for index in range(len(tables.sections)):
                 out += [(table + 40 * index + at, 4) for at in range(8, 40, 4)]
-            for name, layout in (("EXPORT", EXPORT_DIRECTORY), ("IMPORT", IMPORT_DESCRIPTOR)):
+            for name, layout in (("EXPORT", EXPORT_DIRECTORY), ("IMPORT", IMPORT_DESCRIPTOR),
+                                 ("BASERELOC", BASE_RELOCATION)):
                 rva = tables.directory(name)[0]
                 if rva:
                     offset = tables._locate(rva, name)[0]
@@ -75,7 +80,7 @@ def interesting_fields(path: Path) -> list[tuple[int, int]]:
                                                            top["e_shnum"])):
                 base = top["e_shoff"] + index * layout.size
                 out += [(base + f.offset, f.size) for f in layout.fields]
-    return out
+    return headers, out
 
 
 def values_for(size: int, file_size: int) -> list[int]:
@@ -85,12 +90,13 @@ def values_for(size: int, file_size: int) -> list[int]:
                               0x1000, 0xFFFF)]
 
 
-def mutate(data: bytes, fields: list[tuple[int, int]], rng: random.Random) -> bytes:
+def mutate(data: bytes, fields: tuple[list[tuple[int, int]], list[tuple[int, int]]],
+           rng: random.Random) -> bytes:
     out = bytearray(data)
     for _ in range(rng.choice((1, 1, 2, 3))):
         how = rng.random()
         if how < 0.6:  # a header or table field set to a value that breaks a bound
-            offset, size = rng.choice(fields)
+            offset, size = rng.choice(fields[0] if how < 0.3 or not fields[1] else fields[1])
             value = rng.choice(values_for(size, len(data)))
             out[offset:offset + size] = value.to_bytes(size, "little")
         elif how < 0.85:  # a few random bytes, mostly in the headers
@@ -141,8 +147,8 @@ def test_mutated_images_end_with_a_result_or_the_kits_error(
                     assert all(line.startswith("interopkit: ") for line in
                                errors.splitlines()), errors
                     counts[verb]["answered" if not errors else "refused"] += 1
-                try:
-                    map_image(path)
+                try:  # half of them moved from their ImageBase, so relocations are applied
+                    map_image(path, base=0x7FFF0000 if index % 2 else None)
                     counts["map"]["answered"] += 1
                 except InteropKitError:
                     counts["map"]["refused"] += 1
