@@ -103,7 +103,11 @@ def check_app(app: str | os.PathLike[str], dirs: tuple[str | os.PathLike[str], .
     kind, start = _process_of(info, host, process)
     folders = [Path(app).resolve().parent, *(Path(d) for d in dirs)]
     for folder in folders[1:]:
-        if not folder.is_dir():
+        try:
+            is_folder = folder.is_dir()
+        except OSError:  # a parent that cannot be searched: _index says so
+            is_folder = True
+        if not is_folder:
             raise UsageError(str(folder), "is not a folder",
                              "Give only plug-in folders that exist (--dir, or dirs=); the "
                              "folder of the EXE itself is always searched, so an app whose "
@@ -138,10 +142,26 @@ def _process_of(info: ImageInfo, host: Host,
 def _index(folders: list[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in folders:
-        for entry in sorted(folder.iterdir()):
-            if entry.is_file() and entry.suffix.lower() in (".dll", ".exe"):
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            denied = isinstance(exc, PermissionError)
+            raise UsageError(str(folder), f"cannot be listed ({exc.strerror or exc})",
+                             "The checker looks for DLLs in the app's folder and each --dir: "
+                             "make the folder readable (or copy the app to one that is)",
+                             WinError.ERROR_ACCESS_DENIED if denied else None) from exc
+        for entry in entries:
+            if entry.suffix.lower() in (".dll", ".exe") and _is_file(entry):
                 found.setdefault(entry.name.lower(), entry)  # the first folder wins, like Windows
     return found
+
+
+def _is_file(path: Path) -> bool:
+    """A regular file (pipes and devices are not DLLs); False when it cannot be examined."""
+    try:
+        return path.is_file()
+    except OSError:  # no search permission on the folder: reported when it is inspected
+        return True
 
 
 def _walk(app: ImageInfo, kind: ProcessKind, host: Host,
@@ -187,6 +207,9 @@ def _report(name: str, path: Path | None, kind: ProcessKind, host: Host,
     try:
         info = inspect(path)
     except ImageError as exc:
+        if exc.code is WinError.ERROR_ACCESS_DENIED:  # unreadable, not damaged
+            return DllReport(name, str(path), False, exc.code, exc.problem, exc.remedy,
+                             importers, None)
         return DllReport(name, str(path), False, WinError.ERROR_BAD_EXE_FORMAT,
                          f"not a valid image: {exc.problem}", "Replace it with a good copy",
                          importers, None)

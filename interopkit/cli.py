@@ -28,7 +28,8 @@ Exit status: 0 on success, 1 when a file could not be inspected, a required doct
 failed, an image does not load (can-load), a DLL would fail (check) or the lint found
 something, or a benchmark target was missed, 2 for a wrong command
 line. Errors go to stderr as one line naming the file, the
-problem and the remedy; the kit never prints a traceback for bad input.
+problem and the remedy; the kit never prints a traceback for bad input. Every command that
+takes a file refuses a named pipe or a device before opening it (``interopkit.files``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import InteropKitError, UsageError
+from .errors import ImageError, InteropKitError, UsageError
 
 SURROGATE_KINDS = ("auto", "native", "wine", "emulated")
 """interopkit.surrogate.KINDS, repeated so that parsing a command imports no surrogate code
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        _require_files(args)
         return int(args.run(args))
     except UsageError as exc:
         print(f"interopkit: {exc}", file=sys.stderr)
@@ -67,6 +69,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interopkit: interrupted", file=sys.stderr)
         return 130
+
+
+FILE_ARGUMENTS = {"can-load": "dll", "check": "app", "lint": "file", "emulate": "dll",
+                  "surrogate": "dll"}
+"""The argument naming a file, per command. ``inspect`` checks each of its files as it
+reads it (one bad file among several is reported and the others are still inspected)."""
+
+
+def _require_files(args: argparse.Namespace) -> None:
+    # One check for every command that takes a file, before any of them opens it: a FIFO
+    # with no writer would block open() forever, and /dev/zero never ends.
+    from .files import require_regular_file
+
+    name = FILE_ARGUMENTS.get(args.command)
+    if name is not None:
+        require_regular_file(getattr(args, name),
+                             UsageError if args.command == "lint" else ImageError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -235,21 +254,32 @@ def _scan(args: argparse.Namespace) -> int:
     result = scan(args.folder, progress=progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         print("\r", end="", file=sys.stderr)
-    images = [{"path": e.path, "error": e.error} if e.headers is None else {
+    images = [{"path": e.path, "error": e.error, "legacy": e.legacy} if e.headers is None else {
         "path": e.path, "format": e.headers.format, "machine": e.headers.machine_name,
         "bits": e.headers.bits, "kind": e.headers.kind, "pe_magic": e.headers.pe_magic,
         "dotnet": e.headers.has_clr_header} for e in result.entries]
+    unreadable = [{"path": u.path, "folder": u.folder, "error": u.error}
+                  for u in result.unreadable]
     if args.json:
         _print_json({"root": result.root, "files_seen": result.files_seen,
-                          "images": images, "by_machine": result.by_machine})
+                     "images": images, "by_machine": result.by_machine,
+                     "unreadable": unreadable})
         return 0
-    rows = [[i["path"], i.get("format", "-"), i.get("machine", "damaged"), i.get("bits", "-"),
-             i.get("kind", i.get("error", ""))] for i in images]
+    rows = [[e.path, e.headers.format if e.headers else e.legacy or "-", e.label,
+             e.headers.bits if e.headers else "-",
+             e.headers.kind if e.headers else e.error or ""] for e in result.entries]
     if rows:
         print(format_table(["file", "format", "machine", "bits", "kind"], rows))
+    for item in result.unreadable:
+        what = "folder (not scanned)" if item.folder else "file"
+        print(f"could not read {what} {item.path}: {item.error}")
     summary = ", ".join(f"{name} {count}" for name, count in result.by_machine.items())
     print(f"{len(images)} images in {result.files_seen} files" + (f": {summary}" if summary
                                                                    else ""))
+    if result.unreadable:
+        folders = sum(u.folder for u in result.unreadable)
+        print(f"could not read {len(result.unreadable) - folders} files and {folders} folders "
+              "(listed above): they may hold images too")
     return 0
 
 

@@ -1,13 +1,15 @@
 """The fixed headers of PE and ELF images, read fast and without pefile.
 
-``read_headers(path)`` reads only the first few kilobytes of a file: the DOS header, the PE
+``read_headers(path)`` reads the first few kilobytes of a file: the DOS header, the PE
 signature, the COFF header and the optional header (or the ELF identification, file header
 and program headers). That is all ``interopkit scan`` needs, and it is what the Windows loader
 checks first when it decides whether an image fits a process. ``field_values(path)`` returns
 the same fields with their offsets, for the byte maps of notebook 01.
 
-Layouts follow Microsoft's PE format page (key PE-FMT in ``interopkit.sources``) and the System V
-ELF specification. Where a file is not an image, the error says what was found instead.
+Every offset a header gives is checked against the file's size before anything is read there
+(``interopkit.files``): a far ``e_lfanew`` is refused from the numbers, not by reading up to
+it. Layouts follow Microsoft's PE format page (source key PE-FMT) and the System V ELF
+specification. Where a file is not an image, the error says what was found instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ImageError
+from .files import ImageFile, open_image
 from .layout import Layout, ShortRead
 from .machine import ELF_TO_PE, ElfMachine, Machine
 from .winerror import WinError
@@ -32,6 +35,7 @@ __all__ = [
     "IMAGE_FILE_DLL",
     "IMAGE_FILE_EXECUTABLE_IMAGE",
     "IMAGE_FILE_LARGE_ADDRESS_AWARE",
+    "LEGACY_FORMATS",
     "OPTIONAL_HEADER32",
     "OPTIONAL_HEADER64",
     "PE32PLUS_MAGIC",
@@ -41,10 +45,14 @@ __all__ = [
     "SUBSYSTEMS",
     "FieldValue",
     "Headers",
+    "LegacyImageError",
+    "PeFixed",
     "field_values",
     "parse_headers",
+    "pe_headers",
     "read_headers",
     "sniff",
+    "truncated",
 ]
 
 READ_SIZE = 4096
@@ -293,117 +301,162 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+class LegacyImageError(ImageError):
+    """An 'MZ' file whose new header is an older format than PE: NE, LE or LX."""
+
+    def __init__(self, subject: str, signature: str) -> None:
+        self.format = signature
+        """``NE``, ``LE`` or ``LX``."""
+        problem, remedy = LEGACY_FORMATS[signature]
+        super().__init__(subject, problem, remedy, WinError.ERROR_BAD_EXE_FORMAT)
+
+
+LEGACY_FORMATS = {
+    "NE": ("is a 16-bit NE (New Executable) program of Windows 3.x or OS/2 1.x, not a PE image",
+           ("64-bit Windows cannot run 16-bit programs: handles there have 32 significant bits "
+            "(W64-RUN)")),
+    "LE": (("is an LE (Linear Executable) file, the format of Windows 3.x and 9x virtual "
+            "device drivers (VxDs), not a PE image"),
+           "Windows NT and its successors load PE images only"),
+    "LX": ("is an LX file, the 32-bit format of OS/2, not a PE image",
+           "Windows loads PE images only"),
+}
+"""What each pre-PE signature found at e_lfanew is, and what that means."""
+
+
 def read_headers(path: str | os.PathLike[str]) -> Headers:
-    """Read the fixed headers of a PE or ELF file; ImageError says what is wrong otherwise."""
-    shown = str(path)
-    return parse_headers(_read_start(path, shown), shown)
+    """Read the fixed headers of a PE or ELF file; ImageError says what is wrong otherwise.
+
+    Only the first ``READ_SIZE`` bytes are read, and the PE headers where ``e_lfanew`` points
+    when that is further, after checking the offset against the file's size."""
+    with open_image(path) as source:
+        return parse_headers(source.read_upto(0, READ_SIZE), str(path), source)
 
 
-def parse_headers(data: bytes, shown: str) -> Headers:
-    """Parse the first ``READ_SIZE`` bytes of the file ``shown`` (read more only if needed)."""
+def parse_headers(data: bytes, shown: str, source: ImageFile | None = None) -> Headers:
+    """Parse the first bytes of the file ``shown``; headers further in are read from
+    ``source`` (bounded by its size), or must be in ``data`` when there is no source."""
     if not data:
         raise ImageError(shown, "is empty (0 bytes)", "An image starts with 'MZ' (PE) or "
                          "'\\x7fELF' (ELF): get a complete copy of the file",
                          WinError.ERROR_BAD_EXE_FORMAT)
+    kind = sniff(data)
     try:
-        if sniff(data) == "PE":
-            return _pe_headers(data, shown)
-        if sniff(data) == "ELF":
-            return _elf_headers(data, shown)
+        if kind == "PE":
+            return pe_headers(data, shown, source)[0]
+        if kind == "ELF":
+            return _elf_headers(data, shown, source)
     except ShortRead as exc:
-        raise ImageError(shown, f"is truncated: {exc}",
-                         "The file was cut short (an interrupted download or copy?): "
-                         "get a complete copy", WinError.ERROR_BAD_EXE_FORMAT) from exc
+        raise truncated(shown, exc) from exc
     raise ImageError(shown, f"is not an executable image: it starts with {_hex(data[:8])}, "
                      "not 'MZ' (PE) or '\\x7fELF' (ELF)",
                      "Give a .exe, .dll, .so or ELF executable", WinError.ERROR_BAD_EXE_FORMAT)
 
 
+def truncated(shown: str, exc: ShortRead) -> ImageError:
+    """The kit's error for a structure that the file ends before."""
+    return ImageError(shown, f"is truncated: {exc}", "The file was cut short (an interrupted "
+                      "download or copy?) or a header points past its end: get a complete "
+                      "copy", WinError.ERROR_BAD_EXE_FORMAT)
+
+
 def field_values(path: str | os.PathLike[str]) -> list[FieldValue]:
     """Every fixed header field of a real PE or ELF file with its absolute offset and value."""
-    headers = read_headers(path)
-    data = _read_start(path, str(path), limit=None if headers.format == "PE" else 128)
-    if headers.format == "ELF":
-        out = _values(ELF_IDENT, data, 0)
-        layout = ELF32_HEADER if headers.bits == 32 else ELF64_HEADER
-        return out + _values(layout, data, ELF_IDENT.size)
+    with open_image(path) as source:
+        data = source.read_upto(0, READ_SIZE)
+        shown = str(path)
+        headers = parse_headers(data, shown, source)
+        if headers.format == "ELF":
+            out = _values(ELF_IDENT, data, 0)
+            layout = ELF32_HEADER if headers.bits == 32 else ELF64_HEADER
+            return out + _values(layout, data, ELF_IDENT.size)
+        fixed = pe_headers(data, shown, source)[1]
+    pe, nt = fixed.pe_offset, fixed.window
     out = _values(DOS_HEADER, data, 0)
-    pe = DOS_HEADER.unpack(data)["e_lfanew"]
-    out.append(FieldValue("PE signature", "Signature", pe, 4, data[pe:pe + 4], "'PE\\0\\0'"))
-    out += _values(COFF_HEADER, data, pe + 4)
-    opt = pe + 4 + COFF_HEADER.size
+    out.append(FieldValue("PE signature", "Signature", pe, 4, nt[:4], "'PE\\0\\0'"))
+    out += _values(COFF_HEADER, nt, 4, pe)
+    opt = 4 + COFF_HEADER.size
     layout = OPTIONAL_HEADER32 if headers.pe_magic == "PE32" else OPTIONAL_HEADER64
-    out += _values(layout, data, opt)
-    count = min(layout.unpack(data, opt)["NumberOfRvaAndSizes"], len(DIRECTORY_NAMES))
-    for index in range(count):
-        at = opt + layout.size + index * DATA_DIRECTORY.size
-        entry = DATA_DIRECTORY.unpack(data, at)
+    out += _values(layout, nt, opt, pe)
+    for index, entry in enumerate(fixed.directories):
+        at = pe + opt + layout.size + index * DATA_DIRECTORY.size
         out.append(FieldValue("data directories", DIRECTORY_NAMES[index], at, DATA_DIRECTORY.size,
-                              (entry["VirtualAddress"], entry["Size"]), "(RVA, size)"))
+                              entry, "(RVA, size)"))
     return out
 
 
-def _values(layout: Layout, data: bytes, base: int) -> list[FieldValue]:
-    values = layout.unpack(data, base)
-    return [FieldValue(layout.name, f.name, base + f.offset, f.size, values[f.name], f.doc)
+def _values(layout: Layout, data: bytes, at: int, base: int = 0) -> list[FieldValue]:
+    values = layout.unpack(data, at)
+    return [FieldValue(layout.name, f.name, base + at + f.offset, f.size, values[f.name], f.doc)
             for f in layout.fields]
 
 
-def _read_start(path: str | os.PathLike[str], shown: str, limit: int | None = READ_SIZE) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read() if limit is None else handle.read(limit)
-    except FileNotFoundError as exc:
-        raise ImageError(shown, "does not exist", "Check the path (the kit's own samples are "
-                         "listed by `interopkit.samples.sample_paths()`)",
-                         WinError.ERROR_FILE_NOT_FOUND) from exc
-    except IsADirectoryError as exc:
-        raise ImageError(shown, "is a folder, not a file",
-                         "Name a file inside it, or classify the whole folder with "
-                         "`interopkit scan`") from exc
-    except PermissionError as exc:
-        raise ImageError(shown, "cannot be read (permission denied)",
-                         "Check the file's permissions", WinError.ERROR_ACCESS_DENIED) from exc
-    except OSError as exc:
-        raise ImageError(shown, f"cannot be read ({exc.strerror or exc})",
-                         "Check that it is a regular, readable file") from exc
+@dataclass(frozen=True)
+class PeFixed:
+    """The fixed PE headers as read, for the readers of the tables after them."""
+
+    pe_offset: int
+    """``e_lfanew``: the file offset of the PE signature."""
+    window: bytes
+    """The bytes from the PE signature on (at most the largest fixed headers)."""
+    coff: dict[str, int]
+    """The COFF file header's fields."""
+    optional: dict[str, int]
+    """The optional header's fields (PE32 or PE32+, by its Magic)."""
+    directories: tuple[tuple[int, int], ...]
+    """(RVA, size) of each data directory present (NumberOfRvaAndSizes, at most 16)."""
+
+    @property
+    def section_table(self) -> int:
+        """File offset of the section table (SizeOfOptionalHeader after the optional header)."""
+        return self.pe_offset + 4 + COFF_HEADER.size + self.coff["SizeOfOptionalHeader"]
 
 
-def _pe_headers(data: bytes, shown: str) -> Headers:
+def pe_headers(data: bytes, shown: str, source: ImageFile | None = None) -> tuple[Headers,
+                                                                                 PeFixed]:
+    """The Headers of a PE file and its fixed headers; ShortRead or ImageError on bad input."""
     pe = DOS_HEADER.read(data, "e_lfanew")
-    if pe + _PE_HEADERS_MAX > len(data) and len(data) == READ_SIZE:
-        # A large DOS stub pushes the headers past the first read: read as far as they can go.
-        data = _read_start(shown, shown, limit=pe + _PE_HEADERS_MAX)
-    signature = data[pe:pe + 4]
+    size = source.size if source is not None else len(data)
+    if pe + 4 > size:
+        # Checked before reading: a far e_lfanew (0xFFFFFF00) must not make the reader read
+        # four gigabytes of a sparse file.
+        raise ShortRead("PE signature", pe, max(0, size - pe), 4)
+    if pe + _PE_HEADERS_MAX <= len(data) or source is None:
+        nt = bytes(data[pe:pe + _PE_HEADERS_MAX])
+    else:
+        nt = source.read_upto(pe, _PE_HEADERS_MAX)
+    signature = nt[:4]
     if signature[:2] in (b"NE", b"LE", b"LX"):
-        raise ImageError(shown, f"is a 16-bit {signature[:2].decode()} executable (Windows 3.x "
-                         "or OS/2), not a PE image",
-                         "64-bit Windows cannot run 16-bit programs: handles there have 32 "
-                         "significant bits (W64-RUN)", WinError.ERROR_BAD_EXE_FORMAT)
-    if len(signature) < 4:
-        raise ShortRead("PE signature", pe, len(signature), 4)
+        raise LegacyImageError(shown, signature[:2].decode())
     if signature != PE_SIGNATURE:
         raise ImageError(shown, f"has an 'MZ' header but no PE signature at offset {pe:#x} "
                          f"(found {_hex(signature)}): an MS-DOS program or a damaged file",
                          "Windows cannot load it as a DLL or run it as a Win32 program",
                          WinError.ERROR_BAD_EXE_FORMAT)
-    coff = COFF_HEADER.unpack(data, pe + 4)
-    opt_at = pe + 4 + COFF_HEADER.size
-    magic = int.from_bytes(data[opt_at:opt_at + 2], "little") if len(data) >= opt_at + 2 else None
-    if magic is None:
-        raise ShortRead("optional header", opt_at, max(0, len(data) - opt_at), 2)
+    coff = _unpack(COFF_HEADER, nt, 4, pe)
+    opt_at = 4 + COFF_HEADER.size
+    if len(nt) < opt_at + 2:
+        raise ShortRead("optional header", pe + opt_at, max(0, len(nt) - opt_at), 2)
+    magic = int.from_bytes(nt[opt_at:opt_at + 2], "little")
     if magic not in (PE32_MAGIC, PE32PLUS_MAGIC):
-        raise ImageError(shown, f"has optional-header Magic {magic:#06x} at offset {opt_at:#x}; "
-                         "expected 0x10B (PE32) or 0x20B (PE32+)",
+        raise ImageError(shown, f"has optional-header Magic {magic:#06x} at offset "
+                         f"{pe + opt_at:#x}; expected 0x10B (PE32) or 0x20B (PE32+)",
                          "It is not a Windows image (an object file, a ROM image or damaged)",
                          WinError.ERROR_BAD_EXE_FORMAT)
     layout = OPTIONAL_HEADER32 if magic == PE32_MAGIC else OPTIONAL_HEADER64
-    subsystem = layout.read(data, "Subsystem", opt_at)
-    count = layout.read(data, "NumberOfRvaAndSizes", opt_at)
-    clr = _directory(data, opt_at + layout.size, count, _COM_DESCRIPTOR)
+    optional = _unpack(layout, nt, opt_at, pe)
+    at = opt_at + layout.size
+    # Where the file ends inside the directories, the ones after are absent.
+    count = min(optional["NumberOfRvaAndSizes"], len(DIRECTORY_NAMES),
+                max(0, len(nt) - at) // DATA_DIRECTORY.size)
+    directories = tuple(DATA_DIRECTORY.struct.iter_unpack(nt[at:at + count *
+                                                              DATA_DIRECTORY.size]))
+    fixed = PeFixed(pe, nt, coff, optional, directories)
     bits = 32 if magic == PE32_MAGIC else 64
     characteristics = coff["Characteristics"]
-    return Headers(
+    clr = directories[_COM_DESCRIPTOR] if len(directories) > _COM_DESCRIPTOR else (0, 0)
+    subsystem = optional["Subsystem"]
+    headers = Headers(
         path=shown, format="PE", machine=Machine.from_value(coff["Machine"]),
         machine_value=coff["Machine"], bits=bits,
         kind="dll" if characteristics & IMAGE_FILE_DLL else "exe",
@@ -412,16 +465,17 @@ def _pe_headers(data: bytes, shown: str) -> Headers:
         large_address_aware=bool(characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE),
         has_clr_header=clr[0] != 0 and clr[1] != 0, elf_machine=None,
     )
+    return headers, fixed
 
 
-def _directory(data: bytes, at: int, count: int, index: int) -> tuple[int, int]:
-    if index >= count:
-        return (0, 0)
-    entry = DATA_DIRECTORY.unpack(data, at + index * DATA_DIRECTORY.size)
-    return (entry["VirtualAddress"], entry["Size"])
+def _unpack(layout: Layout, window: bytes, at: int, base: int) -> dict[str, Any]:
+    try:
+        return layout.unpack(window, at)
+    except ShortRead as exc:  # say where in the file, not where in the window
+        raise ShortRead(exc.layout, base + exc.offset, exc.got, exc.need) from None
 
 
-def _elf_headers(data: bytes, shown: str) -> Headers:
+def _elf_headers(data: bytes, shown: str, source: ImageFile | None) -> Headers:
     ident = ELF_IDENT.unpack(data)
     if ident["EI_CLASS"] not in (1, 2):
         raise ImageError(shown, f"has ELF class {ident['EI_CLASS']}; expected 1 (32-bit) or 2 "
@@ -436,7 +490,7 @@ def _elf_headers(data: bytes, shown: str) -> Headers:
     except ValueError:
         elf_machine = None
     kind = _ET_NAMES.get(header["e_type"], f"type {header['e_type']}")
-    if kind == "dll" and _has_interp(data, header, bits):
+    if kind == "dll" and _has_interp(data, header, bits, source):
         kind = "exe"  # a position-independent executable is ET_DYN with an interpreter
     return Headers(
         path=shown, format="ELF", machine=ELF_TO_PE.get(elf_machine) if elf_machine else None,
@@ -445,13 +499,25 @@ def _elf_headers(data: bytes, shown: str) -> Headers:
     )
 
 
-def _has_interp(data: bytes, header: dict[str, Any], bits: int) -> bool:
-    entry = 32 if bits == 32 else 56
-    for index in range(min(header["e_phnum"], 64)):
-        at = header["e_phoff"] + index * entry
-        if at + 4 > len(data):
+_PT_ENTRY = {32: 32, 64: 56}
+_PHNUM_READ = 64
+
+
+def _has_interp(data: bytes, header: dict[str, Any], bits: int,
+                source: ImageFile | None) -> bool:
+    entry = _PT_ENTRY[bits]
+    count = min(header["e_phnum"], _PHNUM_READ)
+    start = header["e_phoff"]
+    if start + count * entry > len(data) and source is not None:
+        table = source.read_upto(start, count * entry)  # at most 64 entries, 3.5 KiB
+        start = 0
+    else:
+        table = data
+    for index in range(count):
+        at = start + index * entry
+        if at + 4 > len(table):
             return False
-        if int.from_bytes(data[at:at + 4], "little") == _PT_INTERP:
+        if int.from_bytes(table[at:at + 4], "little") == _PT_INTERP:
             return True
     return False
 

@@ -2,28 +2,44 @@
 
 The fixed headers come from ``interopkit.headers`` (which also rejects files that are not
 images, with the kit's own error); the tables (exports, imports, sections, the CLR header)
-come from pefile for PE files and from ``interopkit.elf`` for ELF files. This is the only
-module that imports pefile: its exceptions become ``ImageError`` here, with the cause chained.
+come from ``interopkit.petables`` for PE files and from ``interopkit.elf`` for ELF files.
+Both read only what the headers point to, with every offset and count checked against the
+file's size first (``interopkit.files``): inspecting a file costs a few small reads whatever
+its size, and a hostile one cannot make the kit read gigabytes. pefile, the Python library
+most tools use, gives the same exports and imports for the kit's images (the tests compare
+them) but reads and parses the whole file.
 
-.NET images: pefile does not decode the CLR (COR20) header, so the kit reads it with a
-declared layout. The platform names follow .NET's ``corhdr.h`` (``CorPEKind``: 32BITREQUIRED
-alone means x86-only; 32BITREQUIRED with 32BITPREFERRED means AnyCPU preferring 32-bit) and
-the CorFlags documentation (FACTS.md section 3, keys CORFLAGS, CSC-PLATFORM, SADOV).
-Taught in notebook 01.
+.NET images: the kit reads the CLR (COR20) header with a declared layout. The platform names
+follow .NET's ``corhdr.h`` (``CorPEKind``: 32BITREQUIRED alone means x86-only; 32BITREQUIRED
+with 32BITPREFERRED means AnyCPU preferring 32-bit) and the CorFlags documentation (source
+keys CORHDR, CORFLAGS, CSC-PLATFORM, SADOV). Taught in notebook 01.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 from . import elf
 from .errors import ImageError
-from .headers import DLL_CHARACTERISTICS, Headers, flag_names, read_headers
+from .files import ImageFile, open_image
+from .headers import (
+    DLL_CHARACTERISTICS,
+    ELF32_HEADER,
+    ELF64_HEADER,
+    ELF_IDENT,
+    READ_SIZE,
+    Headers,
+    PeFixed,
+    flag_names,
+    parse_headers,
+    pe_headers,
+    sniff,
+    truncated,
+)
 from .layout import Layout, ShortRead
 from .machine import Machine
+from .petables import PeTables
 from .winerror import WinError
 
 __all__ = [
@@ -33,8 +49,10 @@ __all__ = [
     "ClrInfo",
     "ImageInfo",
     "Import",
+    "Opinion",
     "clr_platform",
     "inspect",
+    "second_opinion",
 ]
 
 CLR_FLAGS = {
@@ -128,10 +146,17 @@ def _with_tables(headers: Headers, **tables: object) -> ImageInfo:
 
 def inspect(path: str | os.PathLike[str]) -> ImageInfo:
     """Inspect a PE or ELF image; every failure is an ImageError naming the file."""
-    headers = read_headers(path)
-    if headers.format == "PE":
-        return _inspect_pe(headers)
-    return _inspect_elf(headers)
+    shown = str(path)
+    with open_image(path) as source:
+        head = source.read_upto(0, READ_SIZE)
+        if sniff(head) != "PE":
+            headers = parse_headers(head, shown, source)  # an ELF file, or the error
+        try:
+            if sniff(head) == "PE":
+                return _inspect_pe(*pe_headers(head, shown, source), source)
+            return _inspect_elf(headers, head, source)
+        except ShortRead as exc:
+            raise truncated(shown, exc) from exc
 
 
 def clr_platform(pe_magic: str, machine: Machine | None, flags: int,
@@ -171,75 +196,25 @@ def _short(machine: Machine | None) -> str:
     return _SHORT_NAMES.get(machine, machine.name)
 
 
-def _inspect_pe(headers: Headers) -> ImageInfo:
-    import pefile  # deferred: importing the kit stays fast
-
-    wanted = [pefile.DIRECTORY_ENTRY[name] for name in
-              ("IMAGE_DIRECTORY_ENTRY_EXPORT", "IMAGE_DIRECTORY_ENTRY_IMPORT")]
-    try:
-        # Hand pefile the bytes: given a file name it maps the file and, on close(), runs a
-        # full garbage collection to release the map, which costs more as the heap grows.
-        data = Path(headers.path).read_bytes()
-        pe = pefile.PE(data=data, fast_load=True)
-        _check_complete(pe, headers.path)
-        pe.parse_data_directories(directories=wanted)
-        exports = _pe_exports(pe)
-        imports = _pe_imports(pe)
-        clr = _pe_clr(pe, headers)
-        hybrid = _pe_hybrid(pe, headers)
-        sections = tuple(s.Name.rstrip(b"\0").decode("ascii", "replace") for s in pe.sections)
-        optional = pe.OPTIONAL_HEADER
-        image_base, dll_flags = optional.ImageBase, optional.DllCharacteristics
-    except ImageError:
-        raise
-    except OSError as exc:
-        raise ImageError(headers.path, f"cannot be read ({exc.strerror or exc})",
-                         "Check that it is a regular, readable file") from exc
-    except Exception as exc:  # pefile raises many types on damaged input; convert them all
-        raise ImageError(headers.path, f"could not be parsed as a PE image ({exc})",
-                         "The file is damaged or not a Windows image",
-                         WinError.ERROR_BAD_EXE_FORMAT) from exc
+def _inspect_pe(headers: Headers, fixed: PeFixed, source: ImageFile) -> ImageInfo:
+    tables = PeTables(source, fixed)
+    tables.check_complete()
+    imports = tuple(Import(library, names) for library, names in tables.imports())
     return _with_tables(
-        headers, image_base=image_base,
-        dll_characteristics=flag_names(dll_flags, DLL_CHARACTERISTICS),
-        sections=sections, exports=exports, imports=imports, clr=clr, hybrid=hybrid)
+        headers, image_base=fixed.optional["ImageBase"],
+        dll_characteristics=flag_names(fixed.optional["DllCharacteristics"],
+                                       DLL_CHARACTERISTICS),
+        sections=tuple(s.name for s in tables.sections), exports=tables.exports(),
+        imports=imports, clr=_pe_clr(tables, headers), hybrid=_pe_hybrid(tables, headers))
 
 
-def _check_complete(pe: object, shown: str) -> None:
-    size = len(pe.__data__)  # type: ignore[attr-defined]
-    end = max((s.PointerToRawData + s.SizeOfRawData for s in pe.sections  # type: ignore[attr-defined]
-               if s.SizeOfRawData), default=0)
-    if end > size:
-        raise ImageError(shown, f"is truncated: its sections end at byte {end} but the file has "
-                         f"{size} bytes", "Get a complete copy of the file",
-                         WinError.ERROR_BAD_EXE_FORMAT)
-
-
-def _pe_exports(pe: object) -> tuple[str, ...]:
-    directory = getattr(pe, "DIRECTORY_ENTRY_EXPORT", None)
-    if directory is None:
-        return ()
-    return tuple(sorted(s.name.decode("ascii", "replace") if s.name else f"#{s.ordinal}"
-                        for s in directory.symbols))
-
-
-def _pe_imports(pe: object) -> tuple[Import, ...]:
-    out = []
-    for entry in getattr(pe, "DIRECTORY_ENTRY_IMPORT", []):
-        names = tuple(i.name.decode("ascii", "replace") if i.name else f"#{i.ordinal}"
-                      for i in entry.imports)
-        out.append(Import(entry.dll.decode("ascii", "replace"), names))
-    return tuple(out)
-
-
-def _pe_clr(pe: object, headers: Headers) -> ClrInfo | None:
+def _pe_clr(tables: PeTables, headers: Headers) -> ClrInfo | None:
     if not headers.has_clr_header:
         return None
-    rva = pe.OPTIONAL_HEADER.DATA_DIRECTORY[14].VirtualAddress  # type: ignore[attr-defined]
-    raw = pe.get_data(rva, COR20_HEADER.size)  # type: ignore[attr-defined]
+    rva = tables.directory("COM_DESCRIPTOR")[0]
     try:
-        cor = COR20_HEADER.unpack(raw)
-    except ShortRead as exc:
+        cor = COR20_HEADER.unpack(tables.read(rva, COR20_HEADER.size, "the CLR header"))
+    except (ShortRead, ImageError) as exc:
         raise ImageError(headers.path, f"has a CLR directory but its header is cut short: {exc}",
                          "The .NET image is damaged", WinError.ERROR_BAD_FORMAT) from exc
     flags = cor["Flags"]
@@ -260,49 +235,91 @@ _HYBRID_BY_MACHINE = {Machine.AMD64: "ARM64EC", Machine.ARM64: "ARM64X", Machine
                       Machine.CHPE_X86: "CHPE"}
 
 
-def _pe_hybrid(pe: object, headers: Headers) -> str | None:
-    directories = pe.OPTIONAL_HEADER.DATA_DIRECTORY  # type: ignore[attr-defined]
-    if len(directories) <= 10 or not directories[10].VirtualAddress:
+def _pe_hybrid(tables: PeTables, headers: Headers) -> str | None:
+    rva, _size = tables.directory("LOAD_CONFIG")
+    if not rva:
         return None
     offset, width = CHPE_POINTER_OFFSET[headers.bits], headers.bits // 8
-    config = pe.get_data(directories[10].VirtualAddress,  # type: ignore[attr-defined]
-                         max(directories[10].Size, offset + width))
-    size = int.from_bytes(config[:4], "little")  # the structure's own Size field
-    if size < offset + width or len(config) < offset + width:
+    # Only the structure's own Size field and the CHPE pointer are needed: read up to it.
+    config = tables.read(rva, 4, "the load configuration")
+    size = int.from_bytes(config, "little")
+    if size < offset + width:
         return None  # an older load configuration, from before hybrid images existed
+    config = tables.read(rva, offset + width, "the load configuration")
     if not int.from_bytes(config[offset:offset + width], "little"):
         return None
     return _HYBRID_BY_MACHINE.get(headers.machine)  # type: ignore[arg-type]
 
 
-def _inspect_elf(headers: Headers) -> ImageInfo:
-    from .headers import ELF32_HEADER, ELF64_HEADER, ELF_IDENT
-
-    try:
-        with Path(headers.path).open("rb") as handle, \
-                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            layout = ELF32_HEADER if headers.bits == 32 else ELF64_HEADER
-            top = layout.unpack(data, ELF_IDENT.size)
-            dynamic = elf.read_dynamic(data, headers.bits, top["e_shoff"], top["e_shnum"])
-            names = _elf_section_names(data, headers.bits, top)
-    except ShortRead as exc:
-        raise ImageError(headers.path, f"is truncated: {exc}", "Get a complete copy of the file",
-                         WinError.ERROR_BAD_EXE_FORMAT) from exc
-    except (OSError, ValueError) as exc:
-        raise ImageError(headers.path, f"could not be read ({exc})",
-                         "Check that it is a regular, readable file") from exc
+def _inspect_elf(headers: Headers, head: bytes, source: ImageFile) -> ImageInfo:
+    top = (ELF32_HEADER if headers.bits == 32 else ELF64_HEADER).unpack(head, ELF_IDENT.size)
+    sections = elf.read_sections(source, headers.bits, top["e_shoff"], top["e_shnum"])
+    dynamic = elf.read_dynamic(source, headers.bits, sections)
     return _with_tables(
-        headers, image_base=None, dll_characteristics=(), sections=names,
+        headers, image_base=None, dll_characteristics=(),
+        sections=_elf_section_names(source, sections, top["e_shstrndx"]),
         exports=dynamic.exports, imports=tuple(Import(lib, ()) for lib in dynamic.needed),
         clr=None)
 
 
-def _elf_section_names(data: bytes, bits: int, top: dict[str, int]) -> tuple[str, ...]:
-    layout = elf.SECTION[bits]
-    if not top["e_shnum"] or top["e_shstrndx"] >= top["e_shnum"]:
+def _elf_section_names(source: ImageFile, sections: list[dict[str, int]],
+                       names_at: int) -> tuple[str, ...]:
+    if names_at >= len(sections):
         return ()
-    sections = [layout.unpack(data, top["e_shoff"] + i * layout.size)
-                for i in range(top["e_shnum"])]
-    table = sections[top["e_shstrndx"]]
-    strings = bytes(data[table["sh_offset"]:table["sh_offset"] + table["sh_size"]])
-    return tuple(elf._string(strings, s["sh_name"]) for s in sections[1:])
+    strings = elf.StringTable(source, sections[names_at])
+    return tuple(strings.get(s["sh_name"]) for s in sections[1:])
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One field of a PE file as the kit reads it and as pefile reads it."""
+
+    field: str
+    """What was read."""
+    kit: str
+    """The kit's reading (``inspect``)."""
+    pefile: str
+    """pefile's reading of the same bytes."""
+
+    @property
+    def agree(self) -> bool:
+        """Whether the two readers agree."""
+        return self.kit == self.pefile
+
+
+def second_opinion(path: str | os.PathLike[str]) -> tuple[Opinion, ...]:
+    """The kit's reading of a PE file beside pefile's, the reader most Python tools use: an
+    independent check of every field notebook 01 teaches. Taught in notebook 01."""
+    import pefile
+
+    info = inspect(path)
+    if info.format != "PE":
+        raise ImageError(os.fspath(path), f"is {info.format}, not PE", "pefile reads PE "
+                         "files only: give a Windows EXE or DLL")
+    try:
+        pe = pefile.PE(os.fspath(path), fast_load=True)
+        pe.parse_data_directories(directories=[0, 1])
+    except pefile.PEFormatError as exc:
+        raise ImageError(os.fspath(path), f"is a PE file the kit reads but pefile refuses "
+                         f"({exc})", "Compare with another reader (dumpbin /headers)") from exc
+    try:
+        exports = [s.name.decode() if s.name else f"#{s.ordinal}"
+                   for s in pe.DIRECTORY_ENTRY_EXPORT.symbols] \
+            if hasattr(pe, "DIRECTORY_ENTRY_EXPORT") else []
+        imports = [e.dll.decode() for e in getattr(pe, "DIRECTORY_ENTRY_IMPORT", [])]
+        theirs = {"Machine": f"{pe.FILE_HEADER.Machine:#06x}",
+                  "Magic": f"{pe.OPTIONAL_HEADER.Magic:#05x}",
+                  "ImageBase": f"{pe.OPTIONAL_HEADER.ImageBase:#x}",
+                  "large-address-aware": str(bool(pe.FILE_HEADER.Characteristics & 0x20)),
+                  "sections": ", ".join(s.Name.rstrip(b"\0").decode("ascii", "replace")
+                                        for s in pe.sections),
+                  "exports": ", ".join(sorted(exports)), "imported DLLs": ", ".join(imports) or "none"}
+    finally:
+        pe.close()
+    ours = {"Machine": f"{info.machine_value:#06x}",
+            "Magic": f"{0x20B if info.pe_magic == 'PE32+' else 0x10B:#05x}",
+            "ImageBase": f"{info.image_base:#x}",
+            "large-address-aware": str(info.large_address_aware),
+            "sections": ", ".join(info.sections), "exports": ", ".join(sorted(info.exports)),
+            "imported DLLs": ", ".join(i.library for i in info.imports) or "none"}
+    return tuple(Opinion(name, ours[name], theirs[name]) for name in ours)

@@ -5,45 +5,26 @@ ask Windows to load a DLL, so they do the loader's three steps themselves: copy 
 each section to its RVA, apply the base relocations when the image lands somewhere other than
 its preferred ImageBase, and find exports by name in the export directory. An image with
 imports is refused: nothing here could resolve them. Layouts follow Microsoft's PE format page
-(PE-FMT), declared with ``interopkit.layout`` like every other structure in the kit.
+(PE-FMT), declared with ``interopkit.layout`` like every other structure in the kit. The file
+is read through ``interopkit.petables``: the headers and each section's data, every offset
+checked against the file's size, and every table the loader follows is checked against
+SizeOfImage before it is used.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import ImageError
-from .headers import (
-    COFF_HEADER,
-    DATA_DIRECTORY,
-    DIRECTORY_NAMES,
-    DOS_HEADER,
-    OPTIONAL_HEADER32,
-    OPTIONAL_HEADER64,
-    SECTION_HEADER,
-    read_headers,
-)
+from .files import open_image
+from .headers import READ_SIZE, parse_headers, pe_headers, truncated
 from .layout import Layout, ShortRead
 from .machine import Machine
+from .petables import EXPORT_DIRECTORY, MAX_EXPORTS, MAX_NAME, PeTables
 from .winerror import WinError
 
 __all__ = ["BASE_RELOCATION", "EXPORT_DIRECTORY", "MappedImage", "map_image"]
-
-EXPORT_DIRECTORY = Layout("export directory", [
-    ("Characteristics", "I", "reserved, 0"),
-    ("TimeDateStamp", "I", "time the export data was created"),
-    ("MajorVersion", "H", "version"),
-    ("MinorVersion", "H", "version"),
-    ("Name", "I", "RVA of the DLL's name"),
-    ("Base", "I", "first ordinal"),
-    ("NumberOfFunctions", "I", "entries in the export address table"),
-    ("NumberOfNames", "I", "entries in the name pointer table"),
-    ("AddressOfFunctions", "I", "RVA of the export address table"),
-    ("AddressOfNames", "I", "RVA of the name pointer table"),
-    ("AddressOfNameOrdinals", "I", "RVA of the ordinal table"),
-])
 
 BASE_RELOCATION = Layout("base relocation block", [
     ("VirtualAddress", "I", "RVA of the 4 KiB page the block fixes"),
@@ -53,6 +34,8 @@ BASE_RELOCATION = Layout("base relocation block", [
 _IMAGE_REL_BASED_ABSOLUTE = 0
 _IMAGE_REL_BASED_HIGHLOW = 3
 _IMAGE_REL_BASED_DIR64 = 10
+MAX_IMAGE = 256 << 20
+"""The largest SizeOfImage the kit maps."""
 
 
 @dataclass(frozen=True)
@@ -95,78 +78,77 @@ class MappedImage:
 
 def map_image(path: str | os.PathLike[str], base: int | None = None) -> MappedImage:
     """Map an import-free PE image, at ``base`` or at its preferred ImageBase."""
-    headers = read_headers(path)
     shown = str(path)
-    if headers.format != "PE" or headers.machine is None:
-        raise ImageError(shown, "is not a PE image of a known machine",
-                         "The kit's loaders map Windows DLLs (x86, x64, ARM64)")
-    data = Path(path).read_bytes()
-    try:
-        return _map(data, shown, headers.machine, headers.pe_magic == "PE32+", base)
-    except ShortRead as exc:
-        raise ImageError(shown, f"is truncated: {exc}", "Get a complete copy of the file",
-                         WinError.ERROR_BAD_EXE_FORMAT) from exc
+    with open_image(path) as source:
+        head = source.read_upto(0, READ_SIZE)
+        headers = parse_headers(head, shown, source)
+        if headers.format != "PE" or headers.machine is None:
+            raise ImageError(shown, "is not a PE image of a known machine",
+                             "The kit's loaders map Windows DLLs (x86, x64, ARM64)")
+        try:
+            fixed = pe_headers(head, shown, source)[1]
+            tables = PeTables(source, fixed)
+            tables.check_complete()
+            return _map(tables, shown, headers.machine, headers.pe_magic == "PE32+", base)
+        except ShortRead as exc:
+            raise truncated(shown, exc) from exc
 
 
-def _map(data: bytes, shown: str, machine: Machine, plus: bool, base: int | None) -> MappedImage:
-    pe = DOS_HEADER.read(data, "e_lfanew")
-    coff = COFF_HEADER.unpack(data, pe + 4)
-    opt_at = pe + 4 + COFF_HEADER.size
-    layout = OPTIONAL_HEADER64 if plus else OPTIONAL_HEADER32
-    optional = layout.unpack(data, opt_at)
-    directories = [DATA_DIRECTORY.unpack(data, opt_at + layout.size + i * DATA_DIRECTORY.size)
-                   for i in range(min(optional["NumberOfRvaAndSizes"], len(DIRECTORY_NAMES)))]
+def _map(tables: PeTables, shown: str, machine: Machine, plus: bool,
+         base: int | None) -> MappedImage:
+    optional = tables.fixed.optional
     size = optional["SizeOfImage"]
-    if not 0 < size <= 256 << 20:
+    if not 0 < size <= MAX_IMAGE:
         raise ImageError(shown, f"has SizeOfImage {size}", "The kit maps images up to 256 MiB",
                          WinError.ERROR_BAD_EXE_FORMAT)
     memory = bytearray(size)
-    memory[:optional["SizeOfHeaders"]] = data[:optional["SizeOfHeaders"]]
-    table = opt_at + coff["SizeOfOptionalHeader"]
-    for index in range(coff["NumberOfSections"]):
-        section = SECTION_HEADER.unpack(data, table + index * SECTION_HEADER.size)
-        raw = data[section["PointerToRawData"]:
-                   section["PointerToRawData"] + min(section["SizeOfRawData"],
-                                                     section["VirtualSize"] or
-                                                     section["SizeOfRawData"])]
-        start = section["VirtualAddress"]
-        if start + len(raw) > size:
+    # Only what the headers point to is read: the headers, then each section's file data.
+    header_bytes = tables.source.read_upto(0, min(optional["SizeOfHeaders"], size))
+    memory[:len(header_bytes)] = header_bytes
+    for section in tables.sections:
+        length = min(section.raw_size, section.virtual_size or section.raw_size)
+        start = section.virtual_address
+        if start + length > size:
             raise ImageError(shown, f"has a section beyond SizeOfImage ({start:#x})",
                              "The file is damaged", WinError.ERROR_BAD_EXE_FORMAT)
-        memory[start:start + len(raw)] = raw
-    imports = _directory(directories, "IMPORT")
+        memory[start:start + length] = tables.source.read_at(section.raw_offset, length,
+                                                             f"section {section.name}")
+    imports = tables.directory("IMPORT")
     if imports[0] and memory[imports[0]:imports[0] + 20] != bytes(20):
         raise ImageError(shown, "imports functions from other DLLs",
                          "The kit's loaders map import-free images only: build the DLL "
                          "without a C runtime (-nostdlib), like the kit's samples")
     preferred = optional["ImageBase"]
     where = preferred if base is None else base
-    applied = 0 if where == preferred else _relocate(memory, directories, where - preferred,
-                                                     plus, shown)
-    exports, forwarded = _exports(memory, directories)
+    applied = 0 if where == preferred else _relocate(memory, tables.directory("BASERELOC"),
+                                                     where - preferred, shown)
+    exports, forwarded = _exports(memory, tables.directory("EXPORT"), shown)
     return MappedImage(shown, machine, where, preferred, bytes(memory), exports, applied,
                        forwarded)
 
 
-def _directory(directories: list[dict[str, int]], name: str) -> tuple[int, int]:
-    index = DIRECTORY_NAMES.index(name)
-    if index >= len(directories):
-        return (0, 0)
-    return (directories[index]["VirtualAddress"], directories[index]["Size"])
+def _damaged(shown: str, what: str) -> ImageError:
+    return ImageError(shown, what, "The file is damaged: the kit's loader refuses it, as "
+                      "Windows would", WinError.ERROR_BAD_EXE_FORMAT)
 
 
-def _relocate(memory: bytearray, directories: list[dict[str, int]], delta: int, plus: bool,
-              shown: str) -> int:
-    rva, size = _directory(directories, "BASERELOC")
+def _relocate(memory: bytearray, directory: tuple[int, int], delta: int, shown: str) -> int:
+    rva, size = directory
     if not rva:
         raise ImageError(shown, "has no base relocations and cannot move from its ImageBase",
                          "Map it at its preferred base")
-    applied, at, end = 0, rva, rva + size
+    end = rva + size
+    if end > len(memory):
+        raise _damaged(shown, f"has base relocations ({rva:#x}+{size:#x}) past SizeOfImage")
+    applied, at = 0, rva
     while at + BASE_RELOCATION.size <= end:
         block = BASE_RELOCATION.unpack(memory, at)
         if block["SizeOfBlock"] < BASE_RELOCATION.size:
             break
-        for offset in range(at + BASE_RELOCATION.size, at + block["SizeOfBlock"], 2):
+        if at + block["SizeOfBlock"] > end:
+            raise _damaged(shown, f"has a relocation block at RVA {at:#x} running past the "
+                           "relocation directory")
+        for offset in range(at + BASE_RELOCATION.size, at + block["SizeOfBlock"] - 1, 2):
             entry = int.from_bytes(memory[offset:offset + 2], "little")
             kind, target = entry >> 12, block["VirtualAddress"] + (entry & 0xFFF)
             if kind == _IMAGE_REL_BASED_ABSOLUTE:
@@ -175,6 +157,8 @@ def _relocate(memory: bytearray, directories: list[dict[str, int]], delta: int, 
             if width is None:
                 raise ImageError(shown, f"uses relocation type {kind}, which the kit does not "
                                  "apply", "Map it at its preferred base")
+            if target + width > len(memory):
+                raise _damaged(shown, f"has a relocation at RVA {target:#x}, outside the image")
             value = int.from_bytes(memory[target:target + width], "little")
             memory[target:target + width] = ((value + delta) % (1 << (8 * width))).to_bytes(
                 width, "little")
@@ -183,25 +167,39 @@ def _relocate(memory: bytearray, directories: list[dict[str, int]], delta: int, 
     return applied
 
 
-def _exports(memory: bytes,
-             directories: list[dict[str, int]]) -> tuple[dict[str, int], dict[str, str]]:
-    rva, size = _directory(directories, "EXPORT")
+def _exports(memory: bytes, directory: tuple[int, int],
+             shown: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Exported names to RVAs, and forwarded names to their forwarder strings."""
+    rva, size = directory
     if not rva:
         return {}, {}
     table = EXPORT_DIRECTORY.unpack(memory, rva)
+    count, functions = table["NumberOfNames"], table["NumberOfFunctions"]
+    names_at, ordinals_at = table["AddressOfNames"], table["AddressOfNameOrdinals"]
+    functions_at = table["AddressOfFunctions"]
+    if count > MAX_EXPORTS or functions > MAX_EXPORTS:
+        raise _damaged(shown, f"claims {functions} exported functions and {count} names")
+    for what, at, length in (("name pointers", names_at, 4 * count),
+                             ("ordinals", ordinals_at, 2 * count),
+                             ("addresses", functions_at, 4 * functions)):
+        if at + length > len(memory):
+            raise _damaged(shown, f"has its export {what} at RVA {at:#x}, past SizeOfImage")
     out, forwarded = {}, {}
-    for index in range(min(table["NumberOfNames"], 65536)):
-        name_rva = int.from_bytes(memory[table["AddressOfNames"] + 4 * index:
-                                         table["AddressOfNames"] + 4 * index + 4], "little")
-        ordinal = int.from_bytes(memory[table["AddressOfNameOrdinals"] + 2 * index:
-                                        table["AddressOfNameOrdinals"] + 2 * index + 2], "little")
-        function = table["AddressOfFunctions"] + 4 * ordinal
-        end = memory.find(b"\0", name_rva)
-        name = memory[name_rva:end].decode("ascii", "replace")
+    for index in range(count):
+        name_rva = int.from_bytes(memory[names_at + 4 * index:names_at + 4 * index + 4],
+                                  "little")
+        ordinal = int.from_bytes(memory[ordinals_at + 2 * index:ordinals_at + 2 * index + 2],
+                                 "little")
+        if ordinal >= functions or name_rva >= len(memory):
+            raise _damaged(shown, f"has export name {index} pointing outside its tables")
+        end = memory.find(b"\0", name_rva, name_rva + MAX_NAME)
+        name = memory[name_rva:end if end >= 0 else name_rva + MAX_NAME].decode("ascii",
+                                                                                 "replace")
+        function = functions_at + 4 * ordinal
         address = int.from_bytes(memory[function:function + 4], "little")
         if rva <= address < rva + size:  # inside the export directory: a forwarder (PE-FMT)
-            stop = memory.find(b"\0", address, address + 256)
-            forwarded[name] = memory[address:stop if stop >= 0 else address + 256].decode(
+            stop = memory.find(b"\0", address, address + MAX_NAME)
+            forwarded[name] = memory[address:stop if stop >= 0 else address + MAX_NAME].decode(
                 "ascii", "replace")
         else:
             out[name] = address

@@ -131,3 +131,38 @@ def test_a_missing_dependency_of_a_dll_is_reported_with_126(tmp_path) -> None:
     helper = next(d for d in report.dlls if d.name == "helper.dll")
     assert helper.error is WinError.ERROR_MOD_NOT_FOUND and helper.imported_by == ("plugin.dll",)
     assert "fails with 126 although it is there" in helper.reason
+
+
+def test_an_app_folder_that_cannot_be_listed_is_the_kits_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(tmp_path / "app", engine="x64")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> object:
+        if self == app.parent:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)  # simulated: root ignores chmod
+    with pytest.raises(UsageError, match=r"app: cannot be listed \(Permission denied\)") as caught:
+        check_app(app, host="win11-x64")
+    assert caught.value.code is WinError.ERROR_ACCESS_DENIED
+
+
+def test_an_unreadable_dll_is_reported_as_unreadable_not_damaged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    app = make_app(tmp_path / "app", engine="x64", codec="x64")
+    real_open = os.open
+
+    def open_(path: object, *args: object) -> int:
+        if str(path).endswith("codec.dll"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", open_)
+    dlls = by_name(check_app(app, host="win11-x64"))
+    assert dlls["engine.dll"].loads and not dlls["codec.dll"].loads
+    assert dlls["codec.dll"].error is WinError.ERROR_ACCESS_DENIED
+    assert dlls["codec.dll"].reason == "cannot be read (permission denied)"

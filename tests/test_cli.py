@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,45 @@ def test_bench_json_schema_targets_and_plot(tmp_path: Path) -> None:
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run("bench", "--only", "nonsense")
     assert bad.returncode == 2 and "is not an experiment" in bad.stderr
+
+
+FILE_COMMANDS = [["inspect"], ["check"], ["can-load", "--process", "x64"], ["lint"],
+                 ["emulate", "{}", "add", "1", "2"], ["surrogate", "call", "{}", "add", "1", "2"]]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("command", FILE_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_fifo_without_a_writer_blocks_no_command(tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "pipe.dll"
+    os.mkfifo(fifo)
+    argv = [a.replace("{}", str(fifo)) for a in command]
+    if "{}" not in " ".join(command):
+        argv.insert(1, str(fifo))
+    result = run(*argv)  # a blocked command would raise TimeoutExpired here
+    assert result.returncode in (1, 2), result
+    assert "pipe.dll: is a named pipe (FIFO), not a regular file" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_lint_refuses_a_device_that_never_ends() -> None:
+    result = run("lint", "/dev/zero")
+    assert result.returncode == 2 and "/dev/zero: is a character device" in result.stderr
+
+
+def test_scan_reports_legacy_images_and_what_it_could_not_read(tmp_path: Path,
+                                                             broken: dict[str, Path]) -> None:
+    import shutil
+
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(broken["ne_16bit"], app / "old.exe")
+    shutil.copy(sample_path("windows", "x64"), app / "new.dll")
+    result = run("scan", "--json", str(app))
+    data = json.loads(result.stdout)
+    assert data["by_machine"] == {"16-bit NE": 1, "AMD64": 1} and data["unreadable"] == []
+    old = next(i for i in data["images"] if i["path"] == "old.exe")
+    assert old["legacy"] == "NE" and "16-bit NE" in old["error"]
+    assert {"root", "files_seen", "images", "by_machine"} <= set(data)
+    text = run("scan", str(app)).stdout
+    assert "old.exe  NE      16-bit NE" in text and "2 images in 2 files" in text

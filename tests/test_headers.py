@@ -79,7 +79,7 @@ def test_elf_field_values() -> None:
     ("random", "not an executable image"),
     ("text", "not an executable image: it starts with 54 68 69 73"),
     ("mz_only", "no PE signature"),
-    ("ne_16bit", "16-bit NE executable"),
+    ("ne_16bit", r"16-bit NE \(New Executable\) program"),
     ("folder", "is a folder"),
     ("missing", "does not exist"),
 ])

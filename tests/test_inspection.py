@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interopkit.errors import ImageError
-from interopkit.inspection import clr_platform, inspect
+from interopkit.inspection import clr_platform, inspect, second_opinion
 from interopkit.machine import ElfMachine, Machine
 from interopkit.pewriter import write_image
 from interopkit.quick import QUICK
@@ -144,3 +144,170 @@ def test_real_files_are_not_hybrid() -> None:
         pytest.skip("this pip ships no Windows launchers")
     for launcher in launchers:
         assert inspect(launcher).hybrid is None, launcher
+
+
+# -- bounded reads (issue 16 item 8): far offsets and huge counts cost nothing --------------
+
+FAR = 0xFFFFFF00
+MEASURE = """
+import contextlib, io, json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # an unbounded read fails, not swaps
+from interopkit.cli import main
+rows = []
+for argv in json.loads(sys.argv[1]):
+    start = time.perf_counter()
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except MemoryError:
+            code = "MemoryError"
+    rows.append({"argv": argv, "code": code, "error": err.getvalue(),
+                 "seconds": time.perf_counter() - start})
+# The peak resident size of this process. On Linux ru_maxrss also counts the parent's pages that
+# the fork copied before exec, so the kernel's own high-water mark of this image is read instead.
+try:
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"rows": rows, "maxrss_kib": peak}))
+"""
+
+
+def sparse_pe(path: Path, header_at_far_offset: bool) -> Path:
+    """A 4 GiB sparse file (a few KiB on disk) whose e_lfanew is 0xFFFFFF00."""
+    from interopkit.headers import COFF_HEADER, DOS_HEADER, OPTIONAL_HEADER32
+
+    with path.open("wb") as handle:
+        handle.write(DOS_HEADER.pack(e_magic=b"MZ", e_lfanew=FAR))
+        handle.truncate(1 << 32)
+        if header_at_far_offset:  # valid headers there, with a section table past the end
+            handle.seek(FAR)
+            handle.write(b"PE\0\0" + COFF_HEADER.pack(Machine=0x14C, NumberOfSections=4,
+                                                      SizeOfOptionalHeader=224,
+                                                      Characteristics=0x2102))
+            handle.write(OPTIONAL_HEADER32.pack(Magic=0x10B, SizeOfImage=0x10000,
+                                                SizeOfHeaders=0x400, NumberOfRvaAndSizes=16))
+    return path
+
+
+def sparse_elf(path: Path, file_size: int) -> Path:
+    """A 64-bit ELF shared object whose .dynsym section claims 2 GiB."""
+    from interopkit.elf import SECTION, SHT_DYNSYM
+    from interopkit.headers import ELF64_HEADER
+
+    header = b"\x7fELF\x02\x01\x01" + bytes(9) + ELF64_HEADER.pack(
+        e_type=3, e_machine=62, e_version=1, e_shoff=64, e_ehsize=64, e_shentsize=64, e_shnum=3,
+        e_shstrndx=0)
+    sections = (SECTION[64].pack() +
+                SECTION[64].pack(sh_type=SHT_DYNSYM, sh_offset=4096, sh_size=2 << 30, sh_link=2,
+                                 sh_entsize=24) +
+                SECTION[64].pack(sh_type=3, sh_offset=512, sh_size=16))
+    with path.open("wb") as handle:
+        handle.write(header + sections)
+        handle.truncate(file_size)
+    return path
+
+
+def measure(argvs: list[list[str]]) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEASURE, json.dumps(argvs)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("header_at_far_offset", [False, True], ids=["zeros-there",
+                                                                     "headers-there"])
+def test_a_far_e_lfanew_in_a_4_gib_sparse_file_is_refused_fast_and_small(
+        tmp_path: Path, header_at_far_offset: bool) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    path = str(sparse_pe(folder / "far.dll", header_at_far_offset))
+    result = measure([["inspect", path], ["check", path], ["can-load", path, "--process", "x86"],
+                      ["scan", str(folder)]])
+    expected = "no PE signature at offset 0xffffff00" if not header_at_far_offset else \
+        "truncated: read 8 bytes of the section table at offset 0xfffffff8, expected 160"
+    for row in result["rows"][:3]:
+        assert row["code"] == 1 and expected in row["error"], row
+        assert row["seconds"] < 1.0, row
+    assert result["rows"][3]["code"] == 0 and result["rows"][3]["seconds"] < 1.0
+    assert result["maxrss_kib"] < 100 * 1024, result
+
+
+@pytest.mark.parametrize("file_size", [(2 << 30) + 8192, 8192], ids=["sparse-2-GiB",
+                                                                       "8-KiB"])
+def test_an_elf_dynsym_claiming_2_gib_is_refused_fast_and_small(tmp_path: Path,
+                                                               file_size: int) -> None:
+    path = str(sparse_elf(tmp_path / "libhuge.so", file_size))
+    result = measure([["inspect", path]])
+    (row,) = result["rows"]
+    expected = "89478485 symbols; the kit reads at most" if file_size > 2 << 30 else \
+        "truncated: read 4096 bytes of the ELF64 symbol table at offset 0x1000"
+    assert row["code"] == 1 and expected in row["error"], row
+    assert row["seconds"] < 1.0 and result["maxrss_kib"] < 100 * 1024, result
+
+
+def test_tables_past_the_end_of_a_small_file_are_refused(tmp_path: Path) -> None:
+    data = bytearray(sample_path("windows", "x64").read_bytes())
+    data[60:64] = FAR.to_bytes(4, "little")  # e_lfanew far past the end of a 4.5 KiB file
+    (tmp_path / "far.dll").write_bytes(bytes(data))
+    with pytest.raises(ImageError, match=r"truncated: read 0 bytes of the PE signature at "
+                                         r"offset 0xffffff00, expected 4"):
+        inspect(tmp_path / "far.dll")
+
+
+def test_exports_and_imports_match_pefile_on_real_files() -> None:
+    """The kit's own table reader against pefile, on every real PE file at hand."""
+    import pefile
+    import pip
+
+    files = [sample_path("windows", a) for a in ("x86", "x64", "arm64")] + [
+        probe_path(n) for n in ("probe_x86.exe", "probe_x64.exe", "probe_arm64.exe",
+                                "surrogate_x86.exe", "surrogate_x64.exe")]
+    files += sorted(Path(pip.__file__).parent.rglob("*.exe"))  # MSVC-built launchers
+    for path in files:
+        pe = pefile.PE(str(path), fast_load=True)
+        pe.parse_data_directories(directories=[0, 1])
+        exports = sorted(s.name.decode() if s.name else f"#{s.ordinal}"
+                         for s in getattr(pe, "DIRECTORY_ENTRY_EXPORT", None).symbols) \
+            if hasattr(pe, "DIRECTORY_ENTRY_EXPORT") else []
+        imports = [(e.dll.decode(), tuple(i.name.decode() if i.name else f"#{i.ordinal}"
+                                          for i in e.imports))
+                   for e in getattr(pe, "DIRECTORY_ENTRY_IMPORT", [])]
+        info = inspect(path)
+        assert list(info.exports) == exports, path
+        assert [(i.library, i.names) for i in info.imports] == imports, path
+        assert info.image_base == pe.OPTIONAL_HEADER.ImageBase
+        assert info.sections == tuple(s.Name.rstrip(b"\0").decode() for s in pe.sections)
+        pe.close()
+
+
+@pytest.mark.parametrize("arch", ["x86", "x64", "arm64"])
+def test_pefile_agrees_with_the_kit_on_every_field_notebook_01_shows(arch: str) -> None:
+    opinions = second_opinion(sample_path("windows", arch))
+    assert [o.field for o in opinions] == ["Machine", "Magic", "ImageBase", "large-address-aware",
+                                           "sections", "exports", "imported DLLs"]
+    assert all(o.agree for o in opinions), [o for o in opinions if not o.agree]
+
+
+def test_a_second_opinion_needs_a_pe_file() -> None:
+    with pytest.raises(ImageError, match="is ELF, not PE"):
+        second_opinion(sample_path("linux", "x86_64"))
+
+
+def test_pefile_refusing_what_the_kit_reads_is_the_kits_error(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    import pefile
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise pefile.PEFormatError("made up for the test")
+
+    monkeypatch.setattr(pefile, "PE", refuse)
+    with pytest.raises(ImageError, match="pefile refuses"):
+        second_opinion(sample_path("windows", "x86"))
