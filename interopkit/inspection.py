@@ -313,7 +313,8 @@ def second_opinion(path: str | os.PathLike[str]) -> tuple[Opinion, ...]:
                   "large-address-aware": str(bool(pe.FILE_HEADER.Characteristics & 0x20)),
                   "sections": ", ".join(s.Name.rstrip(b"\0").decode("ascii", "replace")
                                         for s in pe.sections),
-                  "exports": ", ".join(sorted(exports)), "imported DLLs": ", ".join(imports) or "none"}
+                  "exports": ", ".join(sorted(exports)),
+                  "imported DLLs": ", ".join(imports) or "none"}
     finally:
         pe.close()
     ours = {"Machine": f"{info.machine_value:#06x}",
