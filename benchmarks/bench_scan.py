@@ -8,9 +8,9 @@ sample DLLs and the three probe EXEs, copied into nested folders). With --corpus
 ``*.dll`` and ``*.exe`` files below DIR (a Windows ``System32``, or the ``system32`` of a Wine
 prefix: ``WINEPREFIX=/tmp/wp wine64 wineboot -u`` makes one). Then, in one run:
 
-* times ``interopkit.scan.scan(folder)`` in this process;
+* times ``interopkit.images.scan.scan(folder)`` in this process;
 * times ``pefile.PE(path)`` (a full parse, pefile's default) over every file of the corpus;
-* times ``interopkit.inspection.inspect(path)`` (headers, sections, exports and imports) and
+* times ``interopkit.images.inspection.inspect(path)`` (headers, sections, exports and imports) and
   ``lief.parse(path)`` (LIEF's full parse) over every file, side by side: the two loops
   alternate, repeat after repeat, so that both see the same machine;
 * times scan and the pefile loop as commands (``interopkit scan DIR --json`` against a Python
@@ -38,10 +38,10 @@ import lief
 import pefile
 
 from interopkit.errors import ImageError
-from interopkit.inspection import inspect
-from interopkit.samples import BIN_DIR, SAMPLES_DIR
-from interopkit.scan import scan
-from interopkit.timing import median_seconds
+from interopkit.images.inspection import inspect
+from interopkit.images.scan import scan
+from interopkit.kit.samples import BIN_DIR, SAMPLES_DIR
+from interopkit.kit.timing import median_seconds
 
 SOURCES = [SAMPLES_DIR / n for n in ("sample_x86.dll", "sample_x64.dll", "sample_arm64.dll")] + [
     BIN_DIR / n for n in ("probe_x86.exe", "probe_x64.exe", "probe_arm64.exe")]

@@ -25,9 +25,9 @@ import subprocess
 import sys
 import time
 
-from interopkit.samples import probe_path, sample_path
-from interopkit.surrogate import Surrogate
-from interopkit.wire import ArgType, Argument, Kind, frame
+from interopkit.kit.samples import probe_path, sample_path
+from interopkit.surrogate.client import Surrogate
+from interopkit.surrogate.wire import ArgType, Argument, Kind, frame
 
 
 def round_trips(calls: int, client_cpu: int | None = None, child_cpu: int | None = None,

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from interopkit.host import host_info
+from interopkit.kit.host import host_info
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -7,23 +7,26 @@ entry points are available here lazily:
     >>> interopkit.inspect("data/samples/sample_x86.dll").machine   # doctest: +SKIP
     <Machine.I386: 332>
 
-Modules, one per concept: ``machine`` (machine facts), ``winerror`` (Windows error codes),
-``errors`` (the exception tree), ``sources`` (the cited sources), ``layout`` and ``headers``
-(declared binary structures, fast header reads), ``elf`` (ELF dynamic symbols), ``inspection``
-(``inspect``), ``scan``, ``host`` (this machine), ``doctor``, ``samples`` and ``build`` (the
-kit's binaries), ``pewriter`` (images constructed for teaching), ``kinds`` and ``loader`` (the
-Windows loader's bitness rules), ``realload`` (this machine's real loader), ``checker`` and
-``appfolders`` (dependency checking), ``wow64`` and ``redirect`` (WOW64 measured and modelled),
-``pemap`` and ``emulation`` (mapping and emulating DLLs), ``native`` (the same calls natively),
-``emucost`` and ``timing`` (what emulation costs, measured), ``comreg`` and ``comobject`` (COM
-registration and activation), ``wire``, ``pipes``, ``surrogate``, ``emusurrogate`` and ``wine``
-(DLL surrogates and how they are reached), ``ndr``, ``basetsd`` and ``crossing`` (pointer-sized
-values and handles on the wire: the rules, the conversions, the live demonstration), ``idl``
-and ``lint`` (interface declarations and the hazards in them),
-``bench``, ``experiments`` and ``benchplot`` (marshaling costs measured and charted),
-``exercises`` (checked exercises) and ``answerkey`` (their solutions for instructors),
-``diagrams`` and ``tables`` (pictures and tables for the notebooks), ``widgets`` (ipywidgets
-explorers), ``quick`` (quick mode), ``cli``.
+The layout follows the course. Subpackages, one per family of concepts:
+
+    images/     reading binaries: machine, layout, files, headers, petables, elf, inspection,
+                scan, pemap, pewriter
+    loading/    who loads what: kinds, loader, realload, checker, appfolders
+    wow64/      WOW64 measured (measure) and modelled (redirect)
+    emulation/  other CPUs' code: emulator, native, cost
+    surrogate/  the kit's own DLL surrogate: wire, pipes, client, emulated
+    com/        COM's rules: registry, activation, idl, lint
+    ndr/        values on the wire: rules, basetsd, crossing
+    bench/      what crossings cost: harness, experiments, plots
+    kit/        the kit's own machinery: samples, host, wine, quick, timing
+    lessons/    one module per notebook (its tables, diagrams, explorers and checked
+                exercises), the exercise framework, the answer key and shared controls
+
+and a few loose core modules: ``errors`` (the exception tree), ``winerror`` (Windows error
+codes), ``sources`` (the cited sources), ``build`` (the kit's binaries), ``doctor`` (the setup
+check) and ``cli``. The tools never import the lessons or the notebook libraries (matplotlib,
+ipywidgets, IPython), except ``bench.plots`` for ``interopkit bench --plot``; no two
+subpackages import each other (``tests/test_architecture.py`` checks both).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .errors import HostError, ImageError, InteropKitError, ToolchainError, UsageError
+from interopkit.errors import HostError, ImageError, InteropKitError, ToolchainError, UsageError
 
 __version__ = "0.1.0"
 
@@ -50,11 +53,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Machine": "machine",
-    "inspect": "inspection",
-    "read_headers": "headers",
-    "host_info": "host",
-    "sample_path": "samples",
+    "Machine": "images.machine",
+    "inspect": "images.inspection",
+    "read_headers": "images.headers",
+    "host_info": "kit.host",
+    "sample_path": "kit.samples",
 }
 
 

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ToolchainError
-from .samples import BIN_DIR, CSRC_DIR, SAMPLES_DIR
+from interopkit.errors import ToolchainError
+from interopkit.kit.samples import BIN_DIR, CSRC_DIR, SAMPLES_DIR
 
 __all__ = [
     "TARGETS",
@@ -108,8 +108,8 @@ def build(out: dict[str, Path] | None = None, targets: Iterable[Target] = TARGET
     """
     in_place = out is None
     folders = _DESTINATIONS if out is None else out
-    if in_place:  # the C side's copy of the wire format follows interopkit/wire.py
-        from .wire import c_header
+    if in_place:  # the C side's copy of the wire format follows interopkit/surrogate/wire.py
+        from interopkit.surrogate.wire import c_header
 
         (CSRC_DIR / "wire.h").write_text(c_header(), encoding="utf-8")
     version = zig_version()
@@ -167,7 +167,7 @@ def _build_one(target: Target, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="interopkit-zig-") as tmp:
         shutil.copyfile(CSRC_DIR / target.source, Path(tmp, target.source))
-        for header in CSRC_DIR.glob("*.h"):  # wire.h, generated from interopkit/wire.py
+        for header in CSRC_DIR.glob("*.h"):  # wire.h, generated from interopkit/surrogate/wire.py
             shutil.copyfile(header, Path(tmp, header.name))
         _zig(["cc", "-target", target.zig_target, *target.flags, "-o", target.file,
               target.source], cwd=tmp)

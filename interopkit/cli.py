@@ -29,7 +29,7 @@ failed, an image does not load (can-load), a DLL would fail (check) or the lint 
 something, or a benchmark target was missed, 2 for a wrong command
 line. Errors go to stderr as one line naming the file, the
 problem and the remedy; the kit never prints a traceback for bad input. Every command that
-takes a file refuses a named pipe or a device before opening it (``interopkit.files``).
+takes a file refuses a named pipe or a device before opening it (``interopkit.images.files``).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import ImageError, InteropKitError, UsageError
+from interopkit.errors import ImageError, InteropKitError, UsageError
 
 SURROGATE_KINDS = ("auto", "native", "wine", "emulated")
-"""interopkit.surrogate.KINDS, repeated so that parsing a command imports no surrogate code
+"""interopkit.surrogate.client.KINDS, repeated so that parsing a command imports no surrogate code
 (a test keeps the two equal)."""
 
 __all__ = ["format_table", "main", "to_jsonable"]
@@ -80,7 +80,7 @@ reads it (one bad file among several is reported and the others are still inspec
 def _require_files(args: argparse.Namespace) -> None:
     # One check for every command that takes a file, before any of them opens it: a FIFO
     # with no writer would block open() forever, and /dev/zero never ends.
-    from .files import require_regular_file
+    from interopkit.images.files import require_regular_file
 
     name = FILE_ARGUMENTS.get(args.command)
     if name is not None:
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print JSON")
     doctor.set_defaults(run=_doctor)
 
-    from .kinds import Host, ProcessKind
+    from interopkit.loading.kinds import Host, ProcessKind
 
     processes = [k.value for k in ProcessKind]
     hosts = [h.value for h in Host]
@@ -212,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .inspection import inspect
+    from interopkit.images.inspection import inspect
 
     found, failed = [], 0
     for path in args.files:
@@ -246,7 +246,7 @@ def _image_json(info: Any) -> dict[str, Any]:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from .scan import scan
+    from interopkit.images.scan import scan
 
     def progress(count: int) -> None:
         print(f"\rscanned {count} files", end="", file=sys.stderr, flush=True)
@@ -284,8 +284,8 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .doctor import doctor
-    from .host import host_info
+    from interopkit.doctor import doctor
+    from interopkit.kit.host import host_info
 
     checks = doctor()
     if args.json:
@@ -301,9 +301,9 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _can_load(args: argparse.Namespace) -> int:
-    from .checker import default_host
-    from .inspection import inspect
-    from .loader import image_kind, load_outcome
+    from interopkit.images.inspection import inspect
+    from interopkit.loading.checker import default_host
+    from interopkit.loading.loader import image_kind, load_outcome
 
     info = inspect(args.dll)
     kind = image_kind(info)
@@ -342,10 +342,10 @@ def _can_load(args: argparse.Namespace) -> int:
 
 
 def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
-    from .host import host_info
-    from .loader import process_kind_for
-    from .realload import agrees, try_load
-    from .samples import linux_counterpart
+    from interopkit.kit.host import host_info
+    from interopkit.kit.samples import linux_counterpart
+    from interopkit.loading.loader import process_kind_for
+    from interopkit.loading.realload import agrees, try_load
 
     here = host_info()
     target, note = info.path, ""
@@ -375,7 +375,7 @@ def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .checker import check_app
+    from interopkit.loading.checker import check_app
 
     report = check_app(args.app, tuple(args.dir), args.process, args.host)
     if args.json:
@@ -401,7 +401,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _redirect(args: argparse.Namespace) -> int:
-    from . import redirect
+    from interopkit.wow64 import redirect
 
     if args.target.strip().upper().startswith("HK"):
         flags = 0
@@ -425,7 +425,7 @@ def _redirect(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    from .emulation import Emulator, parse_argument
+    from interopkit.emulation.emulator import Emulator, parse_argument
 
     values = [parse_argument(text) for text in args.args]
     call = Emulator(args.dll, limit=args.limit).call(args.export, *values)
@@ -442,7 +442,7 @@ def _emulate(args: argparse.Namespace) -> int:
 
 
 def _wire(args: argparse.Namespace) -> int:
-    from .ndr import transfer
+    from interopkit.ndr.rules import transfer
 
     try:
         value = int(args.value, 0)
@@ -468,7 +468,7 @@ def _wire(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from .lint import lint_file
+    from interopkit.com.lint import lint_file
 
     findings = lint_file(args.file, same_bitness=args.same_bitness)
     if args.json:
@@ -487,7 +487,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _solutions(args: argparse.Namespace) -> int:
-    from .answerkey import answer_key
+    from interopkit.lessons.answerkey import answer_key
 
     key = answer_key()
     if args.out:
@@ -499,7 +499,7 @@ def _solutions(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import run, targets
+    from interopkit.bench.harness import run, targets
 
     def progress(done: int, total: int, label: str) -> None:
         if sys.stderr.isatty():
@@ -531,8 +531,8 @@ def _bench_plot(measured: Any, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .bench import REFERENCE, load
-    from .benchplot import draw_latency
+    from interopkit.bench.harness import REFERENCE, load
+    from interopkit.bench.plots import draw_latency
 
     reference = load(REFERENCE) if REFERENCE.is_file() else None
     ax = draw_latency(measured, reference)
@@ -546,9 +546,9 @@ def _bench_plot(measured: Any, path: str) -> None:
 
 
 def _surrogate_call(args: argparse.Namespace) -> int:
-    from .emulation import parse_argument
-    from .surrogate import Surrogate, describe
-    from .wire import ArgType
+    from interopkit.emulation.emulator import parse_argument
+    from interopkit.surrogate.client import Surrogate, describe
+    from interopkit.surrogate.wire import ArgType
 
     values = [parse_argument(text) for text in args.args]
     with Surrogate(args.dll, bitness=args.bitness, kind=args.kind) as surrogate:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .build import verify_manifest
-from .errors import InteropKitError
-from .host import can_run_x86_32, host_info, run_probe, x86_probes
-from .samples import BIN_DIR, SAMPLES_DIR
+from interopkit.build import verify_manifest
+from interopkit.errors import InteropKitError
+from interopkit.kit.host import can_run_x86_32, host_info, run_probe, x86_probes
+from interopkit.kit.samples import BIN_DIR, SAMPLES_DIR
 
 __all__ = ["Check", "doctor"]
 
@@ -172,7 +172,7 @@ def _fonts() -> Check:
 
 
 def _wine(os_name: str) -> Check:
-    from .wine import find_wine
+    from interopkit.kit.wine import find_wine
 
     wine = find_wine()
     return Check("Wine (optional)", wine is not None or os_name == "windows", False,
@@ -184,7 +184,7 @@ def _wine(os_name: str) -> Check:
 
 
 def _full_length() -> Check:
-    from .quick import is_quick
+    from interopkit.kit.quick import is_quick
 
     return Check("full-length experiments", not is_quick(), False,
                  "INTEROPKIT_QUICK is set: experiments run shortened (the tests' mode)"

@@ -16,7 +16,7 @@ is wrong, carries the Windows error code where one applies, and says what to do 
 
 from __future__ import annotations
 
-from .winerror import WinError
+from interopkit.winerror import WinError
 
 __all__ = ["HostError", "ImageError", "InteropKitError", "SurrogateError", "ToolchainError",
            "UsageError"]

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from interopkit import wine
-from interopkit.samples import sample_path
+from interopkit.kit import wine
+from interopkit.kit.samples import sample_path
 
 # The test command runs notebooks in quick mode; a learner's JupyterLab runs full mode.
 os.environ.setdefault("INTEROPKIT_QUICK", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")  # no display
 
 # What each sample must be, written here independently of the kit's own tables:
 # (os, arch) -> (format, machine name, bits, kind)

@@ -52,7 +52,7 @@ def test_scan_benchmark_refuses_a_corpus_that_is_not_a_folder(tmp_path: Path) ->
 
 
 def test_surrogate_benchmark_runs() -> None:
-    from interopkit.host import can_run_x86_32, host_info
+    from interopkit.kit.host import can_run_x86_32, host_info
 
     if host_info().os != "linux" or not can_run_x86_32().ran:
         import pytest

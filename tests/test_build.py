@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from interopkit import build
-from interopkit.samples import BIN_DIR, SAMPLES_DIR
+from interopkit.kit.samples import BIN_DIR, SAMPLES_DIR
 
 
 @pytest.mark.parametrize("folder", [SAMPLES_DIR, BIN_DIR], ids=["samples", "bin"])

@@ -8,7 +8,7 @@ import pytest
 from conftest import EXPECTED_SAMPLES
 
 from interopkit.cli import format_table, main
-from interopkit.samples import SAMPLES_DIR, sample_path
+from interopkit.kit.samples import SAMPLES_DIR, sample_path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,8 +110,8 @@ def test_can_load_text_and_data_mode(capsys: pytest.CaptureFixture[str]) -> None
 def test_check_finds_the_wrong_dll(tmp_path: Path) -> None:
     import shutil
 
-    from interopkit.machine import Machine
-    from interopkit.pewriter import write_image
+    from interopkit.images.machine import Machine
+    from interopkit.images.pewriter import write_image
 
     shutil.copy(sample_path("windows", "x86"), tmp_path / "old.dll")
     shutil.copy(sample_path("windows", "x64"), tmp_path / "new.dll")
@@ -157,8 +157,8 @@ def test_redirect_bad_input_exits_2() -> None:
 
 @pytest.mark.parametrize("arch", ["x86", "x64", "arm64"])
 def test_emulate_checksum_equals_native(arch: str) -> None:
-    from interopkit.emulation import Buffer
-    from interopkit.native import NativeLibrary
+    from interopkit.emulation.emulator import Buffer
+    from interopkit.emulation.native import NativeLibrary
 
     result = run("emulate", str(sample_path("windows", arch)), "checksum", "text:interop", "7",
                  "--json")
@@ -176,7 +176,7 @@ def test_emulate_errors() -> None:
 
 
 def test_surrogate_call_json_names_where_it_ran() -> None:
-    from interopkit.surrogate import choose_kind
+    from interopkit.surrogate.client import choose_kind
 
     result = run("surrogate", "call", str(sample_path("windows", "x86")), "add", "2", "3",
                  "--bitness", "32", "--json")
@@ -220,7 +220,7 @@ def test_wire_json_shows_the_truncation_and_the_kept_handle_ptr() -> None:
 
 
 def test_lint_json_lists_findings_and_exits_non_zero() -> None:
-    from interopkit.lint import IDL_DIR
+    from interopkit.com.lint import IDL_DIR
 
     bad = run("lint", str(IDL_DIR / "scanner_ported.idl"), "--json")
     findings = json.loads(bad.stdout)

@@ -25,7 +25,7 @@ def test_kit_binaries_are_intact_here() -> None:
 def test_tampered_sample_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import shutil
 
-    from interopkit.samples import SAMPLES_DIR
+    from interopkit.kit.samples import SAMPLES_DIR
 
     copy = tmp_path / "samples"
     shutil.copytree(SAMPLES_DIR, copy)
@@ -92,9 +92,9 @@ def test_stale_font_cache_is_reported_with_its_cure(tmp_path: Path) -> None:
 
 
 def test_wine_and_quick_mode_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    import interopkit.wine
+    import interopkit.kit.wine
 
-    monkeypatch.setattr(interopkit.wine, "find_wine", lambda: None)
+    monkeypatch.setattr(interopkit.kit.wine, "find_wine", lambda: None)
     monkeypatch.setenv("INTEROPKIT_QUICK", "1")
     wine, quick = _check("Wine (optional)"), _check("full-length experiments")
     assert wine.ok == (doctor_module.host_info().os == "windows") and not wine.required
@@ -109,20 +109,20 @@ def test_probe_without_execute_permission_gets_the_chmod_remedy(
     """A ZIP download or a careless copy drops the execute bits: say so, not 'no IA-32'."""
     import shutil
 
-    import interopkit.host
-    import interopkit.samples
+    import interopkit.kit.host
+    import interopkit.kit.samples
 
     if doctor_module.host_info().os != "linux":
         pytest.skip("the kit's Linux probes")
     copy = tmp_path / "bin"
-    shutil.copytree(interopkit.samples.BIN_DIR, copy)
+    shutil.copytree(interopkit.kit.samples.BIN_DIR, copy)
     for program in copy.iterdir():
         program.chmod(0o644)
-    monkeypatch.setattr(interopkit.samples, "BIN_DIR", copy)
-    interopkit.host.can_run_x86_32.cache_clear()
+    monkeypatch.setattr(interopkit.kit.samples, "BIN_DIR", copy)
+    interopkit.kit.host.can_run_x86_32.cache_clear()
     try:
         check = _check("32-bit x86 processes")
     finally:
-        interopkit.host.can_run_x86_32.cache_clear()
+        interopkit.kit.host.can_run_x86_32.cache_clear()
     assert not check.ok and "Permission denied" in check.detail
     assert "chmod +x interopkit/bin/*" in check.remedy

@@ -72,7 +72,7 @@ def test_exercises_have_hidden_executed_solutions(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_try_it_widget_key_points_and_sources(path: Path) -> None:
     text = "\n".join(source(c) for c in cells(path))
-    assert "from interopkit.widgets import" in text
+    assert re.search(r"from interopkit\.lessons\.\w+ import .*explorer", text)
     assert "## Key points" in text and "## Sources" in text
     assert "https://learn.microsoft.com" in text
 

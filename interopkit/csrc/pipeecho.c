@@ -1,5 +1,5 @@
 /*
- * The floor for any pipe protocol: read a frame (the 16-byte header of interopkit/wire.py and
+ * The floor for any pipe protocol: read a frame (the 16-byte header of interopkit/surrogate/wire.py and
  * its payload) from stdin and write the same bytes back, until stdin closes. The surrogate
  * benchmark measures this round trip against a real call through the surrogate, both built the
  * same way by interopkit/build.py.

@@ -1,6 +1,6 @@
 /*
  * The kit's probe: a tiny program that reports, as one line of JSON, what kind of process it
- * is and what address space it gets. interopkit.host runs the 32-bit build to find out whether
+ * is and what address space it gets. interopkit.kit.host runs the 32-bit build to find out whether
  * this machine can run 32-bit x86 processes at all (by running one, not by guessing), and the
  * WOW64 lesson runs both builds and charts what they report.
  *

@@ -13,7 +13,7 @@
  * cannot have its preferred base, finds exports by name, and calls DllMain. Calls use the
  * DLL's own conventions: cdecl or stdcall (a name decorated "@N") on x86, which Linux and
  * Windows share; the Microsoft x64 convention (ms_abi) on x86-64. Requests and replies are
- * frames on stdin/stdout, in the format declared by interopkit/wire.py (wire.h is generated
+ * frames on stdin/stdout, in the format declared by interopkit/surrogate/wire.py (wire.h is generated
  * from it). A malformed frame gets an error reply, never a crash, and the surrogate stays
  * framed whatever a peer sends (a payload it refuses is still read, and dropped). A malformed
  * DLL is refused with an error reply: every table the loader reads is checked against the

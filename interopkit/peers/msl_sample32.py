@@ -1,7 +1,7 @@
 """The kit's sample library behind msl-loadlib's 32-bit server (its Server32 class).
 
 msl-loadlib's frozen 32-bit Python imports this module by name and serves its methods over
-HTTP; ``interopkit.experiments`` calls them through msl-loadlib's Client64, to compare the
+HTTP; ``interopkit.bench.experiments`` calls them through msl-loadlib's Client64, to compare the
 best-known Python peer with the kit's surrogate on the same library and the same calls. This
 file is not part of the ``interopkit`` package: only that 32-bit server imports it.
 """

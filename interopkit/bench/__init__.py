@@ -1,0 +1,2 @@
+"""What crossings cost: the benchmark harness, the experiments and their charts.
+"""

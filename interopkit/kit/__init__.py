@@ -1,0 +1,2 @@
+"""The kit's own machinery: its sample binaries, this machine, Wine, quick mode and timing.
+"""

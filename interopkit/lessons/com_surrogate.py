@@ -1,0 +1,354 @@
+"""Notebook 05 (com surrogate): its tables, diagrams, explorers and checked exercises.
+
+Exercises of notebook 05 (COM surrogate hosting); answers come from the activation model and
+from calls through a real surrogate."""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from interopkit.com.activation import SAMPLE_CLSID
+from interopkit.com.registry import CLSCTX, ComClass, activate
+from interopkit.errors import InteropKitError
+from interopkit.kit.samples import sample_path
+from interopkit.lessons.exercise import Exercise
+from interopkit.surrogate.client import Surrogate
+from interopkit.surrogate.wire import ArgType, Argument
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+from interopkit.lessons.controls import _arguments_problem, _call_controls
+from interopkit.lessons.html import _sample_export, _table, sources_html
+
+__all__ = [
+    "BOTH_VIEWS",
+    "CANDIDATES",
+    "COM_PRIMER",
+    "FORGOTTEN",
+    "activations_html",
+    "draw_com_primer",
+    "q1_force_32",
+    "q2_missing_value",
+    "q3_echo_32",
+    "q4_frame_bytes",
+    "registry_html",
+    "surrogate_call_html",
+    "surrogate_explorer",
+    "wire_html",
+]
+
+
+BOTH_VIEWS = [ComClass(SAMPLE_CLSID, str(sample_path("windows", "x86")), 32, appid=SAMPLE_CLSID),
+              ComClass(SAMPLE_CLSID, str(sample_path("windows", "x64")), 64, appid=SAMPLE_CLSID)]
+"""The sample class registered in both views, with an AppID and an empty DllSurrogate."""
+
+
+FORGOTTEN = ComClass(SAMPLE_CLSID, str(sample_path("windows", "x86")), 32, appid=SAMPLE_CLSID,
+                     dll_surrogate=None)
+"""A 32-bit registration written from a how-to that left one value out."""
+
+
+def _check_force_32(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return False, "Give a CLSCTX value, such as CLSCTX.INPROC_SERVER | CLSCTX.LOCAL_SERVER."
+    outcome = activate(BOTH_VIEWS, SAMPLE_CLSID, answer, 64)
+    if outcome.succeeded and outcome.server_bits == 32:
+        return True, (f"{CLSCTX(answer)!r}: {outcome.reason} The flag overrides "
+                      "PreferredServerBitness, and fails if no 32-bit server is registered.")
+    if outcome.succeeded and outcome.how == "in-process":
+        return False, "That loads the 64-bit DLL in-process. You need another process."
+    if outcome.succeeded:
+        return False, ("That starts the 64-bit surrogate: with no preference COM tries the "
+                       "client's bitness first. Which flag asks for the 32-bit server?")
+    return False, f"Activation fails: {outcome.reason}"
+
+
+CANDIDATES = {"dllsurrogate": {"dll_surrogate": ""}, "appid": {"appid": SAMPLE_CLSID},
+          "inprocserver32": {"dll": FORGOTTEN.dll}, "threadingmodel": {"threading_model": "Both"}}
+
+
+def _check_missing(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, "Give the value's name, such as 'ThreadingModel'."
+    # 'AppID\\DllSurrogate' (the key and the value, as regedit shows them) names the same value.
+    name = answer.strip().replace("/", "\\").rsplit("\\", 1)[-1].strip().lower()
+    before = activate([FORGOTTEN], SAMPLE_CLSID, CLSCTX.LOCAL_SERVER, 64)
+    if name not in CANDIDATES:
+        return False, f"Activation says: {before.reason}"
+    fixed = replace(FORGOTTEN, **CANDIDATES[name])
+    after = activate([fixed], SAMPLE_CLSID, CLSCTX.LOCAL_SERVER, 64)
+    if after.succeeded and not before.succeeded:
+        return True, ("DllSurrogate, under the AppID key: it must exist for surrogate activation. "
+                      "Empty means the system's dllhost.exe.")
+    return False, f"That value is already there. Activation says: {before.reason}"
+
+
+def _echoed() -> int:
+    with Surrogate(sample_path("windows", "x86")) as hosted:
+        return hosted.call("echo_ptr", 0x1_0000_0001).result
+
+
+def _check_echo(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return False, "Give a number (hex is fine: 0x...)."
+    echoed = _echoed()
+    if answer == echoed:
+        return True, (f"0x{echoed:x}: the 32-bit surrogate keeps the low 32 bits, because its "
+                      "pointers have 32. The high bit that said 'above 4 GiB' is gone.")
+    if answer == 0x1_0000_0001:
+        return False, "Run it: how wide is a pointer in the surrogate that receives it?"
+    return False, "Which bits of 0x1_0000_0001 fit in 4 bytes?"
+
+
+def _frame_bytes() -> int:
+    with Surrogate(sample_path("windows", "x86")) as hosted:
+        hosted.trace = []
+        hosted.call("add", Argument(ArgType.INT32, 2), Argument(ArgType.INT32, 3),
+                    returns=ArgType.INT32)
+        return len(hosted.trace[0][1])
+
+
+def _check_frame(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return False, "Give a number of bytes."
+    size = _frame_bytes()
+    if answer == size:
+        return True, (f"{size} bytes: a 16-byte header, then the name (length, 'add', padding), "
+                      "the return type and count, and two 8-byte arguments (type, padding, "
+                      "value).")
+    if answer == size - 16:
+        return False, "That is the payload; the header travels too."
+    return False, "Record a real call with surrogate.trace and measure what was sent."
+
+
+q1_force_32 = Exercise(
+    name="q1_force_32",
+    question="The sample class is registered in both views (BOTH_VIEWS). Which CLSCTX value "
+             "makes a 64-bit client get the 32-bit server?",
+    checker=_check_force_32,
+    hint_text="You need a server in another process, and one of the CLSCTX flags that pick "
+              "its bitness (CLSCTX, COM-PSB).",
+    solution_code=("from interopkit.com.registry import CLSCTX\n"
+                   "answer = CLSCTX.LOCAL_SERVER | CLSCTX.ACTIVATE_32_BIT_SERVER\n"),
+    explanation="LOCAL_SERVER allows another process; ACTIVATE_32_BIT_SERVER picks its bitness.",
+)
+
+
+q2_missing_value = Exercise(
+    name="q2_missing_value",
+    question="FORGOTTEN cannot be activated in a surrogate. Which registry value is missing?",
+    checker=_check_missing,
+    hint_text="Run activate([FORGOTTEN], ...) and read the reason, or compare "
+              "registry_values(FORGOTTEN) with the tree above.",
+    solution_code=("from interopkit.com.registry import CLSCTX, activate\n"
+                   "from interopkit.lessons.com_surrogate import FORGOTTEN, CANDIDATES\n"
+                   "from dataclasses import replace\n"
+                   "answer = next(name for name, fix in CANDIDATES.items()\n"
+                   "              if activate([replace(FORGOTTEN, **fix)], FORGOTTEN.clsid,\n"
+                   "                          CLSCTX.LOCAL_SERVER, 64).succeeded)\n"),
+    explanation="Each candidate value is added in turn; only one makes activation succeed.",
+)
+
+
+q3_echo_32 = Exercise(
+    name="q3_echo_32",
+    question="The 64-bit client passes 0x1_0000_0001 to echo_ptr in the 32-bit surrogate. "
+             "What comes back?",
+    checker=_check_echo,
+    hint_text="Call it: Surrogate(sample_path('windows', 'x86')).call('echo_ptr', ...).",
+    solution_code=("from interopkit.kit.samples import sample_path\n"
+                   "from interopkit.surrogate.client import Surrogate\n"
+                   "with Surrogate(sample_path('windows', 'x86')) as hosted:\n"
+                   "    answer = hosted.call('echo_ptr', 0x1_0000_0001).result\n"),
+    explanation="The value travels in 8 bytes; the 32-bit surrogate can only keep 4.",
+)
+
+
+q4_frame_bytes = Exercise(
+    name="q4_frame_bytes",
+    question="How many bytes does the client send for add(2, 3), both arguments LONG?",
+    checker=_check_frame,
+    hint_text="Set surrogate.trace = [] before the call and measure the frame it records.",
+    solution_code=("from interopkit.kit.samples import sample_path\n"
+                   "from interopkit.surrogate.client import Surrogate\n"
+                   "from interopkit.surrogate.wire import ArgType, Argument\n"
+                   "with Surrogate(sample_path('windows', 'x86')) as hosted:\n"
+                   "    hosted.trace = []\n"
+                   "    two, three = Argument(ArgType.INT32, 2), Argument(ArgType.INT32, 3)\n"
+                   "    hosted.call('add', two, three)\n"
+                   "    answer = len(hosted.trace[0][1])\n"),
+    explanation="Header 16 + name 8 + types 4 + two arguments of 8.",
+)
+
+
+def registry_html(values: list[Any]) -> str:
+    """Registry values (``interopkit.com.registry.registry_values``) as a tree: each key once, its
+    values below."""
+    rows, last = [], None
+    for value in values:
+        if value.key != last:
+            rows.append(f"<tr><td colspan='3' style='text-align:left'><code>"
+                        f"{html.escape(value.key)}</code></td></tr>")
+            last = value.key
+        name = value.name or "(Default)"
+        data = f"0x{value.data:x}" if value.kind == "REG_DWORD" else f'"{value.data}"' 
+        rows.append(f"<tr><td style='text-align:left; padding-left:2em'>{html.escape(name)}"
+                    f"</td><td style='text-align:left'>{value.kind}</td>"
+                    f"<td style='text-align:left'><code>{html.escape(data)}</code></td></tr>")
+    return ("<table><tr><th style='text-align:left'>key / value</th><th style='text-align:left'>"
+            "type</th><th style='text-align:left'>data</th></tr>" + "".join(rows) + "</table>")
+
+
+def activations_html(outcomes: dict[str, Any]) -> str:
+    """Activation outcomes (``interopkit.com.registry.activate``) by the CLSCTX that asked for
+    them."""
+    rows = []
+    for clsctx, outcome in outcomes.items():
+        result = (f"{outcome.how}, {outcome.server_bits}-bit" if outcome.succeeded
+                  else f"fails: 0x{outcome.hresult:08X}")
+        rows.append(f"<tr><td style='text-align:left'><code>{html.escape(clsctx)}</code></td>"
+                    f"<td style='text-align:left'><b>{html.escape(result)}</b></td>"
+                    f"<td style='text-align:left'>{html.escape(outcome.reason)}"
+                    f"{' (derived)' if outcome.derived else ''} "
+                    f"<small>[{sources_html(outcome.sources)}]</small></td></tr>")
+    return ("<table><tr><th style='text-align:left'>CLSCTX</th><th style='text-align:left'>"
+            "result</th><th style='text-align:left'>why</th></tr>" + "".join(rows) + "</table>")
+
+
+def wire_html(direction: str, pieces: list[Any]) -> str:
+    """One frame cut into its fields (``wire.annotate``): offset, bytes, field, meaning."""
+    return f"<b>{html.escape(direction)}</b>" + _table(
+        ["offset", "bytes", "field", "means"],
+        [[p.offset, p.data.hex(" ") if len(p.data) <= 16 else p.data[:16].hex(" ") + " ...",
+          p.field, p.value] for p in pieces])
+
+
+def surrogate_call_html(surrogate: Any, export: str, arguments: str) -> str:
+    """One call through a running ``Surrogate``: the result, where it ran, and both frames."""
+    from interopkit.emulation.emulator import parse_argument
+    from interopkit.surrogate.wire import annotate
+
+    name = _sample_export(export, surrogate.bits)
+    try:
+        values = [parse_argument(text) for text in arguments.split()]
+        surrogate.start()  # before the trace: it records the call's frames only
+        surrogate.trace = []
+        call = surrogate.call(name, *values)
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    finally:
+        frames, surrogate.trace = surrogate.trace, None
+    info = surrogate.info
+    head = (f"<p><b>{html.escape(name)}</b> returned <b>{call.result}</b> (0x{call.result:x}) "
+            f"in the <b>{html.escape(info.kind)}</b> surrogate: pid {info.pid}, "
+            f"{info.pointer_size}-byte pointers, round trip {call.seconds * 1e6:.0f} us.</p>")
+    return head + "".join(wire_html(f"{direction}: {len(data)} bytes", annotate(data))
+                          for direction, data in frames)
+
+
+COM_PRIMER = (
+    ("client", "client code", "calls obj->add(2, 3) as if the object were here"),
+    ("proxy", "proxy", ("MARSHALS: packs the method's number and its arguments into bytes "
+                        "(NDR)")),
+    ("channel", "channel", ("RPC carries the bytes to the other process (on one machine: "
+                            "LRPC, over the kernel's ALPC)")),
+    ("stub", "stub", "UNMARSHALS: unpacks the bytes into real arguments and calls the object"),
+    ("object", "object", "the class's code, in the DLL loaded by the surrogate"),
+)
+"""The parts of an out-of-process COM call, left to right: (key, label, what it does)."""
+
+
+def draw_com_primer(ax: Axes | None = None, client_bits: int = 64,
+                    server_bits: int = 32) -> Axes:
+    """One picture of a COM call out of process: the client process (client code, proxy), the
+    channel, the surrogate process (stub, the object in its DLL), and where marshaling
+    happens. The reply travels back the same way, marshaled by the stub and unmarshaled by
+    the proxy. Data from ``COM_PRIMER``; taught in notebook 05."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(13, 5))
+    ax.set_xlim(0, 13)
+    ax.set_ylim(0, 5.4)
+    ax.axis("off")
+    processes = ((0.1, 5.3, f"client process ({client_bits}-bit)", "#deebf7"),
+                 (7.6, 5.3, f"surrogate process: dllhost.exe ({server_bits}-bit)", "#fee6ce"))
+    for x, width, title, colour in processes:
+        ax.add_patch(FancyBboxPatch((x, 1.4), width, 3.4, boxstyle="round,pad=0.05",
+                                    facecolor=colour, edgecolor="#555555", gid="process"))
+        ax.text(x + width / 2, 4.55, title, ha="center", fontsize=11, weight="bold")
+    centres = {"client": 1.4, "proxy": 4.2, "channel": 6.5, "stub": 8.9, "object": 11.7}
+    for key, label, note in COM_PRIMER:
+        x = centres[key]
+        plain = {"bbox": {"facecolor": "white", "edgecolor": "none"}} if key == "channel" else {}
+        if key == "channel":
+            ax.text(x, 3.55, label, ha="center", fontsize=11, weight="bold", gid="part", **plain)
+        else:
+            ax.add_patch(FancyBboxPatch((x - 1.05, 3.05), 2.1, 0.9, boxstyle="round,pad=0.04",
+                                        facecolor="white", edgecolor="#333333"))
+            ax.text(x, 3.5, label, ha="center", va="center", fontsize=11, weight="bold",
+                    gid="part")
+        ax.text(x, 2.85, textwrap.fill(note, 24), ha="center", va="top", fontsize=8.5,
+                color="#b03000" if "MARSHALS" in note else "#222222", **plain)
+    pairs = list(zip(list(centres)[:-1], list(centres)[1:]))
+    for left, right in pairs:  # the call goes right, the reply comes back below it
+        start, end = centres[left] + (1.05 if left != "channel" else 0.6), \
+            centres[right] - (1.05 if right != "channel" else 0.6)
+        ax.add_patch(FancyArrowPatch((start, 3.62), (end, 3.62), arrowstyle="-|>",
+                                     mutation_scale=14, color="#1f77b4", gid="call"))
+        ax.add_patch(FancyArrowPatch((end, 3.3), (start, 3.3), arrowstyle="-|>",
+                                     mutation_scale=10, color="#9a6700", linestyle="--",
+                                     gid="reply"))
+    ax.plot([6.5, 6.5], [1.2, 4.9], color="#555555", linestyle=":", linewidth=1, zorder=0)
+    ax.text(6.5, 0.95, "process boundary: only bytes cross it, never a pointer",
+            ha="center", fontsize=9, style="italic")
+    ax.text(0.1, 0.05, textwrap.fill(
+        "Blue: the call. Brown, dashed: the reply (results marshaled by the stub, unmarshaled "
+        "by the proxy). In notebook 05 the kit plays every part itself: a pipe is the channel "
+        "and interopkit.surrogate.wire is the byte format.", 150), fontsize=8.5, color="#444444")
+    return ax
+
+
+def surrogate_explorer() -> Any:
+    """Pick a DLL, a surrogate kind, an export and arguments; call it through a surrogate
+    process and see the result, where it ran, and both frames byte by byte. Each call starts
+    its own surrogate and ends it, so no process outlives the call (a counter starts afresh
+    each time). Taught in notebook 05."""
+    import ipywidgets as widgets
+
+    from interopkit.kit.samples import sample_path
+    from interopkit.kit.wine import find_wine
+    from interopkit.lessons.com_surrogate import surrogate_call_html
+    from interopkit.surrogate.client import Surrogate
+
+    kinds = ["auto", "emulated"] + (["wine"] if find_wine() else [])
+    dll = widgets.Dropdown(options={"sample_x86.dll (32-bit)": "x86",
+                                    "sample_x64.dll (64-bit)": "x64"}, value="x86",
+                           description="DLL")
+    kind = widgets.Dropdown(options=kinds, value="auto", description="surrogate")
+    export, arguments = _call_controls()
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        problem = _arguments_problem(export.value, arguments.value)
+        if problem is not None:
+            output.value = problem
+            return
+        hosted = None
+        try:
+            hosted = Surrogate(sample_path("windows", dll.value), kind=kind.value)
+            output.value = surrogate_call_html(hosted, export.value, arguments.value)
+        except InteropKitError as exc:
+            output.value = f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+        finally:
+            if hosted is not None:
+                hosted.close()
+
+    for control in (dll, kind, export, arguments):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([dll, kind]), widgets.HBox([export, arguments]), output])

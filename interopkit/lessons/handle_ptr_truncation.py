@@ -1,0 +1,455 @@
+"""Notebook 06 (handle ptr truncation): its tables, diagrams, explorers and checked exercises.
+
+Exercises of notebook 06 (HANDLE_PTR and pointer-sized values); answers come from the lint
+run on the kit's example interfaces and from the NDR model. Section 2's prediction is locked in
+here before the pictures show the answer."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from interopkit.com.idl import parse
+from interopkit.com.lint import IDL_DIR, lint, meaning
+from interopkit.errors import InteropKitError, UsageError
+from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
+from interopkit.ndr.rules import TYPES, show, transfer
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+from interopkit.lessons.html import _table, sources_html
+
+__all__ = [
+    "BIT_COLOURS",
+    "PORTED",
+    "PREDICT",
+    "PRINT_QUEUE",
+    "bits_explorer",
+    "bits_html",
+    "check_prediction",
+    "compare_prediction",
+    "draw_bits",
+    "echoes_html",
+    "findings_html",
+    "handle_trip_html",
+    "lock_prediction",
+    "q1_cut_pointers",
+    "q2_invalid_handle",
+    "q3_mend",
+]
+
+
+PORTED = IDL_DIR / "scanner_ported.idl"
+"""The ported scanner interface with its seeded mistakes (linted in the lesson; q3 mends it)."""
+
+
+PRINT_QUEUE = IDL_DIR / "printqueue_ported.idl"
+"""Another ported interface, which the lesson does not lint: q1 asks the learner to read it."""
+
+
+PREDICT = {"a": ("INT_PTR", 0x8000_0000, 32, 64), "b": ("DWORD_PTR", 0xFFFF_FFFF, 32, 64),
+           "c": ("ULONG64", 0x1_2345_6789, 64, 32)}
+"""Section 2's three cases, none of them stated in the lesson's text: (type, value, sender's
+bits, receiver's bits), over NDR20."""
+
+
+_POINTER_RULES = ("pointer-in-32-bits", "pointer-in-int3264")
+
+
+_LOCKED: dict[str, Any] = {}
+
+
+def _missing(prediction: Any) -> list[str] | None:
+    """The keys still without a number, or None when ``prediction`` is not section 2's dict."""
+    if not isinstance(prediction, dict) or set(prediction) != set(PREDICT):
+        return None
+    return sorted(key for key, value in prediction.items()
+                  if value is NOT_ATTEMPTED or not isinstance(value, int)
+                  or isinstance(value, bool))
+
+
+def check_prediction(prediction: Any) -> Note:
+    """Say whether section 2's prediction is complete; nothing is locked yet, so a typo can still
+    be mended. The cell that shows the pictures locks it (``lock_prediction``)."""
+    missing = _missing(prediction)
+    if missing is None:
+        return Note(f"Give a dict with the keys {sorted(PREDICT)}.")
+    if missing:
+        return Note(f"{missing} still need a number (hex is fine). Fill them in and run this cell "
+                    "again.")
+    return Note(f"Ready: {prediction}. Nothing is locked yet: correct it if you like. Running the "
+                "pictures below locks it in.")
+
+
+def lock_prediction(prediction: Any) -> Note:
+    """Called by the cell that shows the answers: keep the first complete prediction, made before
+    any answer was shown. A prediction given after the pictures were shown is not recorded."""
+    missing = _missing(prediction)
+    if "prediction" in _LOCKED:
+        if prediction == _LOCKED["prediction"]:
+            return Note(f"Already locked in: {_LOCKED['prediction']}.")
+        return Note(f"Your first prediction stays locked in: {_LOCKED['prediction']}. This one "
+                    "is not recorded (restart the kernel to predict again).")
+    if _LOCKED.get("shown"):
+        return Note("Not recorded: the pictures were already shown without a prediction "
+                    "(restart the kernel to predict again).")
+    if missing is None or missing:
+        _LOCKED["shown"] = True  # the answers show next: a later prediction would not be one
+        return Note("No prediction locked in: the cell above still has a ... or no dict. The "
+                    "pictures below show the answers now.")
+    _LOCKED["prediction"] = dict(prediction)
+    return Note(f"Locked in: {_LOCKED['prediction']}. Now the pictures.")
+
+
+def compare_prediction() -> Note:
+    """The locked prediction beside what the NDR model says each receiver holds."""
+    locked = _LOCKED.get("prediction")
+    if locked is None:
+        return Note("No prediction was locked in before the pictures were shown.")
+    lines = []
+    for key, (name, value, sender, receiver) in PREDICT.items():
+        got = transfer(name, value, sender, receiver).received
+        assert got is not None
+        right = (locked[key] - got) % 2**64 == 0  # -1 and 0xFFFF_FFFF_FFFF_FFFF are one value
+        lines.append(f"{key}: {name} {show(value)}, {sender}-bit to {receiver}-bit: you said "
+                     f"{show(locked[key])}; the receiver holds {show(got)}: "
+                     f"{'right' if right else 'not what you predicted'}.")
+    return Note("\n".join(lines))
+
+
+def _check_cut(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, (set, frozenset, list, tuple)) or not all(
+            isinstance(name, str) for name in answer):
+        return False, "Give a set of parameter or field names, such as {'pBuffer'}."
+    text = PRINT_QUEUE.read_text()
+    declared = {d.name: d for scope in parse(text) for _, d in scope.members if d.name}
+    by_name = {f.parameter: f for f in lint(text)}
+    cut = {name for name, f in by_name.items() if f.rule.name in _POINTER_RULES}
+    # 'PRINT_PAGE.lpBits' (struct or method, then the name) names the field lpBits.
+    chosen = {name.strip().rsplit(".", 1)[-1] for name in answer}
+    if chosen == cut:
+        return True, (f"{', '.join(sorted(cut))}: each holds an address, in a 32-bit integer "
+                      "(cut by the 64-bit caller) or in an __int3264 type (cut to 4 bytes on "
+                      "the NDR20 wire).")
+    for name in sorted(chosen - cut):
+        if name not in declared:
+            return False, f"No parameter or field of printqueue_ported.idl is called {name}."
+        wire_type = TYPES.get(declared[name].base)
+        if meaning(name, declared[name].pointers) == "handle":
+            return False, (f"{name} holds a handle, not a pointer: a handle has 32 significant "
+                           "bits, so it survives the cut if the receiver sign-extends it (a "
+                           "hazard of another kind).")
+        if wire_type is not None and wire_type.family == "fixed64":
+            return False, (f"{name} is a {declared[name].type}: 8 bytes on every wire, nothing "
+                           "is cut.")
+        if name in by_name:
+            return False, (f"{name} is cut above 4 GiB, but its name says it holds a number (a "
+                           "count or a cookie), not an address.")
+        return False, f"{name} is not cut: look at its declared type in the file."
+    missing = sorted(cut - chosen)
+    return False, (f"{len(missing)} more: look for addresses hiding in integer types, in the "
+                   "struct too.")
+
+
+def _check_invalid(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return False, "Give a number (hex is fine: 0x...)."
+    expected = transfer("DWORD_PTR", -1, 64, 64).received
+    assert expected is not None
+    if answer == expected:
+        return True, (f"0x{expected:x}: DWORD_PTR is an unsigned __int3264, 4 bytes on the NDR20 "
+                      "wire even between two 64-bit processes, so the sender cuts it and the "
+                      "receiver zero-extends it. That is not INVALID_HANDLE_VALUE any more, "
+                      "which is all 64 bits set.")
+    if answer in (-1, 2**64 - 1):
+        return False, ("That is what 8 bytes on the wire would give. How many bytes does an "
+                       "__int3264 type take on the NDR20 wire, whoever sends it?")
+    if answer == 0:
+        return False, "The sender keeps the low 32 bits of -1. Are they zero?"
+    return False, "Run transfer('DWORD_PTR', -1, 64, 64) and read its steps."
+
+
+def _members(text: str) -> dict[str, list[str]]:
+    """Each method's and struct's parameter or field names, in order."""
+    found: dict[str, list[str]] = {}
+    for scope in parse(text):
+        for method, declaration in scope.members:
+            where = f"{scope.name}.{method}" if scope.kind == "interface" else \
+                f"struct {scope.name}"
+            found.setdefault(where, [])
+            if declaration.name:
+                found[where].append(declaration.name)
+    return found
+
+
+def _check_mend(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, "Give the whole mended IDL as a string."
+    try:
+        findings = lint(answer, name="your IDL")
+        mended = _members(answer)
+    except UsageError as exc:
+        return False, f"The lint cannot read it: {exc}"
+    for where, names in _members(PORTED.read_text()).items():
+        if where not in mended:
+            return False, f"{where} is gone: mend it, do not delete it."
+        for name in names:
+            if name not in mended[where]:
+                return False, (f"{where} lost {name}: keep every parameter and field under its "
+                               "name, and change its type.")
+    if findings:
+        first = findings[0]
+        return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
+                       f"Fix: {first.rule.fix}.")
+    return True, ("The lint finds nothing, no address travels as a number, and every method, "
+                  "parameter and field is still there.")
+
+
+q1_cut_pointers = Exercise(
+    name="q1_cut_pointers",
+    question="Which parameters or fields of printqueue_ported.idl carry a pointer that arrives "
+             "cut to 32 bits when a 64-bit client calls the 32-bit driver's surrogate?",
+    checker=_check_cut,
+    hint_text="Names say what a value holds (p, lp, pv, pfn for pointers; h for handles; cb "
+              "and c for counts). Then ask of each type: 32 bits, __int3264, or 64 bits?",
+    solution_code=("from interopkit.com.lint import lint_file\n"
+                   "from interopkit.lessons.handle_ptr_truncation import PRINT_QUEUE\n"
+                   "answer = {f.parameter for f in lint_file(PRINT_QUEUE)\n"
+                   "          if f.rule.name in ('pointer-in-32-bits', 'pointer-in-int3264')}\n"),
+    explanation="The lint's two pointer rules: a pointer in a 32-bit integer, and a pointer in "
+                "a pointer-sized (__int3264) type. Handles (hdcSource, hSpool, hPrinter), counts "
+                "(cbBits, pcJobs) and the ULONG64 tag are hazards of other kinds, or none.",
+)
+
+
+q2_invalid_handle = Exercise(
+    name="q2_invalid_handle",
+    question="A 64-bit client passes INVALID_HANDLE_VALUE declared as DWORD_PTR to a 64-bit "
+             "server, and both stubs speak NDR20. What does the server's variable hold?",
+    checker=_check_invalid,
+    hint_text="Two steps: what the sending stub puts on the wire for an __int3264, then how an "
+              "unsigned type widens in the receiver.",
+    solution_code=("from interopkit.ndr.rules import transfer\n"
+                   "answer = transfer('DWORD_PTR', -1, 64, 64).received\n"),
+    explanation="DWORD_PTR is an unsigned __int3264: 4 bytes on the NDR20 wire whoever sends "
+                "it, truncated by the sender and zero-extended by the receiver.",
+)
+
+
+_MEND = '''\
+from interopkit.lessons.handle_ptr_truncation import PORTED
+text = PORTED.read_text()
+for old, new in [
+    # server state: an object instead of the DLL's DWORD handle (W64-HIDE)
+    ("typedef DWORD HSCAN;",
+     "[object, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FA), pointer_default(unique)]\\n"
+     "interface IScanProgress : IUnknown { HRESULT Progress([in] ULONG percent); }\\n"
+     "[object, uuid(4B1E2C3D-5A6F-4E70-8192-A3B4C5D6E7FB), pointer_default(unique)]\\n"
+     "interface IScanJob : IUnknown { HRESULT GetPageCount([out] ULONG *pcPages); }\\n"
+     "typedef IScanJob *HSCAN;"),
+    # a callback: an interface pointer the server calls back
+    ("ULONG_PTR pfnProgress;", "IScanProgress *pfnProgress;"),
+    # the buffer's bytes, not its address
+    ("[in] DWORD pBuffer", "[in, size_is(cbBuffer)] const BYTE *pBuffer"),
+    # the caller's context: an object of the caller's, which the server can hand back
+    ("[in] LONG_PTR lpUserData", "[in, unique] IUnknown *lpUserData"),
+    # a size that can pass 4 GiB: a number, so ULONG64 is right
+    ("[out] SIZE_T *pcbImage", "[out] ULONG64 *pcbImage"),
+    # a kernel handle: COM duplicates it into the server (system_handle)
+    ("[in] UINT_PTR hEvent", "[in, system_handle(sh_event)] HANDLE hEvent"),
+    # a window: HWND travels as a 32-bit remotable handle
+    ("[in] HANDLE_PTR hOwner", "[in] HWND hOwner"),
+    # Automation: no __int3264 at all
+    ("[out, retval] INT_PTR *pId", "[out, retval] long *pId"),
+]:
+    text = text.replace(old, new)
+answer = text
+'''
+
+
+q3_mend = Exercise(
+    name="q3_mend",
+    question="Mend scanner_ported.idl so that the lint finds nothing, keeping every method, "
+             "parameter and field under its name (change types and attributes; you may add "
+             "interfaces and typedefs). scanner_fixed.idl renames parameters, so it is not an "
+             "answer.",
+    checker=_check_mend,
+    hint_text="Each finding names a fix. An interface pointer replaces a handle to server "
+              "state or a callback, data travels as data (size_is), a number that needs 64 "
+              "bits is a ULONG64 (an address is not a number), and a window handle has its "
+              "own type.",
+    solution_code=_MEND,
+    explanation="Types changed, names kept: objects (IScanJob, IScanProgress, IUnknown) for "
+                "server state, the callback and the caller's context; the buffer's bytes; "
+                "ULONG64 for the image size only; the event handle duplicated by COM "
+                "([system_handle], MIDL-SYSHANDLE); HWND for the owner; long in the Automation "
+                "interface. scanner_fixed.idl goes further and also renames.",
+)
+
+
+def bits_html(type_name: str, value_text: str, sender: int, receiver: int, syntax: str) -> str:
+    """One value through NDR as 64 coloured bits per row (sender, wire, receiver), then the
+    steps, the certainty and the sources; the kit's error in red for a bad value or type."""
+    from interopkit.lessons.handle_ptr_truncation import BIT_COLOURS
+    from interopkit.ndr.rules import bit_rows, transfer
+
+    try:
+        value = int(value_text.replace("_", ""), 0)
+        moved = transfer(type_name, value, sender, receiver, syntax)
+    except ValueError:
+        return (f'<p style="color:#b03000">{html.escape(value_text)} is not an integer: '
+                "write 42, 0x123456789 or -1.</p>")
+    except InteropKitError as exc:
+        return f'<p style="color:#b03000">{html.escape(str(exc))}</p>'
+    rows = []
+    for line in bit_rows(moved):
+        cells = "".join(
+            f"<td title='bit {i}: {state}' style='background:{BIT_COLOURS[state]};"
+            f"padding:0;width:9px;text-align:center;border:1px solid #ddd;"
+            f"{'border-left:2px solid #555;' if i % 8 == 7 and i < 63 else ''}'>"
+            f"{'?' if state == 'undefined' else '' if bit is None else bit}</td>"
+            for i, bit, state in ((i, line.bits[i], line.states[i]) for i in range(63, -1, -1)))
+        rows.append(f"<tr><th style='text-align:right;white-space:nowrap'>"
+                    f"{html.escape(line.label)}</th>{cells}</tr>")
+    received = "undefined" if moved.received is None else (
+        f"{moved.received} (0x{moved.received & (2**64 - 1):x})")
+    steps = "".join(f"<li>{html.escape(step)}</li>" for step in moved.steps)
+    return (f"<div style='overflow-x:auto'><table style='font-family:monospace;font-size:10px;"
+            f"border-collapse:collapse;table-layout:fixed'>{''.join(rows)}</table></div>"
+            f"<p>Wire: <code>{moved.wire.hex(' ')}</code> "
+            f"({len(moved.wire)} bytes); the receiver holds <b>{html.escape(received)}</b>: "
+            f"<b>{'information lost' if moved.lossy else 'nothing lost'}</b>.</p>"
+            f"<ol>{steps}</ol>"
+            f"<p><small>{moved.certainty}; sources: {sources_html(moved.sources) or 'none needed'}"
+            f"</small></p>")
+
+
+def findings_html(findings: list[Any]) -> str:
+    """The lint's findings: line, where, parameter, type, rule, severity, fix and sources."""
+    if not findings:
+        return "<p><b>No findings.</b></p>"
+    colours = {"error": "#b03000", "warning": "#9a6700", "note": "#555555"}
+    rows = "".join(
+        f"<tr><td>{f.line}</td><td style='text-align:left'>{html.escape(f.where)}</td>"
+        f"<td style='text-align:left'><code>{html.escape(f.parameter)}</code></td>"
+        f"<td style='text-align:left'><code>{html.escape(f.type)}</code></td>"
+        f"<td style='text-align:left;color:{colours[f.rule.severity]}'><b>"
+        f"{f.rule.severity}</b> {html.escape(f.rule.name)}</td>"
+        f"<td style='text-align:left'>{html.escape(f.rule.risk)}. <i>Fix:</i> "
+        f"{html.escape(f.rule.fix)}. <small>[{f.rule.certainty}; "
+        f"{sources_html(f.rule.sources)}]</small></td></tr>" for f in findings)
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
+                   ("line", "where", "parameter", "type", "rule", "risk, fix and sources"))
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def echoes_html(echoes: list[Any]) -> str:
+    """Values sent for real to a surrogate (``interopkit.ndr.crossing.send_address``), beside what
+    NDR20 stubs of the same bitness would deliver (``interopkit.ndr.rules.transfer``)."""
+    from interopkit.ndr.rules import transfer
+
+    rows = []
+    for echo in echoes:
+        model = transfer(echo.declared, echo.sent, 64, echo.surrogate_bits).received
+        rows.append([echo.declared, f"0x{echo.sent:x}", echo.wire_bytes,
+                     f"{echo.surrogate_bits}-bit", f"0x{echo.held:x}",
+                     "LOST the upper half" if echo.lossy else "all 64 bits kept",
+                     "undefined" if model is None else f"0x{model & (2**64 - 1):x}"])
+    return _table(["declared", "sent", "bytes in the kit's frame", "surrogate",
+                   "surrogate's variable held", "", "NDR20 stubs would deliver"], rows)
+
+
+def handle_trip_html(trip: dict[str, int]) -> str:
+    """A handle's round trip (``interopkit.ndr.crossing.send_handle``): each stage's 64 bits."""
+    return _table(["stage", "value"], [[stage, f"0x{value & (2**64 - 1):016x}"]
+                                       for stage, value in trip.items()])
+
+
+BIT_COLOURS = {"sent": "#9ecae1", "arrived": "#9ecae1", "held back": "#fdae6b",
+               "extended": "#a1d99b", "wrong": "#fb6a4a", "lost": "#fcbba1",
+               "undefined": "#d9d9d9", "none": "#ffffff"}
+"""Colours of the bit states of ``interopkit.ndr.rules.bit_rows`` (the HTML table uses them too)."""
+
+
+def draw_bits(moved: Any, ax: Axes | None = None) -> Axes:
+    """The 64 bits of one value before, on the wire and after, most significant on the left.
+
+    ``moved`` is an ``interopkit.ndr.rules.transfer`` result. Blue bits travel; orange ones stay in
+    the sender; green ones the receiver made by extension; red ones differ from what was sent
+    (pale red: a bit the receiver does not have). Taught in notebook 06.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    from interopkit.ndr.rules import bit_rows, show
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(14, 2.9))
+    rows = bit_rows(moved)
+    for row, line in enumerate(rows):
+        for index in range(64):
+            x = 63 - index
+            state = line.states[index]
+            ax.add_patch(Rectangle((x, row), 1, 0.8, facecolor=BIT_COLOURS[state],
+                                   edgecolor="#cccccc" if state == "none" else "white",
+                                   linewidth=0.6, hatch="///" if state == "lost" else ""))
+            digit = line.bits[index]
+            text = "?" if state == "undefined" else "" if digit is None else str(digit)
+            ax.text(x + 0.5, row + 0.42, text, ha="center", va="center", fontsize=9)
+    for byte in range(1, 8):
+        ax.axvline(byte * 8, color="#555555", linewidth=0.8)
+    ax.set_xlim(0, 64)
+    ax.set_ylim(len(rows) - 0.1, -0.1)
+    ax.set_yticks([row + 0.4 for row in range(len(rows))], [line.label for line in rows],
+                  fontsize=9)
+    # One label per byte, centred between the byte lines (a label on a line reads as either).
+    ax.set_xticks([x + 4 for x in range(0, 64, 8)],
+                  [f"bits {63 - x}-{56 - x}" for x in range(0, 64, 8)], fontsize=9)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    received = "undefined" if moved.received is None else show(moved.received)
+    ax.set_title(f"{moved.type.name} {show(moved.value)}, {moved.sender_bits}-bit to "
+                 f"{moved.receiver_bits}-bit over {moved.syntax.upper()}: receiver holds "
+                 f"{received}{' (lossy)' if moved.lossy else ''} [{moved.certainty}]",
+                 fontsize=9)
+    # "sent" and "arrived" share a colour: one legend entry for both
+    states = {state for line in rows for state in line.states} - {"none", "arrived"}
+    shown = sorted(states | {"sent"}, key=list(BIT_COLOURS).index)
+    labels = {"sent": "travels", "lost": "meant, but no such bit"}
+    ax.legend(handles=[Patch(facecolor=BIT_COLOURS[s], hatch="///" if s == "lost" else "",
+                             label=labels.get(s, s)) for s in shown],
+              loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(shown), fontsize=8,
+              frameon=False)
+    return ax
+
+
+def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> Any:
+    """Pick a type, a value, the two stubs' bitness and a transfer syntax; see the 64 bits of
+    the sender's variable, the wire and the receiver's variable."""
+    import ipywidgets as widgets
+
+    from interopkit.lessons.handle_ptr_truncation import bits_html
+    from interopkit.ndr.rules import TYPES
+
+    kind = widgets.Dropdown(options=list(TYPES), value=type_name, description="type")
+    number = widgets.Text(value=value, description="value",
+                          placeholder="0x123456789, -1, 42")
+    narrow = widgets.Layout(width="190px")
+    sender = widgets.Dropdown(options=[("32-bit", 32), ("64-bit", 64)], value=64,
+                              description="sender", layout=narrow)
+    receiver = widgets.Dropdown(options=[("32-bit", 32), ("64-bit", 64)], value=32,
+                                description="receiver", layout=narrow)
+    syntax = widgets.Dropdown(options=[("NDR20", "ndr20"), ("NDR64", "ndr64")], value="ndr20",
+                              description="syntax", layout=narrow)
+    output = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        output.value = bits_html(kind.value, number.value, sender.value, receiver.value,
+                                 syntax.value)
+
+    for control in (kind, number, sender, receiver, syntax):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([kind, number]), widgets.HBox([sender, receiver, syntax]),
+                         output])
