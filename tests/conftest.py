@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+import matplotlib
 import pytest
 
 from interopkit.kit import wine
@@ -17,7 +18,10 @@ from interopkit.kit.samples import sample_path
 
 # The test command runs notebooks in quick mode; a learner's JupyterLab runs full mode.
 os.environ.setdefault("INTEROPKIT_QUICK", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")  # no display
+# Figures drawn in this process need no display. Set here, not through MPLBACKEND: the kernels
+# the tests start (nbval, the browser test's JupyterLab) inherit the environment, and with
+# MPLBACKEND set ipykernel does not choose its inline backend, so a figure shows as text.
+matplotlib.use("Agg")
 
 # What each sample must be, written here independently of the kit's own tables:
 # (os, arch) -> (format, machine name, bits, kind)

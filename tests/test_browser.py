@@ -241,6 +241,9 @@ def widget_problems(page: Any, expected: int) -> list[str]:
         if any(part.lstrip().startswith(fallback) for part in text):
             problems.append(f"a widget shows as text ({fallback}...): the front end did not "
                             "render it")
+    if any(part.lstrip().startswith("<Figure size") for part in text):
+        problems.append("a figure shows as text (<Figure size ...>): the kernel has no inline "
+                        "backend (is MPLBACKEND set?)")
     views = page.locator(".jp-OutputArea-output > .jupyter-widgets")
     if views.count() != expected:
         problems.append(f"{views.count()} widget view(s) rendered, the notebook shows {expected}")
