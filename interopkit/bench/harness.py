@@ -324,6 +324,15 @@ def _pinned() -> int | None:
     return cpu
 
 
+_LATEST: dict[tuple[str, int], Record] = {}
+
+
+def latest(experiment: str, payload_bytes: int) -> Record | None:
+    """The most recent point this process measured for ``experiment`` at ``payload_bytes``
+    (by any ``run``), or None: the figure a learner's answer was read from."""
+    return _LATEST.get((experiment, payload_bytes))
+
+
 def run(names: Sequence[str] | None = None, quick: bool | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         payloads: Sequence[int] = PAYLOADS) -> Run:
@@ -365,6 +374,7 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
             os.sched_setaffinity(0, before)
     if progress:
         progress(done, total, "done")
+    _LATEST.update({(r.experiment, r.payload_bytes): r for r in records})
     host = _host() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
                       "seconds": round(time.perf_counter() - began, 1), "started": started,
                       "surrogate_kind": _surrogate_kinds([e.name for e in chosen])}

@@ -1,5 +1,8 @@
 """interopkit.lessons.marshaling_overhead: its tables, diagrams, explorers and exercises."""
 
+import pytest
+
+from interopkit.lessons.exercise import State
 
 
 def test_bench_table_shows_medians_quartiles_and_skips() -> None:
@@ -26,3 +29,25 @@ def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
     progress(3, 42, "emulated, 16 bytes")
     assert (bar.children[0].value, bar.children[0].max) == (3, 42)
     assert bar.children[1].value == "emulated, 16 bytes"
+
+
+def test_the_cost_checkers_judge_against_the_learners_latest_measurement(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh measurement on a busy machine can differ from the learner's run by more than the
+    factor of 2 allowed: the checkers read the figures the learner's answer came from."""
+    from interopkit.bench import harness
+    from interopkit.lessons import marshaling_overhead as lesson
+
+    points = {("surrogate_cross_bitness", 0): 30.0, ("native_inproc", 0): 0.4,
+              ("surrogate_cross_bitness", 4 * lesson.CALLS): 150.0}
+    monkeypatch.setattr(harness, "_LATEST", {
+        key: harness.Record(key[0], key[1], median, median, median, 15, median, median)
+        for key, median in points.items()})
+
+    def no_new_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("measured again instead of reading the learner's run")
+
+    monkeypatch.setattr(lesson, "run", no_new_run)
+    assert lesson.q1_chatty_ms.check(300).state is State.RIGHT  # 10,000 x 30 us
+    assert lesson.q2_batched_speedup.check(2000).state is State.RIGHT  # 300 ms / 150 us
+    assert "latest measurement" in lesson.q1_chatty_ms.check(2000).message
