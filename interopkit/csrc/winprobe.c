@@ -21,7 +21,11 @@
  *   regdel:FLAGS:KEY          RegDeleteKeyExW(KEY, FLAGS)
  *   load:PATH                 LoadLibraryW
  *   loadex:FLAGS:PATH         LoadLibraryExW with FLAGS
- *   search:DIRS:NAME          PATH = DIRS;PATH, then LoadLibraryW(NAME): which file was taken
+ *   search:DIRS:NAME          PATH = DIRS;PATH (DIRS may be empty), then LoadLibraryW(NAME):
+ *                             which file was taken. Wine 8 ignores a PATH changed at run
+ *                             time (it searches the PATH the process started with), so the
+ *                             kit puts the candidates in the EXE's folder and the current
+ *                             folder instead, two places every search order has
  *
  * FLAGS are hexadecimal. Every failure is reported with GetLastError's value (or the LSTATUS
  * the registry API returns), exactly as the system gave it. The exit status is 0 when every
@@ -359,13 +363,13 @@ static void search(const wchar_t *dirs, const wchar_t *name) {
   old[n] = 0;
   _snwprintf(path, sizeof path / sizeof *path, L"%ls;%ls", dirs, old);
   path[sizeof path / sizeof *path - 1] = 0;
-  SetEnvironmentVariableW(L"PATH", path);
+  if (*dirs) SetEnvironmentVariableW(L"PATH", path);
   SetLastError(0);
   module = LoadLibraryW(name);
   if (!module) { DWORD error = GetLastError(); field_bool("loaded", 0);
                  field_u64("error", error); }
   else module_report(module);
-  SetEnvironmentVariableW(L"PATH", n ? old : NULL);
+  if (*dirs) SetEnvironmentVariableW(L"PATH", n ? old : NULL);
 }
 
 /* --- commands ------------------------------------------------------------------------------ */

@@ -1,0 +1,543 @@
+"""WOW64 for real: the kit's Windows probe run in a 32-bit and a 64-bit Windows process.
+
+On Linux the processes run under Wine, a real implementation of the Win32 API that runs 32-bit
+and 64-bit Windows programs side by side with a SysWOW64, a Wow6432Node and the redirectors; on
+Windows the same EXE runs natively. Every answer carries ``platform`` (``"Wine 8.0 ..., 32-bit
+process"`` or ``"Windows ..., 32-bit process"``): Wine's answers are Wine's, never presented
+as Windows'. One probe run per bitness answers many questions (``snapshot``): a learner's first
+call pays for starting Wine (about a second), the next ones inside ``session()`` much less.
+
+What is asked (the probe's commands are documented in ``interopkit/csrc/winprobe.c``):
+
+* WOW64 from inside (``wow64_facts``): pointer size, ``IsWow64Process(2)``,
+  ``GetNativeSystemInfo`` against ``GetSystemInfo``, ``GetSystemWow64Directory(2)W``, the WOW64
+  environment variables, the address-space ceiling with and without large-address-aware;
+* the file-system redirector (``open_paths``, ``thread_redirection``): the file really opened
+  (``GetFinalPathNameByHandleW``), and ``Wow64DisableWow64FsRedirection`` per thread;
+* the registry redirector (``registry_round_trip``): a 32-bit process writes under
+  ``HKLM\\SOFTWARE\\`` + ``TEST_KEY``, the 64-bit process looks for it in every view, and the key
+  is removed afterwards, also when a step fails.
+
+``held_paths`` and ``held_keys`` run the redirect model's cases (``interopkit.wow64.redirect``)
+through Wine and say, case by case, whether Wine agrees. Taught in notebook 02.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PureWindowsPath
+
+from interopkit.errors import HostError, UsageError
+from interopkit.kit.samples import BIN_DIR
+from interopkit.wow64 import redirect
+
+__all__ = [
+    "TEST_KEY",
+    "CaseCheck",
+    "FileOpen",
+    "ProbeRun",
+    "RegistryAnswer",
+    "RegistryRoundTrip",
+    "ThreadRedirection",
+    "Wow64Facts",
+    "held_keys",
+    "held_paths",
+    "open_paths",
+    "probe",
+    "probe_exe",
+    "registry_round_trip",
+    "session",
+    "thread_redirection",
+    "wow64_facts",
+]
+
+TEST_KEY = "InteropKit-Test"
+"""The kit's own registry key (``HKLM\\SOFTWARE\\InteropKit-Test``), made and removed by the
+registry lessons and tests."""
+
+_EXE = {32: "winprobe_x86.exe", 64: "winprobe_x64.exe"}
+_EXE_LAA = "winprobe_x86_laa.exe"
+_SETUP = ("Install Wine for both bitnesses (as root, Debian or Ubuntu): dpkg --add-architecture "
+          "i386 && apt-get update; apt-get install --no-install-recommends wine wine32:i386 "
+          "wine64")
+
+
+# --- the Wine runner (the contract of interopkit.kit.wine; a stand-in until it lands) ------
+
+@dataclass(frozen=True)
+class _WineRun:
+    bits: int
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    version: str
+
+
+_LOADERS = {64: ("/usr/lib/wine/wine64", "/usr/lib64/wine/wine64"),
+            32: ("/usr/lib/wine/wine", "/usr/lib32/wine/wine")}
+_SESSION: list[bool] = []
+
+
+def _find_wine(bits: int) -> str | None:
+    found = next((p for p in _LOADERS[bits] if Path(p).exists()), None)
+    if bits == 32 and found and not Path("/usr/lib/i386-linux-gnu/wine").exists():
+        return None  # the wine32 package is what brings the 32-bit loader's libraries
+    return found
+
+
+def _prefix() -> Path:
+    from interopkit.kit import wine
+
+    return Path(os.environ.get("WINEPREFIX", str(wine.PREFIX)))
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "WINEPREFIX": str(_prefix()), "WINEDEBUG": "-all"}
+
+
+def _end_wineserver() -> None:
+    server = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
+    if Path(server).exists():
+        subprocess.run([server, "-k"], env=_env(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30, check=False)
+
+
+def _wine_run(exe: str | os.PathLike[str], args: Sequence[str] = (), *, bits: int,
+              timeout: float = 60, cwd: str | None = None) -> _WineRun:
+    """Stand-in for ``interopkit.kit.wine.run`` (same signature and result)."""
+    loader = _find_wine(bits)
+    if loader is None:
+        raise HostError(f"{bits}-bit Wine", "is not installed", _SETUP)
+    if not (_prefix() / "drive_c" / "windows" / ("syswow64" if bits == 32 else
+                                                   "system32")).is_dir():
+        raise HostError(f"the Wine prefix {_prefix().name}", "has no Windows folder for "
+                        f"{bits}-bit programs", "Make it with: wine64 wineboot -u")
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        # Files, never pipes: Wine's services inherit the handles and keep a pipe open.
+        process = subprocess.Popen([loader, os.fspath(exe), *args], stdout=out, stderr=err,
+                                   stdin=subprocess.DEVNULL, env=_env(), cwd=cwd,
+                                   start_new_session=True)
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            os.killpg(process.pid, 9)
+            process.wait()
+            _end_wineserver()
+            raise HostError(os.path.basename(exe), f"did not finish within {timeout:g} s under "
+                            "Wine; it was killed", "Try again (the first run starts Wine)") from exc
+        finally:
+            if not _SESSION:
+                _end_wineserver()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode(
+            "utf-8", "replace")
+    return _WineRun(bits, returncode, stdout, stderr[-2000:], time.perf_counter() - started,
+                    _wine_version())
+
+
+def _wine_version() -> str:
+    loader = _find_wine(64) or _find_wine(32)
+    try:
+        return subprocess.run([loader or "wine", "--version"], capture_output=True, text=True,
+                              timeout=10, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "wine (version unknown)"
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Keep one wineserver across several probe runs, and end it when the block ends."""
+    _SESSION.append(True)
+    try:
+        yield
+    finally:
+        _SESSION.pop()
+        if not _SESSION and sys.platform != "win32":
+            _end_wineserver()
+
+
+# --- one probe run ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """One run of the kit's Windows probe: its answers, in the order asked."""
+
+    platform: str
+    """Where it ran: ``Wine <version>, <bits>-bit process`` or ``Windows ..., <bits>-bit
+    process``."""
+    bits: int
+    """The process's bitness, 32 or 64."""
+    results: tuple[dict, ...]
+    """One object per command, as the probe wrote it."""
+    seconds: float
+    """Wall-clock time of the run, Wine's start-up included."""
+
+
+def probe_exe(bits: int, large_address_aware: bool = False) -> Path:
+    """The probe EXE for a ``bits``-bit process."""
+    if bits not in _EXE:
+        raise UsageError(f"bits={bits!r}", "is not a Windows process bitness", "Use 32 or 64")
+    return BIN_DIR / (_EXE_LAA if large_address_aware and bits == 32 else _EXE[bits])
+
+
+def probe(bits: int, commands: Sequence[str], *, large_address_aware: bool = False,
+          timeout: float = 60, exe: Path | None = None, cwd: str | None = None) -> ProbeRun:
+    """Run the probe once in a ``bits``-bit Windows process with ``commands`` (``exe``: a copy
+    of ``probe_exe(bits)`` elsewhere; ``cwd``: the process's current folder).
+
+    HostError when this machine cannot run such a process (Wine of that bitness missing)."""
+    exe = exe or probe_exe(bits, large_address_aware)
+    if sys.platform == "win32":
+        started = time.perf_counter()
+        done = subprocess.run([str(exe), *commands], capture_output=True, text=True,
+                              timeout=timeout, check=False, cwd=cwd)
+        import platform as host
+
+        stdout, seconds = done.stdout, time.perf_counter() - started
+        where = f"Windows {host.version()}, {bits}-bit process"
+        stderr, returncode = done.stderr, done.returncode
+    else:
+        run = _wine_run(exe, list(commands), bits=bits, timeout=timeout, cwd=cwd)
+        stdout, seconds, stderr, returncode = run.stdout, run.seconds, run.stderr, run.returncode
+        where = f"Wine {run.version.removeprefix('wine-')}, {bits}-bit process"
+    report = next((line for line in stdout.splitlines() if line.startswith('{"probe"')), None)
+    if report is None:
+        raise HostError(f"{exe.name} under {where}", f"ended with status {returncode} "
+                        f"without a report: {stderr.strip()[-300:]}",
+                        "Check that the Wine prefix works: wine64 wineboot -u")
+    try:
+        results = tuple(json.loads(report)["results"])
+    except (ValueError, KeyError) as exc:
+        raise HostError(exc.__class__.__name__, f"{exe.name} wrote a report the kit cannot "
+                        "read", "Rebuild the probe: python -m interopkit.build") from exc
+    return ProbeRun(where, bits, results, seconds)
+
+
+# --- part 2: WOW64 from inside --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Wow64Facts:
+    """What a Windows process learns about WOW64 by asking the API."""
+
+    platform: str
+    """Where it ran (Wine or Windows, and the bitness)."""
+    pointer_size: int
+    """``sizeof(void*)``: 4 or 8."""
+    is_wow64_process: bool | None
+    """``IsWow64Process``: TRUE for a 32-bit process on 64-bit Windows."""
+    process_machine: int | None
+    """``IsWow64Process2``'s process machine: 0 when not under WOW64, else the guest's."""
+    native_machine: int | None
+    """``IsWow64Process2``'s native machine (0x8664 for x64)."""
+    native_architecture: int
+    """``GetNativeSystemInfo``'s wProcessorArchitecture (9: AMD64, 0: x86)."""
+    process_architecture: int
+    """``GetSystemInfo``'s wProcessorArchitecture: what the process is told it runs on."""
+    page_size: int
+    """``GetSystemInfo``'s page size."""
+    max_application_address: int
+    """``GetSystemInfo``'s lpMaximumApplicationAddress: this process's ceiling."""
+    native_max_application_address: int
+    """``GetNativeSystemInfo``'s lpMaximumApplicationAddress."""
+    wow64_directory: str | None
+    """``GetSystemWow64DirectoryW``."""
+    wow64_directory2: str | None
+    """``GetSystemWow64Directory2W(IMAGE_FILE_MACHINE_I386)``, when the function exists."""
+    wow64_directory2_from: str | None
+    """The DLL that exported ``GetSystemWow64Directory2W`` (None: neither did)."""
+    system_directory: str | None
+    """``GetSystemDirectoryW``."""
+    environment: dict[str, str | None]
+    """The WOW64 environment variables (None: not set)."""
+    reserved_bytes: int | None
+    """Address space a 32-bit process reserved before being refused (None: 64-bit, not
+    walked)."""
+    highest_reserved: int | None
+    """The highest address it reserved."""
+    large_address_aware: bool
+    """Whether the probe EXE was built large-address-aware."""
+    seconds: float
+    """Time of the whole probe run."""
+
+
+def wow64_facts(bits: int, *, large_address_aware: bool = False) -> Wow64Facts:
+    """Ask a ``bits``-bit Windows process what WOW64 tells it (one probe run)."""
+    run = probe(bits, ["info"], large_address_aware=large_address_aware)
+    return _facts(run, run.results[0], large_address_aware)
+
+
+def _facts(run: ProbeRun, info: dict, laa: bool) -> Wow64Facts:
+    own, native = info["system_info"], info["native_system_info"]
+    return Wow64Facts(
+        run.platform, info["pointer_size"], info["is_wow64_process"],
+        info.get("process_machine"), info.get("native_machine"),
+        native["processor_architecture"], own["processor_architecture"], own["page_size"],
+        own["max_application_address"], native["max_application_address"],
+        info.get("wow64_directory"), info.get("wow64_directory_i386"),
+        info.get("get_system_wow64_directory2_from"), info.get("system_directory"),
+        dict(info["environment"]), info["reserved_bytes"], info["highest_reserved"],
+        laa or bits_of(run) == 64, run.seconds)
+
+
+def bits_of(run: ProbeRun) -> int:
+    """The bitness of the process a run was made in."""
+    return run.bits
+
+
+# --- part 3: the file-system redirector -------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileOpen:
+    """What a process really opened when it asked for one path."""
+
+    platform: str
+    """Where it ran."""
+    path: str
+    """The path asked for."""
+    opened: bool
+    """True when CreateFileW succeeded."""
+    final: str | None
+    """``GetFinalPathNameByHandleW``, without its ``\\\\?\\`` prefix (None: not opened)."""
+    error: int | None
+    """GetLastError when it failed (2: file not found, 3: path not found)."""
+
+
+def _open(platform: str, path: str, answer: dict) -> FileOpen:
+    final = answer.get("final")
+    if final and final.startswith("\\\\?\\"):
+        final = final[4:]
+    return FileOpen(platform, path, bool(answer["opened"]), final, answer.get("error"))
+
+
+def open_paths(bits: int, paths: Sequence[str]) -> tuple[FileOpen, ...]:
+    """Open each path in one ``bits``-bit process and report the file really reached."""
+    run = probe(bits, [f"open:{p}" for p in paths])
+    return tuple(_open(run.platform, p, r["open"]) for p, r in zip(paths, run.results,
+                                                                    strict=True))
+
+
+@dataclass(frozen=True)
+class ThreadRedirection:
+    """``Wow64DisableWow64FsRedirection`` shown live: it switches one thread only."""
+
+    platform: str
+    """Where it ran."""
+    before: FileOpen
+    """The path opened before redirection was turned off."""
+    disabled: bool
+    """``Wow64DisableWow64FsRedirection``'s result (FALSE in a 64-bit process)."""
+    disable_error: int | None
+    """GetLastError when it failed (1: ERROR_INVALID_FUNCTION)."""
+    this_thread: FileOpen
+    """Opened by the thread that turned it off, while off."""
+    other_thread: FileOpen
+    """Opened meanwhile by a second thread."""
+    after_revert: FileOpen
+    """Opened after ``Wow64RevertWow64FsRedirection``."""
+
+
+def thread_redirection(bits: int, path: str = "C:\\Windows\\System32\\kernel32.dll"
+                       ) -> ThreadRedirection:
+    """Turn the redirector off in one thread of a ``bits``-bit process and open ``path`` there
+    and in a second thread."""
+    run = probe(bits, [f"threads:{path}"])
+    answer = run.results[0]
+    return ThreadRedirection(
+        run.platform, _open(run.platform, path, answer["before"]), bool(answer["disabled"]),
+        answer.get("disable_error"), _open(run.platform, path,
+                                           answer["this_thread_while_disabled"]),
+        _open(run.platform, path, answer["other_thread_while_disabled"]),
+        _open(run.platform, path, answer["after_revert"]))
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    """One case of a model held against a real process."""
+
+    case: str
+    """The path or key, and the process."""
+    model: str
+    """What the model says."""
+    real: str
+    """What the real process got."""
+    platform: str
+    """Where the real answer came from."""
+    agrees: bool | None
+    """True or False; None when the case could not be run here (``real`` says why)."""
+
+
+def model_paths() -> tuple[str, ...]:
+    """The redirect model's file-system cases: each redirected folder, each exempt one, the
+    alias, and a path outside them (W64-FSR)."""
+    windir = redirect.WINDIR
+    return (f"{windir}\\System32\\kernel32.dll", f"{windir}\\Sysnative\\kernel32.dll",
+            *(f"{windir}\\System32\\{sub}" for sub in redirect.EXEMPT_SUBFOLDERS),
+            f"{windir}\\lastgood\\system32", f"{windir}\\regedit.exe", f"{windir}\\win.ini")
+
+
+def _same(a: str, b: str) -> bool:
+    return PureWindowsPath(a.lower()) == PureWindowsPath(b.lower())
+
+
+def held_paths(bits: int) -> tuple[CaseCheck, ...]:
+    """Every case of ``model_paths`` opened for real in a ``bits``-bit process, beside the model.
+
+    A folder the case needs that Wine's prefix lacks (``catroot2``, ``lastgood\\system32`` ...)
+    is made for the run, in the native folder only, and removed afterwards: a redirected open
+    then fails, an exempt one reaches it."""
+    process = "x86" if bits == 32 else "x64"
+    made = _make_missing_folders() if sys.platform != "win32" else []
+    try:
+        answers = open_paths(bits, model_paths())
+    finally:
+        for folder in reversed(made):
+            folder.rmdir()
+    checks = []
+    for answer in answers:
+        model = redirect.redirect_path(answer.path, process)
+        expected = model.result
+        if answer.opened and answer.final is not None:
+            real, agrees = answer.final, _same(answer.final, expected)
+        elif model.result.lower().endswith("\\sysnative\\kernel32.dll") and not model.redirected:
+            real, agrees = f"not found (error {answer.error})", True  # no Sysnative for 64-bit
+        else:
+            real, agrees = f"not opened (error {answer.error})", False
+        checks.append(CaseCheck(f"{answer.path} ({process})", expected, real, answer.platform,
+                                agrees))
+    return tuple(checks)
+
+
+def _make_missing_folders() -> list[Path]:
+    windows = _prefix() / "drive_c" / "windows"
+    wanted = [windows / "system32" / Path(*sub.split("\\")) for sub in redirect.EXEMPT_SUBFOLDERS]
+    wanted += [windows / "lastgood", windows / "lastgood" / "system32",
+               windows / "lastgood" / "syswow64"]
+    made = []
+    for folder in wanted:
+        if not folder.exists():
+            folder.mkdir()
+            made.append(folder)
+    return made
+
+
+# --- part 4: the registry redirector --------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegistryAnswer:
+    """One registry open, as the registry API answered it."""
+
+    platform: str
+    """Where it ran."""
+    key: str
+    """The key asked for."""
+    flags: int
+    """KEY_WOW64_64KEY (0x100), KEY_WOW64_32KEY (0x200), both or neither."""
+    status: int
+    """The LSTATUS returned (0: found, 2: not found, 87: ERROR_INVALID_PARAMETER)."""
+    writer: str | None
+    """The test value ``writer`` found there (``32-bit`` when the 32-bit process wrote it)."""
+
+
+@dataclass(frozen=True)
+class RegistryRoundTrip:
+    """A 32-bit process writes a key; the 64-bit process looks for it in every view."""
+
+    written: RegistryAnswer
+    """The 32-bit process's write (status of RegCreateKeyExW / RegSetValueExA)."""
+    default_view: RegistryAnswer
+    """The 64-bit process, no flag: HKLM\\SOFTWARE\\<key>."""
+    wow6432node: RegistryAnswer
+    """The 64-bit process, no flag: HKLM\\SOFTWARE\\Wow6432Node\\<key>."""
+    view32: RegistryAnswer
+    """The 64-bit process with KEY_WOW64_32KEY."""
+    view64: RegistryAnswer
+    """The 64-bit process with KEY_WOW64_64KEY."""
+    both_flags: RegistryAnswer
+    """The 64-bit process with both flags."""
+    shared_written: RegistryAnswer
+    """The 32-bit process's write under a shared key (``SHARED_PARENT``)."""
+    shared_default: RegistryAnswer
+    """The 64-bit process reading that shared key with no flag."""
+    removed: bool
+    """True when the test keys were gone from every view afterwards."""
+
+
+SHARED_PARENT = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Fonts"
+"""A key Microsoft lists as shared (W64-REGKEYS) that Wine's prefix has in both views."""
+
+
+def _reg(run: ProbeRun, index: int, key: str, flags: int) -> RegistryAnswer:
+    answer = run.results[index]
+    return RegistryAnswer(run.platform, key, flags, int(answer.get("status", -1)),
+                          answer.get("writer"))
+
+
+def registry_round_trip(timeout: float = 60) -> RegistryRoundTrip:
+    """Part 4 for real: write from a 32-bit process, read from a 64-bit one, then remove the
+    test keys (in a ``finally``: also when a step fails)."""
+    key = f"HKLM\\SOFTWARE\\{TEST_KEY}"
+    node = f"HKLM\\SOFTWARE\\Wow6432Node\\{TEST_KEY}"
+    shared = f"{SHARED_PARENT}\\{TEST_KEY}"
+    with session():
+        try:
+            wrote = probe(32, [f"regset:0:{key}", f"regset:0:{shared}"], timeout=timeout)
+            read = probe(64, [f"regget:0:{key}", f"regget:0:{node}", f"regget:200:{key}",
+                              f"regget:100:{key}", f"regget:300:{key}",
+                              f"regget:0:{shared}"], timeout=timeout)
+        finally:
+            removed = _remove([key, shared], timeout)
+    return RegistryRoundTrip(
+        _reg(wrote, 0, key, 0), _reg(read, 0, key, 0), _reg(read, 1, node, 0),
+        _reg(read, 2, key, 0x200), _reg(read, 3, key, 0x100), _reg(read, 4, key, 0x300),
+        _reg(wrote, 1, shared, 0), _reg(read, 5, shared, 0), removed)
+
+
+def _remove(keys: Sequence[str], timeout: float) -> bool:
+    """Delete ``keys`` from both views, then check that no view still has them."""
+    commands = [f"regdel:{flags}:{k}" for k in keys for flags in ("200", "100")]
+    commands += [f"regget:{flags}:{k}" for k in keys for flags in ("200", "100")]
+    run = probe(64, commands, timeout=timeout)
+    return all(r.get("status") == 2 for r in run.results[len(keys) * 2:])
+
+
+def held_keys(timeout: float = 120) -> tuple[CaseCheck, ...]:
+    """Every key of the model's table (``REDIRECTED_KEYS`` and ``SHARED_KEYS``, hive roots
+    aside), held against Wine: a 32-bit process makes ``<key>\\InteropKit-Test``, and the
+    64-bit process looks for it with no flag. Seen: shared; not seen: redirected. A key whose
+    parent Wine's prefix lacks cannot be tested and says so."""
+    keys = [k for k in (*redirect.REDIRECTED_KEYS, *redirect.SHARED_KEYS) if "\\" in k]
+    leaves = [f"{k}\\{TEST_KEY}" for k in keys]
+    with session():
+        try:
+            wrote = probe(32, [f"regset:0:{leaf}" for leaf in leaves], timeout=timeout)
+            read = probe(64, [f"regget:0:{leaf}" for leaf in leaves], timeout=timeout)
+        finally:
+            _remove(leaves, timeout)
+    checks = []
+    for index, key in enumerate(keys):
+        model = redirect.redirect_key(f"{key}\\{TEST_KEY}", "x86")
+        expected = "redirected" if model.redirected else "shared"
+        written = wrote.results[index]
+        if written.get("stage") != "written" or written.get("status") != 0:
+            real = (f"not testable: the 32-bit process could not create it "
+                    f"(stage {written.get('stage')}, status {written.get('status')})")
+            checks.append(CaseCheck(f"{key} (x86 writes, x64 reads)", expected, real,
+                                    wrote.platform, None))
+            continue
+        seen = read.results[index].get("status") == 0
+        real = "shared" if seen else "redirected"
+        checks.append(CaseCheck(f"{key} (x86 writes, x64 reads)", expected, real, read.platform,
+                                real == expected))
+    return tuple(checks)
