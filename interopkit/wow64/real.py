@@ -42,6 +42,7 @@ from interopkit.wow64 import redirect
 
 __all__ = [
     "TEST_KEY",
+    "WINE_DIFFERENCES",
     "CaseCheck",
     "FileOpen",
     "ProbeRun",
@@ -376,6 +377,27 @@ class CaseCheck:
     """Where the real answer came from."""
     agrees: bool | None
     """True or False; None when the case could not be run here (``real`` says why)."""
+
+
+WINE_DIFFERENCES = {
+    "C:\\Windows\\System32\\driverstore (x86)":
+        "Wine 8.0 redirects System32\\driverstore for 32-bit processes; Windows 7 and later "
+        "exempt it (W64-FSR: it was redirected on Vista and Server 2008 and earlier).",
+    "C:\\Windows\\lastgood\\system32 (x86)":
+        "Wine 8.0 does not redirect %windir%\\lastgood\\system32; Windows sends a 32-bit "
+        "process to lastgood\\SysWOW64 (W64-FSR).",
+    "HKLM\\SOFTWARE\\Clients (x86 writes, x64 reads)":
+        "Wine 8.0 redirects HKLM\\SOFTWARE\\Clients to Wow6432Node; Windows 7 and later share "
+        "it (W64-REGKEYS).",
+    "HKLM\\SOFTWARE\\Microsoft\\Shared Tools\\MSInfo (x86 writes, x64 reads)":
+        "Wine 8.0 redirects it to Wow6432Node; Windows 7 and later share it (W64-REGKEYS).",
+    "KEY_WOW64_64KEY | KEY_WOW64_32KEY":
+        "Wine 8.0 opens the key (status 0, the 32-bit view) when both flags are given; the model "
+        "follows Microsoft, for whom the call fails with ERROR_INVALID_PARAMETER, 87 "
+        "(W64-ALTVIEW).",
+}
+"""Where Wine 8.0's answer differs from the model's (which follows Windows), case by case, with
+the source of the Windows side. The tests assert that these, and only these, differ."""
 
 
 def model_paths() -> tuple[str, ...]:
