@@ -48,6 +48,7 @@ __all__ = [
     "ProbeRun",
     "RegistryAnswer",
     "RegistryRoundTrip",
+    "Snapshot",
     "ThreadRedirection",
     "Wow64Facts",
     "held_keys",
@@ -57,6 +58,7 @@ __all__ = [
     "probe_exe",
     "registry_round_trip",
     "session",
+    "snapshot",
     "thread_redirection",
     "wow64_facts",
 ]
@@ -297,6 +299,29 @@ def bits_of(run: ProbeRun) -> int:
     return run.bits
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Parts 2 and 3 from one probe run: what a notebook cell shows for one bitness."""
+
+    facts: Wow64Facts
+    """WOW64 seen from inside."""
+    opens: tuple[FileOpen, ...]
+    """Each of ``model_paths()`` opened, with the file really reached."""
+    threads: ThreadRedirection
+    """The redirector turned off in one thread, System32's kernel32.dll opened in two."""
+
+
+def snapshot(bits: int) -> Snapshot:
+    """Everything parts 2 and 3 ask, in one ``bits``-bit probe run (one Wine start)."""
+    paths = model_paths()
+    kernel32 = paths[0]
+    run = probe(bits, ["info", *(f"open:{p}" for p in paths), f"threads:{kernel32}"])
+    opens = tuple(_open(run.platform, p, r["open"]) for p, r in zip(paths, run.results[1:-1],
+                                                                     strict=True))
+    return Snapshot(_facts(run, run.results[0], False), opens,
+                    _threads(run, kernel32, run.results[-1]))
+
+
 # --- part 3: the file-system redirector -------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -354,7 +379,10 @@ def thread_redirection(bits: int, path: str = "C:\\Windows\\System32\\kernel32.d
     """Turn the redirector off in one thread of a ``bits``-bit process and open ``path`` there
     and in a second thread."""
     run = probe(bits, [f"threads:{path}"])
-    answer = run.results[0]
+    return _threads(run, path, run.results[0])
+
+
+def _threads(run: ProbeRun, path: str, answer: dict) -> ThreadRedirection:
     return ThreadRedirection(
         run.platform, _open(run.platform, path, answer["before"]), bool(answer["disabled"]),
         answer.get("disable_error"), _open(run.platform, path,

@@ -171,3 +171,15 @@ def test_missing_wine_is_a_host_error_with_the_remedy(monkeypatch: pytest.Monkey
     monkeypatch.setattr(real, "_find_wine", lambda bits: None)
     with pytest.raises(HostError, match=r"32-bit Wine: is not installed.*wine32:i386"):
         real.wow64_facts(32)
+
+
+@BOTH
+def test_one_run_answers_parts_2_and_3(wine_bits: int) -> None:
+    shot = real.snapshot(wine_bits)
+    assert shot.facts.pointer_size == wine_bits // 8
+    assert len(shot.opens) == len(real.model_paths())
+    kernel32 = shot.opens[0].final
+    assert kernel32 is not None
+    assert ("\\syswow64\\" if wine_bits == 32 else "\\system32\\") in kernel32.lower()
+    assert shot.threads.disabled is (wine_bits == 32)
+    assert {shot.facts.platform, shot.threads.platform} == {shot.opens[0].platform}
