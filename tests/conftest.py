@@ -129,7 +129,7 @@ def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Wine prefix with syswow64 for the real WOW64 tests (issue 18). The kit's own one is
     used when it has syswow64; else a throwaway one is made for the session (wine64 wineboot -u,
     about 30 s), and removed afterwards with its wineserver ended."""
-    from interopkit.wow64 import real
+    from interopkit.kit import winprobe as real
 
     if real._find_wine(64) is None:
         pytest.skip("64-bit Wine is not installed (the wine64 package)")
@@ -177,7 +177,7 @@ def wine_bits(wine_prefix: Path, request: pytest.FixtureRequest) -> Iterator[int
     """The Windows process bitness of a parametrised test (32 or 64), skipped with the reason
     when Wine of that bitness is missing; checks that the test left no Wine process running
     in the prefix (processes that were there before it are someone else's)."""
-    from interopkit.wow64 import real
+    from interopkit.kit import winprobe as real
 
     bits = request.param
     if real._find_wine(bits) is None:

@@ -23,8 +23,8 @@ from interopkit.images.machine import Machine
 from interopkit.images.pewriter import write_image
 from interopkit.kit.samples import SAMPLES_DIR
 from interopkit.kit.wine import windows_path
+from interopkit.kit.winprobe import CaseCheck, probe, probe_exe, session
 from interopkit.loading import loader
-from interopkit.wow64.real import CaseCheck, probe, probe_exe, session
 
 __all__ = [
     "LOAD_LIBRARY_AS_DATAFILE",

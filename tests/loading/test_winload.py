@@ -53,7 +53,7 @@ def test_a_wrong_bitness_dll_earlier_on_the_search_path(wine_bits: int) -> None:
 
 @pytest.mark.parametrize("wine_bits", [64], indirect=True)
 def test_the_loader_models_cases_held_against_wine(wine_bits: int) -> None:
-    from interopkit.wow64 import real
+    from interopkit.kit import winprobe as real
 
     if real._find_wine(32) is None:
         pytest.skip("32-bit Wine is not installed (wine32:i386): the x86 cases cannot run")

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from interopkit.errors import HostError, UsageError
+from interopkit.kit import winprobe
 from interopkit.wow64 import real, redirect
 
 BOTH = pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
@@ -148,7 +149,7 @@ NOT_TESTABLE = {
 
 @ONLY64
 def test_the_redirect_models_keys_held_against_wine(wine_bits: int) -> None:
-    if real._find_wine(32) is None:
+    if winprobe._find_wine(32) is None:
         pytest.skip("32-bit Wine is not installed (wine32:i386): no 32-bit process to write")
     checks = real.held_keys()
     listed = [k for k in (*redirect.REDIRECTED_KEYS, *redirect.SHARED_KEYS) if "\\" in k]
@@ -163,12 +164,12 @@ def test_the_redirect_models_keys_held_against_wine(wine_bits: int) -> None:
 
 def test_probe_refuses_a_bitness_windows_has_no_process_for() -> None:
     with pytest.raises(UsageError, match="bits=16"):
-        real.probe(16, ["info"])
+        winprobe.probe(16, ["info"])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows runs the probe natively")
 def test_missing_wine_is_a_host_error_with_the_remedy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(real, "_find_wine", lambda bits: None)
+    monkeypatch.setattr(winprobe, "_find_wine", lambda bits: None)
     with pytest.raises(HostError, match=r"32-bit Wine: is not installed.*wine32:i386"):
         real.wow64_facts(32)
 
