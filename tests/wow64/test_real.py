@@ -184,3 +184,25 @@ def test_one_run_answers_parts_2_and_3(wine_bits: int) -> None:
     assert ("\\syswow64\\" if wine_bits == 32 else "\\system32\\") in kernel32.lower()
     assert shot.threads.disabled is (wine_bits == 32)
     assert {shot.facts.platform, shot.threads.platform} == {shot.opens[0].platform}
+
+
+@ONLY64
+def test_the_test_key_is_removed_when_a_step_fails(wine_bits: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    if winprobe._find_wine(32) is None:
+        pytest.skip("32-bit Wine is not installed (wine32:i386): no 32-bit process to write")
+    real_probe, calls = real.probe, []
+
+    def failing_read(bits: int, commands: list[str], **options: object) -> winprobe.ProbeRun:
+        calls.append(bits)
+        if calls == [32, 64]:  # the 64-bit read, after the 32-bit write
+            raise HostError("the probe", "failed on purpose")
+        return real_probe(bits, commands, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(real, "probe", failing_read)
+    with pytest.raises(HostError, match="failed on purpose"):
+        real.registry_round_trip()
+    assert calls == [32, 64, 64]  # the removal still ran
+    key = f"HKLM\\SOFTWARE\\{real.TEST_KEY}"
+    left = winprobe.probe(64, [f"regget:200:{key}", f"regget:100:{key}"])
+    assert [r["status"] for r in left.results] == [2, 2]
