@@ -50,6 +50,9 @@ _WIN_EXE = ("-nostdlib", "-O2", "-s", "-lkernel32", "-Wl,--entry,probe_entry",
             "-Wl,--subsystem,console")
 _LINUX_EXE = ("-static", "-O2", "-s")
 _WIN_CRT_EXE = ("-O2", "-s", "-municode")  # with the C runtime; wmain for a UTF-16 DLL path
+# The WOW64 probe (issue 18): the C runtime, the registry API, and for x86 one build with and
+# one without IMAGE_FILE_LARGE_ADDRESS_AWARE, whose address-space ceilings differ.
+_WINPROBE = (*_WIN_CRT_EXE, "-ladvapi32")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Target:
     """Compiler and linker flags."""
     dest: str
     """``samples`` (data/samples/) or ``bin`` (interopkit/bin/, shipped in the wheel)."""
+    large_address_aware: bool = False
+    """Set IMAGE_FILE_LARGE_ADDRESS_AWARE after linking (zig's linker has no flag for it)."""
 
 
 def _sample(file: str, triple: str) -> Target:
@@ -88,6 +93,10 @@ TARGETS: tuple[Target, ...] = (
     Target("surrogate-x86_64", "surrogate.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
     Target("surrogate_x86.exe", "surrogate.c", "x86-windows-gnu", _WIN_CRT_EXE, "bin"),
     Target("surrogate_x64.exe", "surrogate.c", "x86_64-windows-gnu", _WIN_CRT_EXE, "bin"),
+    Target("winprobe_x86.exe", "winprobe.c", "x86-windows-gnu", _WINPROBE, "bin"),
+    Target("winprobe_x86_laa.exe", "winprobe.c", "x86-windows-gnu", _WINPROBE, "bin",
+           large_address_aware=True),
+    Target("winprobe_x64.exe", "winprobe.c", "x86_64-windows-gnu", _WINPROBE, "bin"),
     Target("pipeecho-i386", "pipeecho.c", "x86-linux-musl", _LINUX_EXE, "bin"),
     Target("pipeecho-x86_64", "pipeecho.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
 )
@@ -172,9 +181,25 @@ def _build_one(target: Target, folder: Path) -> Path:
         _zig(["cc", "-target", target.zig_target, *target.flags, "-o", target.file,
               target.source], cwd=tmp)
         destination = folder / target.file
+        if target.large_address_aware:
+            _set_large_address_aware(Path(tmp, target.file))
         shutil.copyfile(Path(tmp, target.file), destination)
         destination.chmod(0o755)
     return destination
+
+
+def _set_large_address_aware(path: Path) -> None:
+    """Set bit 0x20 of the COFF header's Characteristics, as ``editbin /LARGEADDRESSAWARE``
+    does: zig's linker accepts no flag for it. The PE checksum stays 0 (not checked for EXEs)."""
+    data = bytearray(path.read_bytes())
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    if data[pe:pe + 4] != b"PE\0\0":
+        raise ToolchainError(path.name, "is not a PE image after linking",
+                             "Check the zig target of this binary in interopkit/build.py")
+    offset = pe + 4 + 18  # Signature, then Machine .. SizeOfOptionalHeader (18 bytes)
+    flags = int.from_bytes(data[offset:offset + 2], "little") | 0x20
+    data[offset:offset + 2] = flags.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
 
 
 def _zig(args: list[str], cwd: str | None) -> str:

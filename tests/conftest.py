@@ -126,3 +126,67 @@ def wine_launcher() -> tuple[str, ...]:
     if reason:
         pytest.skip(reason)
     return wine.launcher()
+
+
+@pytest.fixture(scope="session")
+def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A Wine prefix with syswow64 for the real WOW64 tests (issue 18). The kit's own one is
+    used when it has syswow64; else a throwaway one is made for the session (wine64 wineboot -u,
+    about 30 s), and removed afterwards with its wineserver ended."""
+    from interopkit.kit import winprobe as real
+
+    if real._find_wine(64) is None:
+        pytest.skip("64-bit Wine is not installed (the wine64 package)")
+    kit = Path(os.environ.get("WINEPREFIX", str(wine.PREFIX)))
+    if (kit / "drive_c" / "windows" / "syswow64").is_dir():
+        yield kit
+        return
+    made = tmp_path_factory.mktemp("wineprefix")
+    before = os.environ.get("WINEPREFIX")
+    os.environ["WINEPREFIX"] = str(made)
+    try:
+        with open(made.parent / "wineboot.log", "wb") as log:  # a file, never a pipe
+            subprocess.run([real._find_wine(64), "wineboot", "-u"], stdout=log, stderr=log,
+                           env={**os.environ, "WINEDEBUG": "-all"}, timeout=300, check=False)
+        real._end_wineserver()
+        yield made
+    finally:
+        real._end_wineserver()
+        if before is None:
+            os.environ.pop("WINEPREFIX", None)
+        else:
+            os.environ["WINEPREFIX"] = before
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def wine_processes(prefix: Path) -> list[int]:
+    """The processes running in Wine prefix ``prefix`` (read from /proc: others' Wine runs on
+    this machine are not counted)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                environ = (entry / "environ").read_bytes()
+                command = (entry / "cmdline").read_bytes().lower()
+            except OSError:
+                continue
+            if (f"WINEPREFIX={prefix}".encode() + b"\0" in environ + b"\0"
+                    and (b"wine" in command or b".exe" in command)):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def wine_bits(wine_prefix: Path, request: pytest.FixtureRequest) -> Iterator[int]:
+    """The Windows process bitness of a parametrised test (32 or 64), skipped with the reason
+    when Wine of that bitness is missing; checks that the test left no Wine process running
+    in the prefix (processes that were there before it are someone else's)."""
+    from interopkit.kit import winprobe as real
+
+    bits = request.param
+    if real._find_wine(bits) is None:
+        pytest.skip(f"{bits}-bit Wine is not installed (wine32:i386 for 32-bit processes)")
+    before = set(wine_processes(wine_prefix))
+    yield bits
+    left = set(wine_processes(wine_prefix)) - before
+    assert not left, f"Wine processes left running: {sorted(left)}"

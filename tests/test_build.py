@@ -45,3 +45,21 @@ def test_missing_zig_is_a_toolchain_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(build.sys, "executable", "/nonexistent/python")
     with pytest.raises(ToolchainError, match="could not run"):
         build.zig_version()
+
+
+def test_the_large_address_aware_probe_differs_by_that_flag_only() -> None:
+    from interopkit.images.headers import read_headers
+
+    plain, aware = BIN_DIR / "winprobe_x86.exe", BIN_DIR / "winprobe_x86_laa.exe"
+    assert read_headers(aware).large_address_aware
+    assert not read_headers(plain).large_address_aware
+    differing = [i for i, (a, b) in enumerate(zip(plain.read_bytes(), aware.read_bytes(),
+                                                  strict=True)) if a != b]
+    assert len(differing) == 1  # the Characteristics byte of the COFF header
+
+
+def test_setting_large_address_aware_needs_a_pe(tmp_path: Path) -> None:
+    not_pe = tmp_path / "x.exe"
+    not_pe.write_bytes(bytes(0x100))
+    with pytest.raises(build.ToolchainError, match="is not a PE image after linking"):
+        build._set_large_address_aware(not_pe)
