@@ -206,12 +206,12 @@ def session() -> Iterator[None]:
                 _last_out(where, lock)
 
 
-def launcher() -> tuple[str, ...]:
-    """The command prefix that runs a 64-bit Windows EXE under Wine in the kit's prefix (for a
-    long-lived child such as the surrogate, which ``run`` cannot host); empty when Wine is not
-    installed."""
-    wine = find_wine(64)
-    if wine is None:
+def launcher(bits: int = 64) -> tuple[str, ...]:
+    """The command prefix that runs a Windows EXE of ``bits`` under Wine in the kit's prefix
+    (for a long-lived child such as the surrogate, which ``run`` cannot host); empty when that
+    bitness is not installed."""
+    wine = find_wine(bits)
+    if wine is None or find_wine(64) is None:
         return ()
     where = ensure_prefix()
     return ("env", f"WINEPREFIX={where}", "WINEDEBUG=-all", wine)
