@@ -37,7 +37,8 @@ __all__ = ["PREFIX", "SETUP_COMMAND", "WineRun", "ensure_prefix", "find_wine", "
            "leftover_processes", "needs_build", "prefix", "run", "session", "version",
            "windows_path"]
 
-PREFIX = Path(os.environ.get("WINEPREFIX") or Path.home() / ".cache" / "interopkit" / "wineprefix")
+_KIT_PREFIX = Path.home() / ".cache" / "interopkit" / "wineprefix"
+PREFIX = Path(os.environ.get("WINEPREFIX") or _KIT_PREFIX)
 """The kit's Wine prefix (``$WINEPREFIX`` when set at import)."""
 
 SETUP_COMMAND = "interopkit wine-setup"
@@ -141,7 +142,8 @@ def ensure_prefix(progress: Callable[[str], None] | None = None) -> Path:
         if not why:
             return where
         if where.exists():
-            if where != PREFIX and not (where / _MARKER).exists():
+            # a user's own prefix (WINEPREFIX=~/.wine) is never deleted
+            if where != _KIT_PREFIX and not (where / _MARKER).exists():
                 raise HostError(f"the Wine prefix {where}", why.split(": ", 1)[-1],
                                 "It is not the kit's own, so the kit leaves it alone: rebuild it "
                                 f"(WINEPREFIX={where} wineboot -u), or unset WINEPREFIX")
