@@ -315,7 +315,7 @@ def _wine_setup(args: argparse.Namespace) -> int:
 
     report = setup(progress)
     commands = [" ".join(c) for c in COMMANDS]
-    complete = report.bits == (32, 64)
+    complete = report.ran == (32, 64)
     if args.json:
         _print_json(to_jsonable(report) | {"complete": complete, "commands": commands})
         return 0 if complete else 1
@@ -331,8 +331,9 @@ def _wine_setup(args: argparse.Namespace) -> int:
               + "; ".join(" ".join(c) for c in report.install.commands))
         for note in report.install.notes:
             print(f"  note: {note}")
-    print(f"Wine: {report.version or 'not installed'}; Windows programs of "
-          f"{' and '.join(f'{b}' for b in report.bits) or 'no'} bits can run")
+    print(f"Wine: {report.version or 'not installed'}; the kit's Windows probe ran as a "
+          + (" and ".join(f"{b}-bit" for b in report.ran) or "no") + " process (Wine, not "
+          "Windows)")
     if 64 in report.bits:
         what = f"made ({report.prefix_built})" if report.prefix_built else "reused"
         print(f"The kit's Wine prefix: {report.prefix}, {report.prefix_bytes / 1e9:.2f} GB on "

@@ -76,6 +76,8 @@ class SetupReport:
     """How long making or checking the prefix took."""
     prefix_bytes: int
     """The prefix's size on disk, measured."""
+    ran: tuple[int, ...]
+    """The bitnesses whose probe really ran in the prefix, as a process of that bitness."""
 
 
 def setup(progress: Callable[[str], None] = lambda line: None) -> SetupReport:
@@ -100,7 +102,24 @@ def setup(progress: Callable[[str], None] = lambda line: None) -> SetupReport:
         where = wine.ensure_prefix(progress)
         seconds = time.monotonic() - start
         size = _disk_usage(where)
-    return SetupReport(done, why, bits, wine.version(), str(wine.prefix()), built, seconds, size)
+    ran = tuple(b for b in bits if 64 in bits and _probe_runs(b))
+    return SetupReport(done, why, bits, wine.version(), str(wine.prefix()), built, seconds, size,
+                       ran)
+
+
+def _probe_runs(bits: int) -> bool:
+    """The kit's Windows probe of ``bits`` runs under Wine and reports that pointer size."""
+    import json
+
+    from interopkit.kit import wine
+    from interopkit.kit.samples import probe_path
+
+    probe = probe_path("probe_x86.exe" if bits == 32 else "probe_x64.exe")
+    try:  # capped: Wine books every page a 64-bit probe reserves
+        result = wine.run(probe, bits=bits, timeout=120, env={"INTEROPKIT_PROBE_CAP_GIB": "1"})
+        return int(json.loads(result.stdout)["pointer_size"]) * 8 == bits
+    except (HostError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _disk_usage(folder: Path) -> int:
