@@ -50,6 +50,11 @@ _BUILD_TIMEOUT = 180.0  # about 20 s alone; a loaded classroom server is slower
 _STDERR_TAIL = 2000
 _MARKER = ".interopkit-prefix"  # the kit made this prefix, so it may rebuild it
 _sessions = 0  # open session() blocks in this process
+# What Wine itself runs for a prefix (``comm`` names, at most 15 characters): anything else is
+# someone's program, such as a surrogate started through ``launcher()``.
+_WINE_OWN = frozenset({"wineserver", "wineserver64", "services.exe", "winedevice.exe",
+                       "plugplay.exe", "explorer.exe", "svchost.exe", "rpcss.exe",
+                       "winemenubuilder", "conhost.exe", "wineboot.exe", "start.exe"})
 
 
 @dataclass(frozen=True)
@@ -341,7 +346,11 @@ def _lock(where: Path, *, exclusive: bool) -> Iterator[IO[bytes] | None]:
 
 def _last_out(where: Path, handle: IO[bytes] | None) -> None:
     """End the prefix's wineserver unless another process is running programs in it (that one
-    ends it when it is done): the shared lock becomes exclusive only for the last one out."""
+    ends it when it is done): the shared lock becomes exclusive only for the last one out, and
+    a program of someone else's still running (a surrogate) keeps the wineserver, which ends
+    by itself a few seconds after its last program."""
+    if any(name not in _WINE_OWN for _pid, name in leftover_processes(where)):
+        return
     if handle is None:  # pragma: no cover - no fcntl
         _end_wineserver(where)
         return

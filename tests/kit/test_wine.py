@@ -7,6 +7,7 @@ prefix rebuilt when it lacks syswow64, and no Wine process left running after an
 """
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,18 @@ def test_a_missing_bitness_names_the_setup_command(monkeypatch: pytest.MonkeyPat
         wine.run("probe_x86.exe", bits=32)
     with pytest.raises(UsageError, match="bits=16"):
         wine.find_wine(16)
+
+
+def test_a_run_leaves_a_running_wine_surrogate_alone(wine_launcher: tuple[str, ...]) -> None:
+    from interopkit.kit.samples import sample_path
+    from interopkit.surrogate.client import Surrogate
+
+    with Surrogate(sample_path("windows", "x64"), kind="wine") as hosted:
+        assert hosted.call("add", 2, 3).result == 5
+        result = wine.run(probe_path(PROBES[64]), bits=64, env=CAP)
+        assert json.loads(result.stdout)["pointer_size"] == 8
+        assert hosted.call("add", 4, 5).result == 9  # its wineserver was not ended under it
+    deadline = time.monotonic() + 15  # Wine ends its services after the last program
+    while wine.leftover_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert wine.leftover_processes() == []
