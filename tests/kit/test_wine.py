@@ -144,3 +144,26 @@ def test_a_run_leaves_a_running_wine_surrogate_alone(wine_launcher: tuple[str, .
     while wine.leftover_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert wine.leftover_processes() == []
+
+
+def test_only_wines_own_programs_count_as_left_over(tmp_path: Path) -> None:
+    """A Python (or the shell, or the test run itself) with the same WINEPREFIX is not Wine's:
+    ending the prefix's Wine must never kill it."""
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/proc/self/environ").exists():
+        pytest.skip("reads /proc (Linux)")
+    where = tmp_path / "prefix"
+    where.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             env={**os.environ, "WINEPREFIX": str(where)})
+    try:
+        time.sleep(0.3)
+        assert wine.leftover_processes(where) == []
+        wine._end_wineserver(where)
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait(10)
