@@ -3,6 +3,8 @@
     interopkit inspect FILE... [--json]   what each image says about itself
     interopkit scan DIR [--json]          classify every PE/ELF file below DIR from its headers
     interopkit doctor [--json]            what this machine can demonstrate, with remedies
+    interopkit wine-setup [--json]        install Wine for both bitnesses (as root on Debian or
+                                          Ubuntu; else print the commands), make its prefix
     interopkit can-load DLL --process P [--host H] [--mode M] [--json] [--try]
                                           the loader model's answer, and the real one
     interopkit check APP [--dir DIR]... [--process P] [--host H] [--json]
@@ -106,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="what this machine can demonstrate")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     doctor.set_defaults(run=_doctor)
+
+    wine_setup = commands.add_parser("wine-setup", help="install Wine for 32-bit and 64-bit "
+                                     "Windows programs and make the kit's prefix")
+    wine_setup.add_argument("--json", action="store_true", help="print JSON")
+    wine_setup.set_defaults(run=_wine_setup)
 
     from interopkit.loading.kinds import Host, ProcessKind
 
@@ -298,6 +305,40 @@ def _doctor(args: argparse.Namespace) -> int:
             if check.remedy:
                 print(f"       -> {check.remedy}")
     return 1 if any(c.required and not c.ok for c in checks) else 0
+
+
+def _wine_setup(args: argparse.Namespace) -> int:
+    from interopkit.kit.winesetup import COMMANDS, setup
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = setup(progress)
+    commands = [" ".join(c) for c in COMMANDS]
+    complete = report.ran == (32, 64)
+    if args.json:
+        _print_json(to_jsonable(report) | {"complete": complete, "commands": commands})
+        return 0 if complete else 1
+    if report.not_installed_because:
+        print(f"Wine for both bitnesses is not installed, and this command cannot install it: "
+              f"{report.not_installed_because}. As root on Debian or Ubuntu, run:")
+        for command in commands:
+            print(f"    {command}")
+        print("(apt-get update may fail for one index, e.g. 'Mirror sync in progress?': the "
+              "install still works from the main archive.) Then run interopkit wine-setup again.")
+    if report.install is not None:
+        print(f"Installed Wine in {report.install.seconds:.0f} s: "
+              + "; ".join(" ".join(c) for c in report.install.commands))
+        for note in report.install.notes:
+            print(f"  note: {note}")
+    print(f"Wine: {report.version or 'not installed'}; the kit's Windows probe ran as a "
+          + (" and ".join(f"{b}-bit" for b in report.ran) or "no") + " process (Wine, not "
+          "Windows)")
+    if 64 in report.bits:
+        what = f"made ({report.prefix_built})" if report.prefix_built else "reused"
+        print(f"The kit's Wine prefix: {report.prefix}, {report.prefix_bytes / 1e9:.2f} GB on "
+              f"disk, {what} in {report.prefix_seconds:.1f} s")
+    return 0 if complete else 1
 
 
 def _can_load(args: argparse.Namespace) -> int:

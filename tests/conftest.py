@@ -6,13 +6,14 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 import pytest
 
+from interopkit.errors import HostError
 from interopkit.kit import wine
 from interopkit.kit.samples import sample_path
 
@@ -90,90 +91,96 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def apt_install(package: str, present: Callable[[], bool]) -> str:
-    """Install a Debian package for the tests where that is allowed: "" when ``present()``
-    holds (already, or after installing), else the reason it does not."""
+def apt_install(packages: str | Sequence[str], present: Callable[[], bool],
+                architectures: Sequence[str] = ()) -> str:
+    """Install Debian packages for the tests where that is allowed: "" when ``present()``
+    holds (already, or after installing), else the reason it does not. ``architectures`` are
+    added to dpkg first (multiarch: ``wine32:i386`` needs i386)."""
+    names = [packages] if isinstance(packages, str) else list(packages)
+    label = " ".join(names)
     if present():
         return ""
     if os.environ.get("INTEROPKIT_NO_INSTALL"):
-        return f"{package} is not installed and INTEROPKIT_NO_INSTALL is set"
+        return f"{label} is not installed and INTEROPKIT_NO_INSTALL is set"
     if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return f"{package} is not installed and cannot be: installing needs apt-get run as root"
+        return f"{label} is not installed and cannot be: installing needs apt-get run as root"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
-    for command in (install, ["apt-get", "update"], install):
+    install = ["apt-get", "install", "-y", "--no-install-recommends", *names]
+    # An update that fails for one index (a mirror mid-sync) still refreshes the others.
+    commands = [["dpkg", "--add-architecture", arch] for arch in architectures]
+    commands += [install, ["apt-get", "update"], install] if not architectures else [
+        ["apt-get", "update"], install]
+    for command in commands:
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=900,
                                   env=env, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"installing {package} failed: {exc}"
+            return f"installing {label} failed: {exc}"
         if command is install and done.returncode == 0 and present():
             return ""
-    return f"apt-get could not install {package}: {done.stderr.strip()[-300:]}"
+    return f"apt-get could not install {label}: {done.stderr.strip()[-300:]}"
+
+
+def _wine_complete() -> bool:
+    return wine.find_wine(32) is not None and wine.find_wine(64) is not None
 
 
 @lru_cache(maxsize=1)
 def _install_wine() -> str:
-    """Debian's wine64, installed by the test setup where it can be; "" when it is there, else
-    the reason it is not."""
-    return apt_install("wine64", lambda: wine.find_wine() is not None)
+    """Debian's Wine for both bitnesses, installed by the test setup where it can be; "" when it
+    is there, else the reason it is not. When apt refuses because an index could not be read
+    (i386 and amd64 copies of a library at different versions), the kit's own setup, which
+    names the versions both architectures offer, tries once more."""
+    from interopkit.kit import winesetup
+
+    reason = apt_install(winesetup.PACKAGES, _wine_complete, architectures=("i386",))
+    if reason and not winesetup.can_install():
+        try:
+            winesetup.install()
+        except HostError as exc:
+            return f"{reason}; then: {exc}"
+        reason = "" if _wine_complete() else reason
+    wine.version.cache_clear()
+    return reason
+
+
+def _wine_bits(bits: int) -> None:
+    """Skip, saying why, unless Wine runs Windows programs of ``bits`` here."""
+    reason = _install_wine()
+    if wine.find_wine(bits) is None:
+        pytest.skip(reason or f"{bits}-bit Wine is not installed")
 
 
 @pytest.fixture(scope="session")
 def wine_launcher() -> tuple[str, ...]:
-    """The command prefix that runs a Windows EXE under Wine (installed here if need be)."""
-    reason = _install_wine()
-    if reason:
-        pytest.skip(reason)
+    """The command prefix that runs a 64-bit Windows EXE under Wine (installed here if need
+    be)."""
+    _wine_bits(64)
     return wine.launcher()
 
 
 @pytest.fixture(scope="session")
-def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A Wine prefix with syswow64 for the real WOW64 tests (issue 18). The kit's own one is
-    used when it has syswow64; else a throwaway one is made for the session (wine64 wineboot -u,
-    about 30 s), and removed afterwards with its wineserver ended."""
-    from interopkit.kit import winprobe as real
+def wine32() -> None:
+    """32-bit Wine (wine32, i386), installed here if need be, else the test is skipped."""
+    _wine_bits(32)
+    _wine_bits(64)  # the kit's prefix is made by wine64
 
-    if real._find_wine(64) is None:
-        pytest.skip("64-bit Wine is not installed (the wine64 package)")
-    kit = Path(os.environ.get("WINEPREFIX", str(wine.PREFIX)))
-    if (kit / "drive_c" / "windows" / "syswow64").is_dir():
-        yield kit
-        return
-    made = tmp_path_factory.mktemp("wineprefix")
-    before = os.environ.get("WINEPREFIX")
-    os.environ["WINEPREFIX"] = str(made)
+
+@pytest.fixture(scope="session")
+def wine64() -> None:
+    """64-bit Wine, installed here if need be, else the test is skipped."""
+    _wine_bits(64)
+
+
+@pytest.fixture(scope="session")
+def wine_prefix() -> Path:
+    """The kit's Wine prefix, with syswow64, for the real WOW64 tests (made or rebuilt by
+    ``wine.ensure_prefix`` if need be); skipped with the reason where Wine cannot run."""
+    _wine_bits(64)
     try:
-        with open(made.parent / "wineboot.log", "wb") as log:  # a file, never a pipe
-            subprocess.run([real._find_wine(64), "wineboot", "-u"], stdout=log, stderr=log,
-                           env={**os.environ, "WINEDEBUG": "-all"}, timeout=300, check=False)
-        real._end_wineserver()
-        yield made
-    finally:
-        real._end_wineserver()
-        if before is None:
-            os.environ.pop("WINEPREFIX", None)
-        else:
-            os.environ["WINEPREFIX"] = before
-        shutil.rmtree(made, ignore_errors=True)
-
-
-def wine_processes(prefix: Path) -> list[int]:
-    """The processes running in Wine prefix ``prefix`` (read from /proc: others' Wine runs on
-    this machine are not counted)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                environ = (entry / "environ").read_bytes()
-                command = (entry / "cmdline").read_bytes().lower()
-            except OSError:
-                continue
-            if (f"WINEPREFIX={prefix}".encode() + b"\0" in environ + b"\0"
-                    and (b"wine" in command or b".exe" in command)):
-                found.append(int(entry.name))
-    return found
+        return wine.ensure_prefix()
+    except HostError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture
@@ -181,12 +188,9 @@ def wine_bits(wine_prefix: Path, request: pytest.FixtureRequest) -> Iterator[int
     """The Windows process bitness of a parametrised test (32 or 64), skipped with the reason
     when Wine of that bitness is missing; checks that the test left no Wine process running
     in the prefix (processes that were there before it are someone else's)."""
-    from interopkit.kit import winprobe as real
-
     bits = request.param
-    if real._find_wine(bits) is None:
-        pytest.skip(f"{bits}-bit Wine is not installed (wine32:i386 for 32-bit processes)")
-    before = set(wine_processes(wine_prefix))
+    _wine_bits(bits)
+    before = set(wine.leftover_processes(wine_prefix))
     yield bits
-    left = set(wine_processes(wine_prefix)) - before
+    left = set(wine.leftover_processes(wine_prefix)) - before
     assert not left, f"Wine processes left running: {sorted(left)}"

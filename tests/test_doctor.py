@@ -91,17 +91,37 @@ def test_stale_font_cache_is_reported_with_its_cure(tmp_path: Path) -> None:
     assert plot_fonts().startswith("True |")
 
 
-def test_wine_and_quick_mode_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_wine_and_quick_mode_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     import interopkit.kit.wine
 
-    monkeypatch.setattr(interopkit.kit.wine, "find_wine", lambda: None)
+    monkeypatch.setattr(interopkit.kit.wine, "find_wine", lambda bits=64: None)
     monkeypatch.setenv("INTEROPKIT_QUICK", "1")
-    wine, quick = _check("Wine (optional)"), _check("full-length experiments")
-    assert wine.ok == (doctor_module.host_info().os == "windows") and not wine.required
-    assert "wine64" in wine.remedy or wine.ok
+    windows = doctor_module.host_info().os == "windows"
+    for bits, package in ((32, "wine32"), (64, "wine64")):
+        wine = _check(f"{bits}-bit Windows processes (Wine)")
+        assert wine.ok == windows and not wine.required
+        assert windows or (package in wine.detail and "interopkit wine-setup" in wine.remedy)
+    quick = _check("full-length experiments")
     assert not quick.ok and "Unset INTEROPKIT_QUICK" in quick.remedy
     monkeypatch.setenv("INTEROPKIT_QUICK", "0")
     assert _check("full-length experiments").ok
+
+
+def test_both_bitnesses_under_wine_are_run_and_reported_as_json(
+        wine32: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from interopkit.cli import main
+    from interopkit.kit import wine
+
+    main(["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    for bits, probe in ((32, "probe_x86.exe"), (64, "probe_x64.exe")):
+        check = checks[f"{bits}-bit Windows processes (Wine)"]
+        assert check["ok"] and not check["required"] and check["remedy"] == ""
+        assert f"{probe} ran as a {bits}-bit Windows process" in check["detail"]
+        assert "(Wine, not Windows)" in check["detail"]
+    assert wine.leftover_processes() == []
 
 
 def test_probe_without_execute_permission_gets_the_chmod_remedy(

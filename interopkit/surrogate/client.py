@@ -6,8 +6,8 @@ calls its exports for us. Which program that is depends on the machine (``kind``
 * ``native``: the kit's surrogate (``interopkit/csrc/surrogate.c``) built for this OS. On
   64-bit Linux an x86 DLL thus runs in a real 32-bit process; on Windows the surrogate loads
   the DLL with ``LoadLibraryW``, as dllhost.exe does.
-* ``wine``: the Windows x64 build of the same program under Wine (``interopkit.kit.wine``), so that
-  its ``LoadLibraryW`` path runs on Linux too.
+* ``wine``: the Windows x86 or x64 build of the same program under Wine (``interopkit.kit.wine``),
+  so that its ``LoadLibraryW`` path runs on Linux too, in both bitnesses.
 * ``emulated``: a Python process running the DLL on the kit's emulator
   (``interopkit.surrogate.emulated``), for machines that cannot run the native one (macOS, ARM64
   Linux, a kernel without 32-bit support). It speaks the same protocol.
@@ -101,7 +101,7 @@ class SurrogateInfo:
     relocated: bool
     """True when the DLL could not have its preferred base."""
     kind: str
-    """``native-32``, ``native-64``, ``wine-64`` or ``emulated``."""
+    """``native-32``, ``native-64``, ``wine-32``, ``wine-64`` or ``emulated``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,17 +363,14 @@ def _command(kind: str, bits: int, dll: str) -> list[str]:
         return [sys.executable, "-m", "interopkit.surrogate.emulated", "--bits", str(bits),
                 "--", dll]
     if kind == "wine":
-        launch = wine.launcher()
+        launch = wine.launcher(bits)
         if not launch:
-            raise HostError("wine", "is not installed", "apt-get install wine64, or use "
+            raise HostError(f"{bits}-bit Wine ({'wine32' if bits == 32 else 'wine64'})",
+                            "is not installed", f"Run {wine.SETUP_COMMAND}, or use "
                             "kind='native' or 'emulated'")
-        if bits == 32:
-            raise HostError("wine", "runs only the 64-bit surrogate in the kit's setup",
-                            "32-bit Windows programs need wine32 and an i386 multiarch setup; "
-                            "use kind='native' or 'emulated'")
         # Wine cannot ask for a parent-death signal itself: setpriv asks, then runs it
-        return [*parent_death_prefix(), *launch, str(probe_path("surrogate_x64.exe")),
-                wine.windows_path(dll)]
+        exe = "surrogate_x86.exe" if bits == 32 else "surrogate_x64.exe"
+        return [*parent_death_prefix(), *launch, str(probe_path(exe)), wine.windows_path(dll)]
     info = host_info()
     name = _NATIVE.get((info.os, bits))
     if name is None or (info.os == "linux" and info.cpu != "x86_64"):

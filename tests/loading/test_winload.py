@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from interopkit.kit import wine
 from interopkit.loading import winload
 
 BOTH = pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
@@ -53,9 +54,8 @@ def test_a_wrong_bitness_dll_earlier_on_the_search_path(wine_bits: int) -> None:
 
 @pytest.mark.parametrize("wine_bits", [64], indirect=True)
 def test_the_loader_models_cases_held_against_wine(wine_bits: int) -> None:
-    from interopkit.kit import winprobe as real
 
-    if real._find_wine(32) is None:
+    if wine.find_wine(32) is None:
         pytest.skip("32-bit Wine is not installed (wine32:i386): the x86 cases cannot run")
     checks = winload.held_loads()
     assert len(checks) == 18  # 3 samples x 3 modes x 2 processes

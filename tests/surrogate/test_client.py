@@ -50,6 +50,7 @@ needs_32 = pytest.mark.skipif(not (X86_LINUX and can_run_x86_32().ran),
 ARCH = {32: "x86", 64: "x64"}
 HOSTS = [pytest.param(("native", 32), marks=needs_32, id="native-32"),
          pytest.param(("native", 64), marks=needs_native, id="native-64"),
+         pytest.param(("wine", 32), id="wine-32"),
          pytest.param(("wine", 64), id="wine-64"),
          pytest.param(("emulated", 32), id="emulated-32"),
          pytest.param(("emulated", 64), id="emulated-64")]
@@ -58,8 +59,8 @@ HOSTS = [pytest.param(("native", 32), marks=needs_32, id="native-32"),
 @pytest.fixture(params=HOSTS)
 def surrogate(request: pytest.FixtureRequest):
     kind, bits = request.param
-    if kind == "wine":
-        request.getfixturevalue("wine_launcher")  # installs wine64, or skips with the reason
+    if kind == "wine":  # installs Wine for both bitnesses, or skips with the reason
+        request.getfixturevalue("wine32" if bits == 32 else "wine_launcher")
     with Surrogate(sample_path("windows", ARCH[bits]), kind=kind) as hosted:
         yield hosted
 
@@ -149,12 +150,16 @@ def test_a_dll_of_the_other_bitness_is_refused_by_the_surrogate(kind: str) -> No
 
 
 def test_the_wine_surrogate_refuses_with_loadlibrarys_own_error(
-        wine_launcher: tuple[str, ...]) -> None:
+        wine_launcher: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
     hosted = Surrogate(sample_path("windows", "x86"), bitness=64, kind="wine")
     with pytest.raises(SurrogateError, match="LoadLibraryW failed \\(error 193") as caught:
         hosted.start()
     assert caught.value.code == 193
-    with pytest.raises(HostError, match="wine32"):
+    from interopkit.kit import wine
+
+    real = wine.find_wine
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None if bits == 32 else real(bits))
+    with pytest.raises(HostError, match="wine32.*interopkit wine-setup"):
         Surrogate(sample_path("windows", "x86"), kind="wine")
 
 
@@ -464,9 +469,7 @@ def test_a_surrogate_ends_with_its_client_even_in_a_call(kind: str, bits: int,
     if kind == "native" and bits == 32 and not can_run_x86_32().ran:
         pytest.skip("this kernel cannot run 32-bit x86 processes")
     if kind == "wine":
-        if bits == 32:
-            pytest.skip("the kit's Wine setup runs the 64-bit surrogate only")
-        request.getfixturevalue("wine_launcher")
+        request.getfixturevalue("wine32" if bits == 32 else "wine_launcher")
     client = subprocess.Popen([sys.executable, "-c", _CLIENT, str(bad_dlls[bits]), kind],
                               stdout=subprocess.PIPE, text=True)
     assert client.stdout is not None

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from interopkit.errors import HostError, UsageError
-from interopkit.kit import winprobe
+from interopkit.kit import wine, winprobe
 from interopkit.wow64 import real, redirect
 
 BOTH = pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
@@ -149,7 +149,7 @@ NOT_TESTABLE = {
 
 @ONLY64
 def test_the_redirect_models_keys_held_against_wine(wine_bits: int) -> None:
-    if winprobe._find_wine(32) is None:
+    if wine.find_wine(32) is None:
         pytest.skip("32-bit Wine is not installed (wine32:i386): no 32-bit process to write")
     checks = real.held_keys()
     listed = [k for k in (*redirect.REDIRECTED_KEYS, *redirect.SHARED_KEYS) if "\\" in k]
@@ -169,8 +169,8 @@ def test_probe_refuses_a_bitness_windows_has_no_process_for() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows runs the probe natively")
 def test_missing_wine_is_a_host_error_with_the_remedy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(winprobe, "_find_wine", lambda bits: None)
-    with pytest.raises(HostError, match=r"32-bit Wine: is not installed.*wine32:i386"):
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
+    with pytest.raises(HostError, match=r"32-bit Wine.*wine-setup"):
         real.wow64_facts(32)
 
 
@@ -189,7 +189,7 @@ def test_one_run_answers_parts_2_and_3(wine_bits: int) -> None:
 @ONLY64
 def test_the_test_key_is_removed_when_a_step_fails(wine_bits: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    if winprobe._find_wine(32) is None:
+    if wine.find_wine(32) is None:
         pytest.skip("32-bit Wine is not installed (wine32:i386): no 32-bit process to write")
     real_probe, calls = real.probe, []
 
