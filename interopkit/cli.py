@@ -9,8 +9,9 @@
                                           the loader model's answer, and the real one
     interopkit check APP [--dir DIR]... [--process P] [--host H] [--json]
                                           which of an app's DLLs would fail to load, and why
-    interopkit redirect PATH_OR_KEY --process P [--host H] [--flags F]... [--json]
-                                          where WOW64 really sends a path or registry key
+    interopkit redirect PATH_OR_KEY --process P [--host H] [--flags F]... [--json] [--try]
+                                          where WOW64 sends a path or registry key (--try:
+                                          and where a Windows process under Wine got it)
     interopkit emulate DLL EXPORT [ARGS...] [--json]
                                           run an export on an emulated x86/x64/ARM64 CPU
     interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
@@ -128,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="load for execution (default) or as data")
     can_load.add_argument("--json", action="store_true", help="print JSON")
     can_load.add_argument("--try", dest="attempt", action="store_true",
-                          help="also load it for real on this machine where that means something")
+                          help="also load it for real on this machine where that means "
+                          "something, and with LoadLibraryW in a Windows process of that "
+                          "bitness (under Wine on Linux)")
     can_load.set_defaults(run=_can_load)
 
     check = commands.add_parser("check", help="would the app's DLLs load into its process?")
@@ -151,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
                           choices=["KEY_WOW64_64KEY", "KEY_WOW64_32KEY"],
                           help="registry view flags (repeatable)")
     redirect.add_argument("--json", action="store_true", help="print JSON")
+    redirect.add_argument("--try", dest="attempt", action="store_true",
+                          help="also ask a Windows process of that bitness (under Wine on "
+                          "Linux) where it really lands")
     redirect.set_defaults(run=_redirect)
 
     emulate = commands.add_parser("emulate", help="run a DLL export on an emulated CPU")
@@ -360,6 +366,7 @@ def _can_load(args: argparse.Namespace) -> int:
     }
     if args.attempt:
         data["real"] = _real_attempt(info, outcome)
+        data["wine"] = _windows_attempt(args.dll, outcome.process.value, args.mode)
     if args.json:
         _print_json(data)
     else:
@@ -379,7 +386,55 @@ def _can_load(args: argparse.Namespace) -> int:
         print(f"  model: {outcome.certainty.value}; sources {', '.join(outcome.sources)}")
         if "real" in data:
             print(f"  on this machine: {data['real']['summary']}")
+            print(f"  in a Windows process: {data['wine']['summary']}")
     return 0 if outcome.loads else 1
+
+
+_WINDOWS_BITS = {"x86": 32, "x64": 64}
+"""The process kinds a Windows process under Wine can be (Wine runs no ARM64 code here)."""
+
+
+def _windows_bits(process: str) -> tuple[int | None, dict[str, Any]]:
+    bits = _WINDOWS_BITS.get(process)
+    if bits is None:
+        return None, {"attempted": False, "platform": None,
+                      "summary": f"not attempted: Wine runs x86 and x64 Windows processes only, "
+                      f"not an {process} one (that needs Windows on an ARM64 machine)"}
+    return bits, {}
+
+
+def _not_run(exc: InteropKitError) -> dict[str, Any]:
+    return {"attempted": False, "platform": None, "summary": f"not attempted: {exc}"}
+
+
+def _windows_attempt(dll: str, process: str, mode: str) -> dict[str, Any]:
+    """LoadLibraryW (LoadLibraryExW for a data mode) in a Windows process of ``process``'s
+    bitness: under Wine on Linux, labelled as Wine (``platform``)."""
+    import time
+
+    bits, refused = _windows_bits(process)
+    if bits is None:
+        return refused
+    _progress(f"starting a {bits}-bit Windows process")
+    started = time.perf_counter()
+    try:
+        from interopkit.loading.winload import load_one
+
+        attempt = load_one(bits, dll, mode)
+    except InteropKitError as exc:
+        return _not_run(exc)
+    said = "loaded" if attempt.loaded else f"error {attempt.code}"
+    return {"attempted": True, "platform": attempt.platform, "mode": attempt.mode,
+            "loaded": attempt.loaded, "code": attempt.code, "module": attempt.module,
+            "seconds": round(time.perf_counter() - started, 3),
+            "summary": f"{'LoadLibraryW' if mode == 'execute' else 'LoadLibraryExW'} in "
+                       f"{attempt.platform}: {said}"}
+
+
+def _progress(what: str) -> None:
+    # A first Wine call pays for starting Wine (seconds): say so, on stderr, to a person only.
+    if sys.stderr.isatty():
+        print(f"interopkit: {what} (the first one takes a few seconds) ...", file=sys.stderr)
 
 
 def _real_attempt(info: Any, outcome: Any) -> dict[str, Any]:
@@ -454,15 +509,88 @@ def _redirect(args: argparse.Namespace) -> int:
             print("interopkit: --flags apply to registry keys only", file=sys.stderr)
             return 2
         result = redirect.redirect_path(args.target, args.process, args.host)
+    data = {"input": result.input, "result": result.result, "redirected": result.redirected,
+            "reason": result.reason, "sources": list(result.sources)}
+    if args.attempt:
+        data["wine"] = _windows_redirect(args, result)
     if args.json:
-        _print_json({"input": result.input, "result": result.result,
-                     "redirected": result.redirected, "reason": result.reason,
-                     "sources": list(result.sources)})
+        _print_json(data)
     else:
         arrow = "->" if result.redirected else "(not redirected)"
         print(f"{result.input} {arrow} {result.result if result.redirected else ''}".rstrip())
         print(f"  {result.reason} [{', '.join(result.sources)}]")
+        if "wine" in data:
+            print(f"  in a Windows process: {data['wine']['summary']}")
     return 0
+
+
+def _windows_redirect(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    """Where a Windows process of ``--process``'s bitness (under Wine on Linux) really got
+    the path or key, beside the model's answer."""
+    import time
+
+    bits, refused = _windows_bits(args.process)
+    if bits is None:
+        return refused
+    _progress(f"starting a {bits}-bit Windows process")
+    started = time.perf_counter()
+    try:
+        if args.target.strip().upper().startswith("HK"):
+            found = _key_landing(args.target.strip(), bits, args.flags, model.result)
+        else:
+            found = _path_landing(args.target, bits, model.result)
+    except InteropKitError as exc:
+        return _not_run(exc)
+    agrees = found["agrees"]
+    verdict = {True: "agrees with the model", False: "differs from the model",
+               None: "cannot be compared"}[agrees]
+    return found | {"attempted": True, "seconds": round(time.perf_counter() - started, 3),
+                    "summary": f"{found['platform']}: {found['real']} ({verdict})"}
+
+
+def _path_landing(path: str, bits: int, expected: str) -> dict[str, Any]:
+    from pathlib import PureWindowsPath
+
+    from interopkit.wow64.real import open_paths
+
+    opened = open_paths(bits, [path])[0]
+    if opened.opened and opened.final is not None:
+        same = PureWindowsPath(opened.final.lower()) == PureWindowsPath(expected.lower())
+        return {"platform": opened.platform, "opened": True, "final": opened.final,
+                "error": None, "real": f"opened {opened.final}", "agrees": same}
+    # Nothing there to open: where the redirector would have sent it cannot be seen.
+    return {"platform": opened.platform, "opened": False, "final": None, "error": opened.error,
+            "real": f"not opened (error {opened.error}): no file there to show where it lands",
+            "agrees": None}
+
+
+def _key_landing(key: str, bits: int, flags: list[str], expected: str) -> dict[str, Any]:
+    """The process makes ``<key>\\InteropKit-Test`` (its parent must exist); a 64-bit process
+    then looks for it where the model says it lands and in each view; the test key is removed
+    afterwards from both views, also when a step fails."""
+    from interopkit.kit.winprobe import probe, session
+    from interopkit.wow64.real import TEST_KEY
+
+    view = f"{sum({'KEY_WOW64_64KEY': 0x100, 'KEY_WOW64_32KEY': 0x200}[f] for f in flags):x}"
+    leaf, landed = f"{key}\\{TEST_KEY}", f"{expected}\\{TEST_KEY}"
+    with session():
+        try:
+            writer = probe(bits, [f"regset:{view}:{leaf}"])
+            read = probe(64, [f"regget:0:{landed}", f"regget:100:{leaf}", f"regget:200:{leaf}"])
+        finally:
+            probe(64, [f"regdel:200:{leaf}", f"regdel:100:{leaf}"])
+    wrote = writer.results[0]
+    base = {"platform": writer.platform, "read_by": read.platform}
+    if wrote.get("stage") != "written" or wrote.get("status") != 0:
+        return base | {"written": False, "status": wrote.get("status"), "agrees": None,
+                       "real": f"could not create a test key under it (stage "
+                               f"{wrote.get('stage')}, status {wrote.get('status')})"}
+    at_model, in64, in32 = (r.get("status") == 0 for r in read.results)
+    where = ("both views (shared)" if in64 and in32 else "the 64-bit view" if in64 else
+             "the 32-bit view (Wow6432Node)" if in32 else "neither view")
+    return base | {"written": True, "visible_at_model_result": at_model,
+                   "visible_64bit_view": in64, "visible_32bit_view": in32,
+                   "real": f"a key it made landed in {where}", "agrees": at_model}
 
 
 def _emulate(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ verbs that load no notebook library."""
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,10 +93,21 @@ VERBS = [["inspect", "{dll}", "--json"], ["scan", "{folder}", "--json"],
          ["lint", "{idl}", "--json"], ["wire", "DWORD_PTR", "0x123456789", "--from", "64",
                                        "--to", "32"],
          ["emulate", "{dll}", "add", "2", "3"],
-         ["surrogate", "call", "{dll}", "add", "2", "3", "--kind", "emulated"]]
+         ["surrogate", "call", "{dll}", "add", "2", "3", "--kind", "emulated"],
+         ["can-load", "{dll}", "--process", "x86", "--try", "--json"],
+         ["redirect", "C:\\Windows\\System32\\kernel32.dll", "--process", "x86", "--json"],
+         ["redirect", "C:\\Windows\\System32\\kernel32.dll", "--process", "x86", "--try",
+          "--json"],
+         # Installs nothing: INTEROPKIT_NO_INSTALL is set for every verb below (where Wine is
+         # set up, wine-setup only checks the prefix and runs the probe in both bitnesses).
+         ["wine-setup", "--json"]]
 
 
-@pytest.mark.parametrize("verb", VERBS, ids=lambda v: v[0] if v[0] != "surrogate" else "call")
+def _verb_id(verb: list[str]) -> str:
+    return ("call" if verb[0] == "surrogate" else verb[0]) + ("-try" if "--try" in verb else "")
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=_verb_id)
 def test_command_line_verbs_load_no_notebook_library(verb: list[str]) -> None:
     """What ``python -X importtime`` would show, read from sys.modules after the verb ran."""
     from interopkit.kit.samples import data_dir, probe_path, sample_path
@@ -111,7 +123,8 @@ def test_command_line_verbs_load_no_notebook_library(verb: list[str]) -> None:
             f"print(json.dumps([code, sorted(m for m in {NOTEBOOK_LIBRARIES!r} "
             "if m in sys.modules)]))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
+                            timeout=120, check=False,
+                            env={**os.environ, "INTEROPKIT_NO_INSTALL": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     status, loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert status in (0, 1), (status, result.stderr[-500:])

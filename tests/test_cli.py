@@ -294,3 +294,101 @@ def test_scan_reports_legacy_images_and_what_it_could_not_read(tmp_path: Path,
     assert {"root", "files_seen", "images", "by_machine"} <= set(data)
     text = run("scan", str(app)).stdout
     assert "old.exe  NE      16-bit NE" in text and "2 images in 2 files" in text
+
+
+# --- --try in a Windows process under Wine (issue 18, part 8) ---------------------------------
+
+BOTH_BITS = pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
+
+
+def _wine_left(before: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The Wine processes started since ``before`` still running once Wine has had its few
+    seconds to end its services after the last program (the prefix may be shared)."""
+    import time
+
+    from interopkit.kit import wine
+
+    deadline = time.monotonic() + 15
+    while (left := set(wine.leftover_processes()) - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+@BOTH_BITS
+def test_can_load_try_calls_loadlibraryw_in_a_windows_process_of_that_bitness(
+        wine_bits: int) -> None:
+    from interopkit.kit import wine
+
+    before = set(wine.leftover_processes())
+    process, own, other = ("x86", "x86", "x64") if wine_bits == 32 else ("x64", "x64", "x86")
+    right = run("can-load", str(sample_path("windows", own)), "--process", process, "--try",
+                "--json")
+    wrong = run("can-load", str(sample_path("windows", other)), "--process", process, "--try",
+                "--json")
+    assert (right.returncode, wrong.returncode) == (0, 1), (right.stderr, wrong.stderr)
+    loads, refused = json.loads(right.stdout), json.loads(wrong.stdout)
+    for data in (loads, refused):
+        # Every field of can-load stays; the Windows attempt is a field of its own.
+        assert {"loads", "error", "reason", "certainty", "real", "wine"} <= set(data)
+        assert data["wine"]["attempted"] is True
+        assert data["wine"]["platform"].startswith("Wine ")
+        assert data["wine"]["platform"].endswith(f", {wine_bits}-bit process")
+    assert (loads["wine"]["loaded"], loads["wine"]["code"]) == (True, 0)
+    assert (refused["wine"]["loaded"], refused["wine"]["code"]) == (False, 193)
+    assert _wine_left(before) == set()
+
+
+@BOTH_BITS
+def test_redirect_try_shows_where_a_windows_process_got_the_path_and_the_key(
+        wine_bits: int) -> None:
+    from interopkit.kit import wine
+    from interopkit.kit.winprobe import probe
+
+    before = set(wine.leftover_processes())
+    process = "x86" if wine_bits == 32 else "x64"
+    path = json.loads(run("redirect", "C:\\Windows\\System32\\kernel32.dll", "--process",
+                          process, "--try", "--json").stdout)
+    assert {"input", "result", "redirected", "reason", "sources"} <= set(path)
+    assert path["wine"]["platform"].endswith(f", {wine_bits}-bit process")
+    folder = "syswow64" if wine_bits == 32 else "system32"
+    assert path["wine"]["final"].lower() == f"c:\\windows\\{folder}\\kernel32.dll"
+    assert path["wine"]["agrees"] is True
+    clsid = "HKLM\\SOFTWARE\\Classes\\CLSID"
+    key = json.loads(run("redirect", clsid, "--process", process, "--try", "--json").stdout)
+    assert key["wine"]["platform"].endswith(f", {wine_bits}-bit process")
+    assert key["wine"]["written"] is True and key["wine"]["agrees"] is True
+    assert (key["wine"]["visible_32bit_view"], key["wine"]["visible_64bit_view"]) == (
+        (True, False) if wine_bits == 32 else (False, True))
+    # The test key it made is gone from both views.
+    left = probe(64, [f"regget:{view}:{clsid}\\InteropKit-Test" for view in ("100", "200")])
+    assert [r["status"] for r in left.results] == [2, 2]
+    assert _wine_left(before) == set()
+
+
+@pytest.mark.parametrize("command", [
+    ["can-load", str(sample_path("windows", "arm64")), "--process", "arm64"],
+    ["can-load", str(sample_path("windows", "x64")), "--process", "arm64ec"],
+    ["redirect", "C:\\Windows\\System32", "--process", "arm64", "--host", "win11-arm64"]],
+    ids=["can-load-arm64", "can-load-arm64ec", "redirect-arm64"])
+def test_try_for_a_process_wine_cannot_run_says_so(command: list[str]) -> None:
+    result = run(*command, "--try", "--json")
+    assert "Traceback" not in result.stderr
+    windows = json.loads(result.stdout)["wine"]
+    assert windows["attempted"] is False and windows["platform"] is None
+    assert "Wine runs x86 and x64 Windows processes only" in windows["summary"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows runs the probe without Wine")
+def test_try_where_wine_of_that_bitness_is_missing_says_why(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from interopkit.kit import wine
+
+    monkeypatch.setattr(wine, "find_wine", lambda bits: None)
+    dll = str(sample_path("windows", "x86"))
+    assert main(["can-load", dll, "--process", "x86", "--try", "--json"]) == 0  # the model's
+    loaded = json.loads(capsys.readouterr().out)
+    assert loaded["loads"] is True and loaded["wine"]["attempted"] is False
+    assert "32-bit" in loaded["wine"]["summary"] and "wine-setup" in loaded["wine"]["summary"]
+    assert main(["redirect", "C:\\Windows\\System32", "--process", "x64", "--try"]) == 0
+    out = capsys.readouterr().out
+    assert "in a Windows process: not attempted:" in out and "64-bit" in out

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from interopkit.errors import UsageError
 from interopkit.images.machine import Machine
 from interopkit.images.pewriter import write_image
 from interopkit.kit.samples import SAMPLES_DIR
@@ -34,6 +35,7 @@ __all__ = [
     "LoadAttempt",
     "held_loads",
     "load_all",
+    "load_one",
     "missing_dependency",
     "search_order",
 ]
@@ -93,6 +95,14 @@ def _attempts(bits: int, requests: Sequence[tuple[str, str]]) -> tuple[LoadAttem
 def load_all(bits: int, folder: Path = SAMPLES_DIR) -> tuple[LoadAttempt, ...]:
     """Every sample in every mode, in one ``bits``-bit process (one run)."""
     return _attempts(bits, [(str(folder / name), mode) for name in SAMPLES for mode in _MODES])
+
+
+def load_one(bits: int, path: str, mode: str = "execute") -> LoadAttempt:
+    """One DLL in one mode, in a ``bits``-bit process (one run): ``interopkit can-load --try``.
+    """
+    if mode not in _MODES:
+        raise UsageError(f"mode={mode!r}", "is not a load mode", f"Use one of {sorted(_MODES)}")
+    return _attempts(bits, [(str(Path(path).resolve()), mode)])[0]
 
 
 def missing_dependency(bits: int) -> LoadAttempt:
