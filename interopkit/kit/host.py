@@ -112,27 +112,50 @@ def run_probe(name: str, timeout: float = 10.0, args: tuple[str, ...] = (),
     """Run a probe program shipped with the kit and read its one line of JSON.
 
     ``args`` go to the probe (``("list", folder)``); ``launcher`` runs it through another
-    program (Wine); ``env`` adds environment variables (``INTEROPKIT_PROBE_CAP_GIB``).
+    program (Wine's, from ``interopkit.kit.wine.launcher``: then through ``wine.run``); ``env``
+    adds environment variables (``INTEROPKIT_PROBE_CAP_GIB``).
     """
     try:
         path = probe_path(name)
-        result = subprocess.run([*launcher, str(path), *args], capture_output=True,
-                                timeout=timeout, check=False,
-                                env={**os.environ, **env} if env else None)
+        bits = _wine_bits(launcher)
+        if bits is not None:
+            # Wine through interopkit.kit.wine.run, never through pipes: Wine's services keep
+            # a pipe open after the probe ends; run() uses files, a timeout, and ends the
+            # prefix's wineserver afterwards.
+            from interopkit.kit import wine
+
+            ran = wine.run(path, args, bits=bits, timeout=timeout, env=env)
+            stdout, stderr, returncode = ran.stdout, ran.stderr.encode(), ran.returncode
+        else:
+            result = subprocess.run([*launcher, str(path), *args], capture_output=True,
+                                    timeout=timeout, check=False,
+                                    env={**os.environ, **env} if env else None)
+            stdout = result.stdout.decode("ascii", "replace")
+            stderr, returncode = result.stderr, result.returncode
     except subprocess.TimeoutExpired:
         return ProbeRun(name, False, None, None, f"did not finish within {timeout:g} s")
     except OSError as exc:
         return ProbeRun(name, False, None, None, _exec_failure(exc))
-    except HostError as exc:  # the probe file is missing
+    except HostError as exc:  # the probe file is missing, or Wine timed out or is missing
         return ProbeRun(name, False, None, None, str(exc))
     try:
-        report = json.loads(result.stdout.decode("ascii", "replace"))
+        report = json.loads(stdout)
         size, arch = int(report["pointer_size"]), str(report["arch"])
     except (ValueError, KeyError, TypeError):
-        return ProbeRun(name, False, None, None, f"exited with status {result.returncode} "
-                        f"without its report (stderr: {result.stderr[:200]!r})")
+        return ProbeRun(name, False, None, None, f"exited with status {returncode} "
+                        f"without its report (stderr: {stderr[:200]!r})")
     return ProbeRun(name, True, size, arch, f"ran as a {size * 8}-bit {arch} process "
-                    f"(exit status {result.returncode})", report)
+                    f"(exit status {returncode})", report)
+
+
+def _wine_bits(launcher: tuple[str, ...]) -> int | None:
+    """The bitness of the Wine loader ``launcher`` ends with (``interopkit.kit.wine.launcher``),
+    None for another launcher or none."""
+    if not launcher:
+        return None
+    from interopkit.kit import wine
+
+    return next((bits for bits in (64, 32) if launcher[-1] == wine.find_wine(bits)), None)
 
 
 def _exec_failure(exc: OSError) -> str:

@@ -1,6 +1,7 @@
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,25 @@ def test_other_os_reports_without_guessing(monkeypatch: pytest.MonkeyPatch) -> N
         assert not run.ran and "no 32-bit probe for darwin" in run.detail
     finally:
         host.can_run_x86_32.cache_clear()
+
+
+@pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
+def test_run_probe_with_a_wine_launcher_runs_through_the_wine_runner(
+        wine_bits: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files, a timeout and the wineserver ended (interopkit.kit.wine.run), never pipes."""
+    from interopkit.kit import wine
+
+    calls: list[int] = []
+    real_run = wine.run
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["bits"])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(wine, "run", spy)
+    name = "probe_x86.exe" if wine_bits == 32 else "probe_x64.exe"
+    probe = run_probe(name, timeout=60, launcher=wine.launcher(wine_bits),
+                      env={"INTEROPKIT_PROBE_CAP_GIB": "1"})
+    assert probe.ran, probe.detail
+    assert probe.pointer_size * 8 == wine_bits
+    assert calls == [wine_bits]
