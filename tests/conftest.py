@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -192,5 +193,8 @@ def wine_bits(wine_prefix: Path, request: pytest.FixtureRequest) -> Iterator[int
     _wine_bits(bits)
     before = set(wine.leftover_processes(wine_prefix))
     yield bits
-    left = set(wine.leftover_processes(wine_prefix)) - before
+    deadline = time.monotonic() + 10  # a wineserver told to end takes a moment to go
+    while (left := set(wine.leftover_processes(wine_prefix)) - before) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not left, f"Wine processes left running: {sorted(left)}"
