@@ -23,10 +23,11 @@ from typing import Any
 
 from interopkit.errors import UsageError
 from interopkit.kit import wine
+from interopkit.kit.samples import PACKAGE_DIR, data_dir
 
 __all__ = ["DATA_DIR", "QUESTIONS", "Answer", "Recording", "answer", "load", "record", "save"]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "wine"
+DATA_DIR = data_dir() / "wine"
 """Where the kit ships its recorded runs."""
 
 COMMAND = "python -m interopkit.kit.recorded data/wine/"
@@ -108,7 +109,7 @@ def _plain(value: Any) -> Any:
 
 def _scrub(value: Any) -> Any:
     """The kit's own folder as ``<kit>``: no path of the recording machine is shipped."""
-    root = wine.windows_path(DATA_DIR.parents[1])
+    root = wine.windows_path(PACKAGE_DIR.parent)
     if isinstance(value, str):
         return value.replace(root, "<kit>")
     if isinstance(value, dict):
