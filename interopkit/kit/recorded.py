@@ -10,6 +10,7 @@ saying which. Regenerate the files with ``python -m interopkit.kit.recorded data
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -17,11 +18,12 @@ import os
 import platform as host
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interopkit.errors import UsageError
+from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import PACKAGE_DIR, data_dir
 
@@ -156,8 +158,13 @@ def load(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Recording:
 
 def record(folder: str | os.PathLike[str] = DATA_DIR) -> list[Path]:
     """Ask every question live (one Wine session) and save each answer with provenance."""
-    with wine.session():
+    with _batch():
         return [save(folder, name, ask()) for name, (_, ask) in QUESTIONS.items()]
+
+
+def _batch() -> AbstractContextManager[None]:
+    """One wineserver for the whole batch on Linux; nothing to keep alive on Windows."""
+    return contextlib.nullcontext() if sys.platform == "win32" else wine.session()
 
 
 def recorded_label(rec: Recording, why: str) -> str:
@@ -186,8 +193,12 @@ def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Answer:
     if not _started and sys.platform != "win32":
         print(PROGRESS, flush=True)
         _started = True
-    with wine.session():
-        result = _plain(ask())
+    try:
+        with _batch():
+            result = _plain(ask())
+    except HostError as exc:  # Wine is there but did not run (a broken prefix, a timeout)
+        rec = load(name, folder)
+        return Answer(rec.result, recorded_label(rec, f"Wine did not run here: {exc}"), False)
     where = "Windows" if sys.platform == "win32" else _wine_name()
     kinds = " and ".join(f"{b}-bit" for b in bits)
     noun = "processes" if len(bits) > 1 else "process"

@@ -85,3 +85,16 @@ def test_answer_falls_back_to_the_recording_without_starting_wine(
 def test_answer_refuses_an_unknown_question() -> None:
     with pytest.raises(UsageError, match="not a recorded question"):
         recorded.answer("wow64_16")
+
+
+def test_answer_falls_back_when_wine_fails_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.errors import HostError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise HostError("the kit's Wine prefix", "could not be made", "Run interopkit wine-setup")
+
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: "/usr/lib/wine/wine64")
+    monkeypatch.setattr(wine, "session", broken)
+    got = recorded.answer("wow64_64")
+    assert not got.live
+    assert "Wine did not run here" in got.label and "could not be made" in got.label
