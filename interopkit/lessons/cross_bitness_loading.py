@@ -429,7 +429,7 @@ _REAL: dict[str, Any] = {}
 
 def _real(name: str) -> Any:
     """One answer per bitness per kernel (one Wine run each), reused by every cell."""
-    from interopkit.kit.recorded import answer
+    from interopkit.lessons.recorded import answer
 
     if name not in _REAL:
         _REAL[name] = answer(name)

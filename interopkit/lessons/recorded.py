@@ -5,7 +5,7 @@ gave it (the dataclasses of ``interopkit.wow64.real`` and ``interopkit.loading.w
 dictionaries) with its provenance (Wine version, UTC date, command, host, kit version), so a
 recorded answer is always labelled as recorded, with where and when. ``answer(name)`` gives the
 live answer when Wine of the needed bitness runs here, else the recorded one, and a label
-saying which. Regenerate the files with ``python -m interopkit.kit.recorded data/wine/``.
+saying which. Regenerate the files with ``python -m interopkit.lessons.recorded data/wine/``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = ["DATA_DIR", "QUESTIONS", "Answer", "Recording", "answer", "load", "re
 DATA_DIR = data_dir() / "wine"
 """Where the kit ships its recorded runs."""
 
-COMMAND = "python -m interopkit.kit.recorded data/wine/"
+COMMAND = "python -m interopkit.lessons.recorded data/wine/"
 PROGRESS = "Starting Wine (a few seconds the first time)..."
 
 

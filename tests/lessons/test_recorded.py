@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from interopkit.errors import UsageError
-from interopkit.kit import recorded, wine
+from interopkit.kit import wine
 from interopkit.kit.samples import PACKAGE_DIR
+from interopkit.lessons import recorded
 
 
 @dataclass(frozen=True)
