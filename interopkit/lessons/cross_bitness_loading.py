@@ -41,6 +41,8 @@ __all__ = [
     "q2_find_dll",
     "q3_start_code",
     "q4_remedy",
+    "real_loader_cases_html",
+    "real_loads_html",
     "start_table_html",
 ]
 

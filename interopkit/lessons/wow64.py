@@ -30,6 +30,10 @@ __all__ = [
     "q2_installer_key",
     "q3_program_files",
     "q4_sysnative",
+    "real_redirects_html",
+    "real_registry_html",
+    "real_threads_html",
+    "real_wow64_html",
     "redirect_explorer",
 ]
 
