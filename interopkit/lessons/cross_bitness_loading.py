@@ -427,6 +427,7 @@ def load_matrix_explorer(host: str = "win11-arm64") -> Any:
 # --- the real loader (Wine on Linux, labelled; recorded where Wine is absent) ---------------
 
 _REAL: dict[str, Any] = {}
+_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
 
 
 def _real(name: str) -> Any:
@@ -440,8 +441,8 @@ def _real(name: str) -> Any:
 
 def _labels(*answers: Any) -> str:
     labels = dict.fromkeys(a.label for a in answers)
-    return "".join(f"<p><small><b>{html.escape(x)}</b> (Wine is not Windows: where they "
-                   "differ, the differences are named)</small></p>" for x in labels)
+    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
+                   "</small></p>" for x in labels)
 
 
 def real_loads_html() -> str:

@@ -427,6 +427,7 @@ def redirect_explorer() -> Any:
 # --- real processes (Wine on Linux, labelled; recorded where Wine is absent) -----------------
 
 _REAL: dict[str, Any] = {}
+_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
 
 
 def _real(name: str) -> Any:
@@ -442,8 +443,8 @@ def _label(*answers: Any) -> str:
     import html
 
     labels = dict.fromkeys(a.label for a in answers)
-    return "".join(f"<p><small><b>{html.escape(x)}</b> (Wine is not Windows: where they "
-                   "differ, the differences are named)</small></p>" for x in labels)
+    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
+                   "</small></p>" for x in labels)
 
 
 def _address(value: int | None) -> str:
