@@ -41,6 +41,8 @@ __all__ = [
     "q2_find_dll",
     "q3_start_code",
     "q4_remedy",
+    "real_loader_cases_html",
+    "real_loads_html",
     "start_table_html",
 ]
 
@@ -420,3 +422,65 @@ def load_matrix_explorer(host: str = "win11-arm64") -> Any:
     picker.observe(update, names="value")
     update()
     return widgets.VBox([picker, output])
+
+
+# --- the real loader (Wine on Linux, labelled; recorded where Wine is absent) ---------------
+
+_REAL: dict[str, Any] = {}
+_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
+
+
+def _real(name: str) -> Any:
+    """One answer per bitness per kernel (one Wine run each), reused by every cell."""
+    from interopkit.lessons.recorded import answer
+
+    if name not in _REAL:
+        _REAL[name] = answer(name)
+    return _REAL[name]
+
+
+def _labels(*answers: Any) -> str:
+    labels = dict.fromkeys(a.label for a in answers)
+    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
+                   "</small></p>" for x in labels)
+
+
+def real_loads_html() -> str:
+    """Every sample DLL loaded for real in a 32-bit and a 64-bit process (LoadLibraryW, and
+    LoadLibraryExW as a data file or an image resource), beside the loader model's verdict."""
+    from interopkit.loading.loader import ImageKind
+    from interopkit.loading.winload import SAMPLES, WINE_DIFFERENCES
+
+    rows, answers = [], []
+    for bits, process in ((32, "x86"), (64, "x64")):
+        got = _real(f"loader_{bits}")
+        answers.append(got)
+        for attempt in got.result["loads"]:
+            kind: ImageKind = SAMPLES[attempt["path"]]
+            model = load_outcome(process, kind, "win11-x64", attempt["mode"])
+            codes = {int(c) for c in (model.error, *model.alternatives) if c is not None}
+            said = "loads" if model.loads else f"fails: {sorted(codes)}"
+            real = "loaded" if attempt["loaded"] else f"error {attempt['code']}"
+            agree = attempt["loaded"] if model.loads else (
+                not attempt["loaded"] and attempt["code"] in codes)
+            known = WINE_DIFFERENCES.get(f"{attempt['path']} {attempt['mode']} ({process})", "")
+            rows.append([f"{bits}-bit", attempt["path"], attempt["mode"], said, real,
+                         "agree" if agree else "differ", known])
+    return _labels(*answers) + _table(["process", "DLL", "how", "model", "real process",
+                                       "", "known Wine difference"], rows)
+
+
+def real_loader_cases_html() -> str:
+    """The missing dependency (126) and the search-order experiment, in both bitnesses."""
+    rows, answers = [], []
+    for bits in (32, 64):
+        got = _real(f"loader_{bits}")
+        answers.append(got)
+        dep, order = got.result["missing_dependency"], got.result["search_order"]
+        rows.append([f"{bits}-bit", "DLL whose import is missing",
+                     "loaded" if dep["loaded"] else f"error {dep['code']}"])
+        rows.append([f"{bits}-bit", ("wrong-bitness twin earlier on the search path "
+                                     "(Wine's answer: no source settles it for Windows)"),
+                     f"took {order['module']}" if order["loaded"]
+                     else f"error {order['code']}"])
+    return _labels(*answers) + _table(["process", "case", "real process"], rows)

@@ -30,6 +30,10 @@ __all__ = [
     "q2_installer_key",
     "q3_program_files",
     "q4_sysnative",
+    "real_redirects_html",
+    "real_registry_html",
+    "real_threads_html",
+    "real_wow64_html",
     "redirect_explorer",
 ]
 
@@ -418,3 +422,125 @@ def redirect_explorer() -> Any:
     update()
     return widgets.VBox([target, widgets.HBox([process, host]), widgets.HBox([view64, view32]),
                          output])
+
+
+# --- real processes (Wine on Linux, labelled; recorded where Wine is absent) -----------------
+
+_REAL: dict[str, Any] = {}
+_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
+
+
+def _real(name: str) -> Any:
+    """One answer per question per kernel: one Wine run per bitness, reused by every cell."""
+    from interopkit.lessons.recorded import answer
+
+    if name not in _REAL:
+        _REAL[name] = answer(name)
+    return _REAL[name]
+
+
+def _label(*answers: Any) -> str:
+    import html
+
+    labels = dict.fromkeys(a.label for a in answers)
+    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
+                   "</small></p>" for x in labels)
+
+
+def _address(value: int | None) -> str:
+    return "-" if value is None else f"0x{value:x}"
+
+
+def real_wow64_html() -> str:
+    """WOW64 from inside a real 32-bit and 64-bit process: pointer size, IsWow64Process(2),
+    GetSystemInfo against GetNativeSystemInfo, the address ceiling with and without LAA."""
+    a32, a64 = _real("wow64_32"), _real("wow64_64")
+    f32, f64 = a32.result["snapshot"]["facts"], a64.result["snapshot"]["facts"]
+    laa = a32.result["laa"]
+
+    def row(name: str, get: Any) -> list[Any]:
+        return [name, get(f32), get(f64)]
+
+    rows = [row("sizeof(void*)", lambda f: f["pointer_size"]),
+            row("IsWow64Process", lambda f: f["is_wow64_process"]),
+            row("IsWow64Process2: process machine",
+                lambda f: _address(f["process_machine"])),
+            row("IsWow64Process2: native machine", lambda f: _address(f["native_machine"])),
+            row("GetSystemInfo: architecture", lambda f: f["process_architecture"]),
+            row("GetNativeSystemInfo: architecture", lambda f: f["native_architecture"]),
+            row("GetSystemWow64Directory2W(I386)", lambda f: f["wow64_directory2"]),
+            row("highest address (GetSystemInfo)",
+                lambda f: _address(f["max_application_address"])),
+            ["highest address, built large-address-aware",
+             _address(laa["max_application_address"]) if laa else "-", "(always 64-bit)"],
+            row("address space it could reserve",
+                lambda f: "-" if f["reserved_bytes"] is None
+                else f"{f['reserved_bytes'] / 2**30:.2f} GiB"),
+            ["... built large-address-aware",
+             f"{laa['reserved_bytes'] / 2**30:.2f} GiB" if laa and laa["reserved_bytes"]
+             else "-", "-"]]
+    return _label(a32, a64) + _table(["asked", "32-bit process", "64-bit process"], rows)
+
+
+def real_redirects_html(bits: int = 32) -> str:
+    """The model's file-system cases opened for real in a ``bits``-bit process, beside the
+    model, agree or differ per row; Wine's known differences named with their source."""
+    from interopkit.wow64.real import WINE_DIFFERENCES
+
+    got = _real(f"wow64_{bits}")
+    process = "x86" if bits == 32 else "x64"
+    rows = []
+    for opened in got.result["snapshot"]["opens"]:
+        model = redirect_path(opened["path"], process).result
+        if opened["opened"] and opened["final"]:
+            real = opened["final"]
+            verdict = "agree" if _same(real, model) else "differ"
+        else:
+            real, verdict = f"not opened (error {opened['error']})", "cannot tell here *"
+            if "\\sysnative\\" in model.lower() and bits == 64:
+                verdict = "agree (no Sysnative in a 64-bit process)"
+        known = WINE_DIFFERENCES.get(f"{opened['path']} ({process})", "")
+        if known:
+            verdict = "differ (known)"
+        rows.append([opened["path"], model, real, verdict, known])
+    return (_label(got) + _table(["asked for", "model: reaches", "real process opened", "",
+                                  "known Wine difference"], rows)
+            + "<p><small>* Wine's prefix has no such folder, so the open fails whether it is "
+            "redirected or not (error 2: not found, 3: path not found). The kit's tests make "
+            "each missing folder in the native System32 only and open it again: there Wine "
+            "agrees with the model except where a known difference is named.</small></p>")
+
+
+def real_threads_html() -> str:
+    """Wow64DisableWow64FsRedirection in one thread of the real 32-bit process: the other
+    thread stays redirected."""
+    got = _real("wow64_32")
+    t = got.result["snapshot"]["threads"]
+
+    def final(o: dict) -> str:
+        return o["final"] if o["opened"] else f"not opened (error {o['error']})"
+
+    rows = [["before", final(t["before"])],
+            [f"Wow64DisableWow64FsRedirection -> {t['disabled']}", ""],
+            ["this thread, while disabled", final(t["this_thread"])],
+            ["another thread, meanwhile", final(t["other_thread"])],
+            ["after Wow64RevertWow64FsRedirection", final(t["after_revert"])]]
+    return _label(got) + _table(["step", "System32\\kernel32.dll really opened"], rows)
+
+
+def real_registry_html() -> str:
+    """The registry round trip: a 32-bit process writes, the 64-bit one looks in every view."""
+    from interopkit.wow64.real import WINE_DIFFERENCES
+
+    got = _real("registry")
+    r = got.result
+    names = [("written", "32-bit: RegCreateKeyExW + RegSetValueExA"),
+             ("default_view", "64-bit, no flag"), ("wow6432node", "64-bit, no flag"),
+             ("view32", "64-bit, KEY_WOW64_32KEY"), ("view64", "64-bit, KEY_WOW64_64KEY"),
+             ("both_flags", "64-bit, both flags"), ("shared_written", "32-bit, shared key"),
+             ("shared_default", "64-bit, no flag, shared key")]
+    rows = [[who, r[k]["key"], r[k]["status"], r[k]["writer"] or "-"] for k, who in names]
+    note = WINE_DIFFERENCES["KEY_WOW64_64KEY | KEY_WOW64_32KEY"]
+    return (_label(got) + _table(["process, flags", "key", "status", "value writer"], rows)
+            + f"<p><small>Test keys removed afterwards: {r['removed']}. Known Wine difference:"
+            f" {note}</small></p>")

@@ -171,3 +171,17 @@ def test_q1_cases_are_not_taught_before_the_prediction() -> None:
     assert ("x64", "I386", "win11-x64") not in cases
     assert ("x64", "NET-prefer-32", "win11-x64") not in cases
     assert all(len(case) == 3 for case in cases)
+
+
+def test_real_loader_tables_show_the_recorded_run_when_wine_is_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.kit import wine
+    from interopkit.lessons import cross_bitness_loading as lesson
+
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
+    monkeypatch.setattr(wine, "session", None)  # calling it would fail: Wine must not start
+    monkeypatch.setattr(lesson, "_REAL", {})
+    loads, cases = lesson.real_loads_html(), lesson.real_loader_cases_html()
+    assert loads.count("recorded on ") == 2 and cases.count("recorded on ") == 2
+    assert "error 193" in loads and "sample_x64.dll" in loads
+    assert "error 126" in cases and "search path" in cases
