@@ -25,6 +25,7 @@ from interopkit.loading.loader import load_outcome
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.html import _table, sources_html
+from interopkit.lessons.recorded import cached, labels_html
 
 __all__ = [
     "PAIRS",
@@ -426,25 +427,6 @@ def load_matrix_explorer(host: str = "win11-arm64") -> Any:
 
 # --- the real loader (Wine on Linux, labelled; recorded where Wine is absent) ---------------
 
-_REAL: dict[str, Any] = {}
-_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
-
-
-def _real(name: str) -> Any:
-    """One answer per bitness per kernel (one Wine run each), reused by every cell."""
-    from interopkit.lessons.recorded import answer
-
-    if name not in _REAL:
-        _REAL[name] = answer(name)
-    return _REAL[name]
-
-
-def _labels(*answers: Any) -> str:
-    labels = dict.fromkeys(a.label for a in answers)
-    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
-                   "</small></p>" for x in labels)
-
-
 def real_loads_html() -> str:
     """Every sample DLL loaded for real in a 32-bit and a 64-bit process (LoadLibraryW, and
     LoadLibraryExW as a data file or an image resource), beside the loader model's verdict."""
@@ -453,7 +435,7 @@ def real_loads_html() -> str:
 
     rows, answers = [], []
     for bits, process in ((32, "x86"), (64, "x64")):
-        got = _real(f"loader_{bits}")
+        got = cached(f"loader_{bits}")
         answers.append(got)
         for attempt in got.result["loads"]:
             kind: ImageKind = SAMPLES[attempt["path"]]
@@ -466,7 +448,7 @@ def real_loads_html() -> str:
             known = WINE_DIFFERENCES.get(f"{attempt['path']} {attempt['mode']} ({process})", "")
             rows.append([f"{bits}-bit", attempt["path"], attempt["mode"], said, real,
                          "agree" if agree else "differ", known])
-    return _labels(*answers) + _table(["process", "DLL", "how", "model", "real process",
+    return labels_html(*answers) + _table(["process", "DLL", "how", "model", "real process",
                                        "", "known Wine difference"], rows)
 
 
@@ -474,7 +456,7 @@ def real_loader_cases_html() -> str:
     """The missing dependency (126) and the search-order experiment, in both bitnesses."""
     rows, answers = [], []
     for bits in (32, 64):
-        got = _real(f"loader_{bits}")
+        got = cached(f"loader_{bits}")
         answers.append(got)
         dep, order = got.result["missing_dependency"], got.result["search_order"]
         rows.append([f"{bits}-bit", "DLL whose import is missing",
@@ -483,4 +465,4 @@ def real_loader_cases_html() -> str:
                                      "(Wine's answer: no source settles it for Windows)"),
                      f"took {order['module']}" if order["loaded"]
                      else f"error {order['code']}"])
-    return _labels(*answers) + _table(["process", "case", "real process"], rows)
+    return labels_html(*answers) + _table(["process", "case", "real process"], rows)

@@ -27,7 +27,8 @@ from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import PACKAGE_DIR, data_dir
 
-__all__ = ["DATA_DIR", "QUESTIONS", "Answer", "Recording", "answer", "load", "record", "save"]
+__all__ = ["DATA_DIR", "QUESTIONS", "Answer", "Recording", "answer", "cached", "labels_html",
+           "load", "record", "save"]
 
 DATA_DIR = data_dir() / "wine"
 """Where the kit ships its recorded runs."""
@@ -210,3 +211,25 @@ if __name__ == "__main__":
         sys.exit(f"usage: {COMMAND}")
     for written in record(sys.argv[1]):
         print(written)
+
+
+_CACHE: dict[str, Answer] = {}
+_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
+
+
+def cached(name: str) -> Answer:
+    """``answer(name)`` once per kernel: one Wine run per question, reused by every cell and
+    every lesson that shows it."""
+    if name not in _CACHE:
+        _CACHE[name] = answer(name)
+    return _CACHE[name]
+
+
+def labels_html(*answers: Answer) -> str:
+    """Where the answers come from, each label once; a Wine label says that Wine is not
+    Windows."""
+    import html
+
+    labels = dict.fromkeys(a.label for a in answers)
+    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
+                   "</small></p>" for x in labels)

@@ -21,6 +21,7 @@ from interopkit.wow64.redirect import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.html import _table
+from interopkit.lessons.recorded import cached, labels_html
 
 __all__ = [
     "draw_address_spaces",
@@ -426,27 +427,6 @@ def redirect_explorer() -> Any:
 
 # --- real processes (Wine on Linux, labelled; recorded where Wine is absent) -----------------
 
-_REAL: dict[str, Any] = {}
-_WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
-
-
-def _real(name: str) -> Any:
-    """One answer per question per kernel: one Wine run per bitness, reused by every cell."""
-    from interopkit.lessons.recorded import answer
-
-    if name not in _REAL:
-        _REAL[name] = answer(name)
-    return _REAL[name]
-
-
-def _label(*answers: Any) -> str:
-    import html
-
-    labels = dict.fromkeys(a.label for a in answers)
-    return "".join(f"<p><small><b>{html.escape(x)}</b>{_WINE_NOTE if 'Wine' in x else ''}"
-                   "</small></p>" for x in labels)
-
-
 def _address(value: int | None) -> str:
     return "-" if value is None else f"0x{value:x}"
 
@@ -454,7 +434,7 @@ def _address(value: int | None) -> str:
 def real_wow64_html() -> str:
     """WOW64 from inside a real 32-bit and 64-bit process: pointer size, IsWow64Process(2),
     GetSystemInfo against GetNativeSystemInfo, the address ceiling with and without LAA."""
-    a32, a64 = _real("wow64_32"), _real("wow64_64")
+    a32, a64 = cached("wow64_32"), cached("wow64_64")
     f32, f64 = a32.result["snapshot"]["facts"], a64.result["snapshot"]["facts"]
     laa = a32.result["laa"]
 
@@ -479,7 +459,7 @@ def real_wow64_html() -> str:
             ["... built large-address-aware",
              f"{laa['reserved_bytes'] / 2**30:.2f} GiB" if laa and laa["reserved_bytes"]
              else "-", "-"]]
-    return _label(a32, a64) + _table(["asked", "32-bit process", "64-bit process"], rows)
+    return labels_html(a32, a64) + _table(["asked", "32-bit process", "64-bit process"], rows)
 
 
 def real_redirects_html(bits: int = 32) -> str:
@@ -487,7 +467,7 @@ def real_redirects_html(bits: int = 32) -> str:
     model, agree or differ per row; Wine's known differences named with their source."""
     from interopkit.wow64.real import WINE_DIFFERENCES
 
-    got = _real(f"wow64_{bits}")
+    got = cached(f"wow64_{bits}")
     process = "x86" if bits == 32 else "x64"
     rows = []
     for opened in got.result["snapshot"]["opens"]:
@@ -503,7 +483,7 @@ def real_redirects_html(bits: int = 32) -> str:
         if known:
             verdict = "differ (known)"
         rows.append([opened["path"], model, real, verdict, known])
-    return (_label(got) + _table(["asked for", "model: reaches", "real process opened", "",
+    return (labels_html(got) + _table(["asked for", "model: reaches", "real process opened", "",
                                   "known Wine difference"], rows)
             + "<p><small>* Wine's prefix has no such folder, so the open fails whether it is "
             "redirected or not (error 2: not found, 3: path not found). The kit's tests make "
@@ -514,7 +494,7 @@ def real_redirects_html(bits: int = 32) -> str:
 def real_threads_html() -> str:
     """Wow64DisableWow64FsRedirection in one thread of the real 32-bit process: the other
     thread stays redirected."""
-    got = _real("wow64_32")
+    got = cached("wow64_32")
     t = got.result["snapshot"]["threads"]
 
     def final(o: dict) -> str:
@@ -525,14 +505,14 @@ def real_threads_html() -> str:
             ["this thread, while disabled", final(t["this_thread"])],
             ["another thread, meanwhile", final(t["other_thread"])],
             ["after Wow64RevertWow64FsRedirection", final(t["after_revert"])]]
-    return _label(got) + _table(["step", "System32\\kernel32.dll really opened"], rows)
+    return labels_html(got) + _table(["step", "System32\\kernel32.dll really opened"], rows)
 
 
 def real_registry_html() -> str:
     """The registry round trip: a 32-bit process writes, the 64-bit one looks in every view."""
     from interopkit.wow64.real import WINE_DIFFERENCES
 
-    got = _real("registry")
+    got = cached("registry")
     r = got.result
     names = [("written", "32-bit: RegCreateKeyExW + RegSetValueExA"),
              ("default_view", "64-bit, no flag"), ("wow6432node", "64-bit, no flag"),
@@ -541,6 +521,6 @@ def real_registry_html() -> str:
              ("shared_default", "64-bit, no flag, shared key")]
     rows = [[who, r[k]["key"], r[k]["status"], r[k]["writer"] or "-"] for k, who in names]
     note = WINE_DIFFERENCES["KEY_WOW64_64KEY | KEY_WOW64_32KEY"]
-    return (_label(got) + _table(["process, flags", "key", "status", "value writer"], rows)
+    return (labels_html(got) + _table(["process, flags", "key", "status", "value writer"], rows)
             + f"<p><small>Test keys removed afterwards: {r['removed']}. Known Wine difference:"
             f" {note}</small></p>")

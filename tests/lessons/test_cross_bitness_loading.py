@@ -177,10 +177,11 @@ def test_real_loader_tables_show_the_recorded_run_when_wine_is_missing(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from interopkit.kit import wine
     from interopkit.lessons import cross_bitness_loading as lesson
+    from interopkit.lessons import recorded
 
     monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
     monkeypatch.setattr(wine, "session", None)  # calling it would fail: Wine must not start
-    monkeypatch.setattr(lesson, "_REAL", {})
+    monkeypatch.setattr(recorded, "_CACHE", {})  # nothing answered live before
     loads, cases = lesson.real_loads_html(), lesson.real_loader_cases_html()
     assert loads.count("recorded on ") == 2 and cases.count("recorded on ") == 2
     assert "error 193" in loads and "sample_x64.dll" in loads

@@ -155,11 +155,11 @@ def test_q1_asks_about_an_exempt_folder_the_table_does_not_show() -> None:
 def test_real_tables_show_the_recorded_run_when_wine_is_missing(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from interopkit.kit import wine
-    from interopkit.lessons import wow64
+    from interopkit.lessons import recorded, wow64
 
     monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
     monkeypatch.setattr(wine, "session", None)  # calling it would fail: Wine must not start
-    monkeypatch.setattr(wow64, "_REAL", {})
+    monkeypatch.setattr(recorded, "_CACHE", {})  # nothing answered live before
     page = (wow64.real_wow64_html() + wow64.real_redirects_html(32) + wow64.real_threads_html()
             + wow64.real_registry_html())
     assert page.count("recorded on ") == 5  # 32-bit and 64-bit facts, opens, threads, registry
