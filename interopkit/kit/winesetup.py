@@ -10,10 +10,12 @@ Two things seen on a real Debian 12 are handled here:
 * ``apt-get update`` may fail for one index only (the security archive's i386 list, "Mirror
   sync in progress?"). The main archive has every package Wine needs, so the setup goes on.
 * Multiarch needs a library's i386 and amd64 copies at the same version (``Multi-Arch: same``).
-  When the machine's amd64 copy came from an index whose i386 twin could not be read, no i386
-  copy matches, and ``apt-get install`` refuses ("held broken packages"). The setup then names
-  both copies at the highest version both architectures offer (a downgrade of that library's
-  amd64 copy, said so) and tries once more.
+  When an index could not be read for i386 only, apt sees newer amd64 versions than i386 ones
+  and ``apt-get install`` refuses ("held broken packages"): either the amd64 copy installed came
+  from that index (no i386 copy matches it), or only apt's amd64 *candidate* did (apt will not
+  install an i386 copy out of step with the candidate, even when it matches the installed one).
+  The setup then names both copies at the highest version both architectures offer (for the
+  first case a downgrade of that library's amd64 copy, said so) and tries once more.
 """
 
 from __future__ import annotations
@@ -195,8 +197,8 @@ def install(progress: Callable[[str], None] = lambda line: None) -> InstallRepor
 
 def multiarch_pins(package: str) -> list[str]:
     """``name:amd64=version`` and ``name:i386=version`` for each ``Multi-Arch: same`` library
-    that ``package`` (an i386 one) needs and whose installed amd64 copy has no i386 twin: the
-    highest version both architectures offer."""
+    that ``package`` (an i386 one) needs whose installed amd64 copy, or any amd64 version apt
+    could pick, has no i386 twin: the highest version both architectures offer."""
     closure = _run(("apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
                     "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", package))
     names = sorted({line[:-5] for line in closure.stdout.splitlines()
@@ -211,10 +213,10 @@ def multiarch_pins(package: str) -> list[str]:
     offered = _offered(sorted(installed))
     pins: list[str] = []
     for name, version in installed.items():
-        mine = offered.get((name, "i386"), [])
-        if version in mine:
+        mine, theirs = offered.get((name, "i386"), []), offered.get((name, "amd64"), [])
+        if version in mine and all(v in mine for v in theirs):
             continue
-        common = [v for v in mine if v in offered.get((name, "amd64"), [])]
+        common = [v for v in mine if v in theirs]
         if common:
             best = max(common, key=_VersionKey)
             pins += [f"{name}:amd64={best}", f"{name}:i386={best}"]
@@ -226,10 +228,14 @@ def _offered(names: Sequence[str]) -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
     if not names:
         return found
-    for line in _run(("apt-cache", "madison", *names)).stdout.splitlines():
+    # Without ":i386", madison lists only the native architecture's versions (seen on Debian 12
+    # with no i386 package installed yet), so both names are asked for.
+    asked = [spelling for name in names for spelling in (name, f"{name}:i386")]
+    for line in _run(("apt-cache", "madison", *asked)).stdout.splitlines():
         parts = [p.strip() for p in line.split("|")]
         if len(parts) == 3 and parts[2].endswith(" Packages"):
-            found.setdefault((parts[0], parts[2].split()[-2]), []).append(parts[1])
+            name = parts[0].split(":")[0]
+            found.setdefault((name, parts[2].split()[-2]), []).append(parts[1])
     return found
 
 

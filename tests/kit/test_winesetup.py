@@ -14,11 +14,12 @@ from interopkit.kit import wine, winesetup
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 # apt's answers on a Debian 12 whose security index for i386 could not be read: the amd64
-# GStreamer library came from bookworm-security, and bookworm offers i386 only its older version.
+# GStreamer library came from bookworm-security, and bookworm offers i386 only its older version;
+# the amd64 Brotli library installed is bookworm's, but apt's amd64 candidate is the security one.
 APT = {
     "apt-cache depends": "wine32:i386\n  Depends: libc6:i386\nlibc6:i386\n"
-                         "libgstreamer-plugins-base1.0-0:i386\nlibwine:i386\n",
-    "dpkg-query": "libc6\t2.36-9+deb12u14\tsame\n"
+                         "libgstreamer-plugins-base1.0-0:i386\nlibwine:i386\nlibbrotli1:i386\n",
+    "dpkg-query": "libc6\t2.36-9+deb12u14\tsame\nlibbrotli1\t1.0.9-2+b6\tsame\n"
                   "libgstreamer-plugins-base1.0-0\t1.22.0-3+deb12u7\tsame\n"
                   "libwine\t8.0~repack-4\tsame\n",
     "apt-cache madison": (
@@ -31,7 +32,11 @@ APT = {
         " libgstreamer-plugins-base1.0-0 | 1.22.0-3+deb12u6 | http://deb.debian.org/debian "
         "bookworm/main i386 Packages\n"
         "   libwine | 8.0~repack-4 | http://deb.debian.org/debian bookworm/main amd64 Packages\n"
-        "   libwine | 8.0~repack-4 | http://deb.debian.org/debian bookworm/main i386 Packages\n"),
+        "   libwine | 8.0~repack-4 | http://deb.debian.org/debian bookworm/main i386 Packages\n"
+        "libbrotli1 | 1.0.9-2+deb12u1 | http://deb.debian.org/debian-security bookworm-security"
+        "/main amd64 Packages\n"
+        "libbrotli1 | 1.0.9-2+b6 | http://deb.debian.org/debian bookworm/main amd64 Packages\n"
+        "libbrotli1 | 1.0.9-2+b6 | http://deb.debian.org/debian bookworm/main i386 Packages\n"),
 }
 
 
@@ -49,10 +54,11 @@ def test_the_readme_gives_the_exact_commands() -> None:
     assert "interopkit wine-setup" in README
 
 
-def test_a_library_without_an_i386_twin_is_pinned_to_the_common_version(
+def test_an_amd64_version_without_an_i386_twin_is_pinned_to_the_common_version(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(winesetup, "_run", _recorded_apt)
     assert winesetup.multiarch_pins("wine32:i386") == [
+        "libbrotli1:amd64=1.0.9-2+b6", "libbrotli1:i386=1.0.9-2+b6",
         "libgstreamer-plugins-base1.0-0:amd64=1.22.0-3+deb12u6",
         "libgstreamer-plugins-base1.0-0:i386=1.22.0-3+deb12u6"]
 
