@@ -10,8 +10,8 @@ are checked against their manifests, package versions are read from the installe
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from interopkit.build import verify_manifest
 from interopkit.errors import InteropKitError
 from interopkit.kit.host import can_run_x86_32, host_info, run_probe, x86_probes
-from interopkit.kit.samples import BIN_DIR, SAMPLES_DIR, probe_path
+from interopkit.kit.samples import BIN_DIR, SAMPLES_DIR
 
 __all__ = ["Check", "doctor"]
 
@@ -190,20 +190,16 @@ def _wine(bits: int, os_name: str) -> Check:
     package = "wine32 (i386)" if bits == 32 else "wine64"
     if wine.find_wine(bits) is None:
         return Check(name, False, False, f"{package} is not installed", remedy)
-    probe = probe_path("probe_x86.exe" if bits == 32 else "probe_x64.exe")
-    try:  # a cap: Wine books every page a 64-bit probe reserves, which takes long uncapped
-        result = wine.run(probe, bits=bits, timeout=120, env={"INTEROPKIT_PROBE_CAP_GIB": "1"})
-    except InteropKitError as exc:
-        return Check(name, False, False, str(exc), remedy)
-    try:
-        size = int(json.loads(result.stdout)["pointer_size"])
-    except (ValueError, KeyError, TypeError):
-        return Check(name, False, False, f"{probe.name} under {package} exited with status "
-                     f"{result.returncode} without its report ({result.stderr.strip()[-200:]})",
-                     remedy)
-    return Check(name, size * 8 == bits, False, f"{probe.name} ran as a {size * 8}-bit Windows "
-                 f"process under {result.version} (Wine, not Windows) in {result.seconds:.1f} s; "
-                 f"prefix {wine.prefix()}", remedy)
+    probe = "probe_x86.exe" if bits == 32 else "probe_x64.exe"
+    started = time.monotonic()
+    # A cap: Wine books every page a 64-bit probe reserves, which takes long uncapped.
+    run = run_probe(probe, timeout=120, wine_bits=bits, env={"INTEROPKIT_PROBE_CAP_GIB": "1"})
+    if not run.ran or run.pointer_size is None:
+        return Check(name, False, False, f"{probe} under {package}: {run.detail}", remedy)
+    size = run.pointer_size
+    return Check(name, size * 8 == bits, False, f"{probe} ran as a {size * 8}-bit Windows "
+                 f"process under {wine.version()} (Wine, not Windows) in "
+                 f"{time.monotonic() - started:.1f} s; prefix {wine.prefix()}", remedy)
 
 
 def _full_length() -> Check:

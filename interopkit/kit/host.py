@@ -108,26 +108,25 @@ def _windows_native_machine() -> Machine | None:  # pragma: no cover - needs Win
 
 
 def run_probe(name: str, timeout: float = 10.0, args: tuple[str, ...] = (),
-              launcher: tuple[str, ...] = (), env: dict[str, str] | None = None) -> ProbeRun:
+              wine_bits: int | None = None, env: dict[str, str] | None = None) -> ProbeRun:
     """Run a probe program shipped with the kit and read its one line of JSON.
 
-    ``args`` go to the probe (``("list", folder)``); ``launcher`` runs it through another
-    program (Wine's, from ``interopkit.kit.wine.launcher``: then through ``wine.run``); ``env``
+    ``args`` go to the probe (``("list", folder)``); ``wine_bits`` runs a Windows probe in a
+    Windows process of that bitness under Wine (through ``interopkit.kit.wine.run``); ``env``
     adds environment variables (``INTEROPKIT_PROBE_CAP_GIB``).
     """
     try:
         path = probe_path(name)
-        bits = _wine_bits(launcher)
-        if bits is not None:
+        if wine_bits is not None:
             # Wine through interopkit.kit.wine.run, never through pipes: Wine's services keep
             # a pipe open after the probe ends; run() uses files, a timeout, and ends the
             # prefix's wineserver afterwards.
             from interopkit.kit import wine
 
-            ran = wine.run(path, args, bits=bits, timeout=timeout, env=env)
+            ran = wine.run(path, args, bits=wine_bits, timeout=timeout, env=env)
             stdout, stderr, returncode = ran.stdout, ran.stderr.encode(), ran.returncode
         else:
-            result = subprocess.run([*launcher, str(path), *args], capture_output=True,
+            result = subprocess.run([str(path), *args], capture_output=True,
                                     timeout=timeout, check=False,
                                     env={**os.environ, **env} if env else None)
             stdout = result.stdout.decode("ascii", "replace")
@@ -146,16 +145,6 @@ def run_probe(name: str, timeout: float = 10.0, args: tuple[str, ...] = (),
                         f"without its report (stderr: {stderr[:200]!r})")
     return ProbeRun(name, True, size, arch, f"ran as a {size * 8}-bit {arch} process "
                     f"(exit status {returncode})", report)
-
-
-def _wine_bits(launcher: tuple[str, ...]) -> int | None:
-    """The bitness of the Wine loader ``launcher`` ends with (``interopkit.kit.wine.launcher``),
-    None for another launcher or none."""
-    if not launcher:
-        return None
-    from interopkit.kit import wine
-
-    return next((bits for bits in (64, 32) if launcher[-1] == wine.find_wine(bits)), None)
 
 
 def _exec_failure(exc: OSError) -> str:

@@ -60,14 +60,14 @@ class AddressSpace:
         return self.pointer_size * 8
 
 
-def measure(probe: str, cap_gib: int = 0, launcher: tuple[str, ...] = ()) -> AddressSpace:
+def measure(probe: str, cap_gib: int = 0, wine_bits: int | None = None) -> AddressSpace:
     """Run one probe and read its report; HostError when it cannot run here.
 
     ``cap_gib`` caps the reservation (for Wine, which keeps bookkeeping per reserved page);
-    ``launcher`` runs the probe through another program.
+    ``wine_bits`` runs a Windows probe under Wine in a process of that bitness.
     """
     env = {"INTEROPKIT_PROBE_CAP_GIB": str(cap_gib)} if cap_gib else None
-    run = run_probe(probe, timeout=30.0, launcher=launcher, env=env)
+    run = run_probe(probe, timeout=30.0, wine_bits=wine_bits, env=env)
     if not run.ran:
         raise HostError(probe, f"did not run: {run.detail}",
                         "See `interopkit doctor`; the lesson shows the 64-bit side alone")
@@ -101,9 +101,9 @@ class FolderListing:
     """Names in the folder (at most 400), sorted."""
 
 
-def list_folder(probe: str, folder: str, launcher: tuple[str, ...] = ()) -> FolderListing:
+def list_folder(probe: str, folder: str, wine_bits: int | None = None) -> FolderListing:
     """Ask a probe process to list ``folder``: on Windows a 32-bit probe sees redirection."""
-    run = run_probe(probe, timeout=30.0, args=("list", folder), launcher=launcher)
+    run = run_probe(probe, timeout=30.0, args=("list", folder), wine_bits=wine_bits)
     if not run.ran:
         raise HostError(probe, f"did not run: {run.detail}", "See `interopkit doctor`")
     report = run.report

@@ -80,7 +80,7 @@ def test_other_os_reports_without_guessing(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize("wine_bits", [32, 64], indirect=True)
-def test_run_probe_with_a_wine_launcher_runs_through_the_wine_runner(
+def test_run_probe_under_wine_runs_through_the_wine_runner(
         wine_bits: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files, a timeout and the wineserver ended (interopkit.kit.wine.run), never pipes."""
     from interopkit.kit import wine
@@ -95,7 +95,7 @@ def test_run_probe_with_a_wine_launcher_runs_through_the_wine_runner(
     monkeypatch.setattr(wine, "run", spy)
     before = set(wine.leftover_processes())
     name = "probe_x86.exe" if wine_bits == 32 else "probe_x64.exe"
-    probe = run_probe(name, timeout=60, launcher=wine.launcher(wine_bits),
+    probe = run_probe(name, timeout=60, wine_bits=wine_bits,
                       env={"INTEROPKIT_PROBE_CAP_GIB": "1"})
     assert probe.ran, probe.detail
     assert probe.pointer_size * 8 == wine_bits

@@ -20,12 +20,12 @@ from interopkit.wow64.redirect import environment
 
 
 @pytest.fixture
-def launcher(wine_launcher: tuple[str, ...]) -> tuple[str, ...]:
-    return wine_launcher  # conftest installs Debian's wine64 where it can
+def wine64_bits(wine64: None) -> int:
+    return 64  # conftest installs Debian's wine64 where it can
 
 
-def test_x64_probe_reports_a_native_64_bit_process(launcher: tuple[str, ...]) -> None:
-    space = measure("probe_x64.exe", cap_gib=16, launcher=launcher)
+def test_x64_probe_reports_a_native_64_bit_process(wine64_bits: int) -> None:
+    space = measure("probe_x64.exe", cap_gib=16, wine_bits=wine64_bits)
     assert space.pointer_size == 8 and space.cap_bytes == 16 << 30
     assert space.reserved_bytes == 16 << 30  # capped: Wine books every reserved page
     # IsWow64Process2: not a WOW64 process (0), on an x64 machine (0x8664)
@@ -36,13 +36,13 @@ def test_x64_probe_reports_a_native_64_bit_process(launcher: tuple[str, ...]) ->
         assert space.windows["environment"][name] == model[name]
 
 
-def test_x64_probe_lists_system32(launcher: tuple[str, ...]) -> None:
-    listing = list_folder("probe_x64.exe", "C:\\windows\\system32", launcher=launcher)
+def test_x64_probe_lists_system32(wine64_bits: int) -> None:
+    listing = list_folder("probe_x64.exe", "C:\\windows\\system32", wine_bits=wine64_bits)
     assert listing.found and listing.bits == 64
     assert "kernel32.dll" in {name.lower() for name in listing.entries}
-    pattern = list_folder("probe_x64.exe", "C:\\windows\\system32\\kernel3*", launcher=launcher)
+    pattern = list_folder("probe_x64.exe", "C:\\windows\\system32\\kernel3*", wine_bits=wine64_bits)
     assert [name.lower() for name in pattern.entries] == ["kernel32.dll"]
-    missing = list_folder("probe_x64.exe", "C:\\no\\such\\folder", launcher=launcher)
+    missing = list_folder("probe_x64.exe", "C:\\no\\such\\folder", wine_bits=wine64_bits)
     assert not missing.found and missing.entries == ()
 
 
