@@ -71,10 +71,43 @@ class Target:
     """``samples`` (data/samples/) or ``bin`` (interopkit/bin/, shipped in the wheel)."""
     large_address_aware: bool = False
     """Set IMAGE_FILE_LARGE_ADDRESS_AWARE after linking (zig's linker has no flag for it)."""
+    inputs: tuple[str, ...] = ()
+    """More files in interopkit/csrc/ given to zig after ``source`` (C sources, a .def file)."""
+    headers: tuple[str, ...] = ()
+    """Files in interopkit/csrc/ that the sources include, copied beside them."""
 
 
 def _sample(file: str, triple: str) -> Target:
     return Target(file, "sample.c", triple, _DLL, "samples")
+
+
+# Real COM (issue 19): the sample library as a COM server, the proxy/stub DLLs widl's sources
+# make (com/gen32, com/gen64; com/gen64w with _WIN64 defined, for HANDLE_PTR), a client and a
+# capture tool, each for x86 and x64. Every one links the C runtime and COM's libraries.
+_COM_LIBS = ("-lole32", "-loleaut32", "-luuid")
+_COM_DLL = ("-shared", "-O2", "-s")
+_COM_EXE = (*_WIN_CRT_EXE, "-Wl,--subsystem,console")
+_COM_GEN = {"x86-windows-gnu": "com/gen32", "x86_64-windows-gnu": "com/gen64"}
+
+
+def _com_server(file: str, triple: str) -> Target:
+    gen = _COM_GEN[triple]
+    return Target(file, "com/server.c", triple, (*_COM_DLL, *_COM_LIBS), "bin",
+                  inputs=(f"{gen}/isample_i.c", "com/server.def"),
+                  headers=("sample.c", f"{gen}/isample.h"))
+
+
+def _com_proxy(file: str, triple: str, gen: str) -> Target:
+    return Target(file, f"{gen}/isample_p.c", triple,
+                  (*_COM_DLL, "-DREGISTER_PROXY_DLL", "-lrpcrt4", *_COM_LIBS), "bin",
+                  inputs=(f"{gen}/isample_i.c", f"{gen}/dlldata.c", "com/proxy.def"),
+                  headers=(f"{gen}/isample.h",))
+
+
+def _com_exe(file: str, source: str, triple: str) -> Target:
+    gen = _COM_GEN[triple]
+    return Target(file, source, triple, (*_COM_EXE, *_COM_LIBS), "bin",
+                  inputs=(f"{gen}/isample_i.c",), headers=(f"{gen}/isample.h",))
 
 
 TARGETS: tuple[Target, ...] = (
@@ -99,6 +132,13 @@ TARGETS: tuple[Target, ...] = (
     Target("winprobe_x64.exe", "winprobe.c", "x86_64-windows-gnu", _WINPROBE, "bin"),
     Target("pipeecho-i386", "pipeecho.c", "x86-linux-musl", _LINUX_EXE, "bin"),
     Target("pipeecho-x86_64", "pipeecho.c", "x86_64-linux-musl", _LINUX_EXE, "bin"),
+    _com_server("comserver_x86.dll", "x86-windows-gnu"),
+    _com_server("comserver_x64.dll", "x86_64-windows-gnu"),
+    _com_proxy("isampleps_x86.dll", "x86-windows-gnu", "com/gen32"),
+    _com_proxy("isampleps_x64.dll", "x86_64-windows-gnu", "com/gen64"),
+    _com_proxy("isampleps_x64_win64.dll", "x86_64-windows-gnu", "com/gen64w"),
+    _com_exe("comclient_x86.exe", "com/client.c", "x86-windows-gnu"),
+    _com_exe("comclient_x64.exe", "com/client.c", "x86_64-windows-gnu"),
 )
 
 _DESTINATIONS = {"samples": SAMPLES_DIR, "bin": BIN_DIR}
@@ -175,11 +215,14 @@ def verify_manifest(folder: Path) -> list[str]:
 def _build_one(target: Target, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="interopkit-zig-") as tmp:
-        shutil.copyfile(CSRC_DIR / target.source, Path(tmp, target.source))
+        # Every file lands in one flat folder under its own name, the same for every build.
+        names = [Path(f).name for f in (target.source, *target.inputs)]
+        for relative in (target.source, *target.inputs, *target.headers):
+            shutil.copyfile(CSRC_DIR / relative, Path(tmp, Path(relative).name))
         for header in CSRC_DIR.glob("*.h"):  # wire.h, generated from interopkit/surrogate/wire.py
             shutil.copyfile(header, Path(tmp, header.name))
-        _zig(["cc", "-target", target.zig_target, *target.flags, "-o", target.file,
-              target.source], cwd=tmp)
+        _zig(["cc", "-target", target.zig_target, *target.flags, "-o", target.file, *names],
+             cwd=tmp)
         destination = folder / target.file
         if target.large_address_aware:
             _set_large_address_aware(Path(tmp, target.file))
@@ -225,6 +268,7 @@ def _write_manifest(folder: Path, targets: list[Target], version: str) -> None:
         "file": t.file, "source": f"interopkit/csrc/{t.source}", "target": t.zig_target,
         "flags": list(t.flags), "size": (folder / t.file).stat().st_size,
         "sha256": _sha256(folder / t.file),
+        **({"inputs": [f"interopkit/csrc/{f}" for f in t.inputs]} if t.inputs else {}),
     } for t in targets]
     manifest = {"generator": "python -m interopkit.build", "zig_version": version,
                 "files": files}

@@ -34,7 +34,9 @@
 #define IK_STDCALL
 #endif
 
-#if defined(_WIN32)
+#if defined(IK_API)
+/* com/server.c compiles this file into the COM server, which exports only COM's entry points. */
+#elif defined(_WIN32)
 #define IK_API __declspec(dllexport)
 #else
 #define IK_API __attribute__((visibility("default")))
@@ -93,7 +95,7 @@ IK_API void counter_reset(uint32_t value) { counter_value = value; }
 
 IK_API const char *arch_name(void) { return arch_name_ptr; }
 
-#if defined(_WIN32)
+#if defined(_WIN32) && !defined(IK_NO_ENTRY)
 /* With no C runtime the DLL needs its own entry point; it has nothing to initialise. */
 int IK_STDCALL DllMainCRTStartup(void *instance, uint32_t reason, void *reserved) {
   (void)instance;

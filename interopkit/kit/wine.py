@@ -54,7 +54,8 @@ _sessions = 0  # open session() blocks in this process
 # someone's program, such as a surrogate started through ``launcher()``.
 _WINE_OWN = frozenset({"wineserver", "wineserver64", "services.exe", "winedevice.exe",
                        "plugplay.exe", "explorer.exe", "svchost.exe", "rpcss.exe",
-                       "winemenubuilder", "conhost.exe", "wineboot.exe", "start.exe"})
+                       "winemenubuilder", "conhost.exe", "wineboot.exe", "start.exe",
+                       "dllhost.exe"})  # COM starts dllhost: a surrogate of its own
 
 
 @dataclass(frozen=True)
