@@ -26,6 +26,10 @@
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
+    interopkit com demo --client 32|64 --server 32|64 [--calls N] [--json]
+                                          real COM: a client activates the kit's server in
+                                          COM's own surrogate (dllhost), under Wine or on
+                                          Windows; also: com register, com unregister
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load), a DLL would fail (check) or the lint found
@@ -221,6 +225,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="how to read the return value (default: pointer-sized)")
     call.add_argument("--json", action="store_true", help="print JSON")
     call.set_defaults(run=_surrogate_call)
+
+    from interopkit.com.commands import add_parser as add_com
+
+    add_com(commands)
     return parser
 
 

@@ -106,7 +106,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "COM-INPROC": ("Microsoft, InprocServer32",
                   _LEARN + "windows/win32/com/inprocserver32"),
     "WINE-WTYPES": ("Wine, include/wtypes.idl (CLSCTX values)", "https://gitlab.winehq.org/wine/wine"),
-    "WINERROR-H": ("Windows SDK, winerror.h (REGDB_E_CLASSNOTREG, E_INVALIDARG)",
+    "WINERROR-H": ("Windows SDK, winerror.h (REGDB_E_CLASSNOTREG, E_INVALIDARG, E_NOINTERFACE)",
                    _LEARN + "windows/win32/com/com-error-codes"),
     "DEVPEACE": ("Q&A mirror quoting an MSDN community note (zero-extend; low authority)",
                  ("https://devpeace.com/windows/18266626/what-is-the-range-of-a-windows-handle-"
@@ -226,7 +226,8 @@ TAKES: dict[str, str] = {
     "COM-INPROC": "InprocServer32 and ThreadingModel.",
     "WINE-WTYPES": "RemotableHandle (32-bit wire form of window and GDI handles) and the "
                    "64-bit arm for HGLOBAL, metafiles, HBITMAP and HPALETTE.",
-    "WINERROR-H": "COM's error values such as REGDB_E_CLASSNOTREG and E_INVALIDARG.",
+    "WINERROR-H": "COM's error values such as REGDB_E_CLASSNOTREG, E_INVALIDARG and "
+                  "E_NOINTERFACE.",
     "DEVPEACE": "a community note that says handles are zero-extended: shown as a claim that "
                 "the primary sources contradict.",
     "CHEN-IHV": "why INVALID_HANDLE_VALUE is (HANDLE)(LONG_PTR)-1: so that -1 sign-extends.",

@@ -60,6 +60,17 @@ class WinError(IntEnum):
         "{Bad Image} %hs is either not designed to run on Windows or it contains an error.",
         "MS-ERREF",
     )
+    # COM's HRESULTs (winerror.h): what CoCreateInstance and marshaled calls return.
+    E_NOINTERFACE = (0x80004002, "No such interface supported", "WINERROR-H")
+    E_FAIL = (0x80004005, "Unspecified error", "WINERROR-H")
+    E_INVALIDARG = (0x80070057, "One or more arguments are invalid", "WINERROR-H")
+    REGDB_E_KEYMISSING = (0x80040152, "Could not find the key in the registry", "WINERROR-H")
+    REGDB_E_CLASSNOTREG = (0x80040154, "Class not registered", "WINERROR-H")
+    REGDB_E_IIDNOTREG = (0x80040155, "Interface not registered", "WINERROR-H")
+    CO_E_SERVER_EXEC_FAILURE = (0x80080005, "Server execution failed", "WINERROR-H")
+    RPC_E_DISCONNECTED = (0x80010108, "The object invoked has disconnected from its clients",
+                          "WINERROR-H")
+    RPC_E_SERVERFAULT = (0x80010105, "The server threw an exception", "WINERROR-H")
 
     def describe(self) -> str:
         """`NAME (code)` as Windows tools print it: decimal for Win32 codes, hex for NTSTATUS."""

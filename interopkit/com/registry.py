@@ -28,6 +28,7 @@ line feed or a NUL inside a value: ``reg_file`` refuses such values, since a DLL
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntFlag
 
@@ -40,10 +41,13 @@ __all__ = [
     "REGDB_E_CLASSNOTREG",
     "Activation",
     "ComClass",
+    "ProxyStub",
     "RegValue",
     "activate",
+    "proxy_stub_values",
     "reg_file",
     "registry_values",
+    "unregister_file",
 ]
 
 REGDB_E_CLASSNOTREG = 0x80040154
@@ -154,24 +158,95 @@ def registry_values(cls: ComClass) -> list[RegValue]:
     return values
 
 
-def reg_file(classes: list[ComClass]) -> str:
-    """A ``.reg`` file (Registry Editor 5.00 format) for 64-bit regedit to import."""
+@dataclass(frozen=True)
+class ProxyStub:
+    """The proxy/stub DLL of one interface, registered in one view.
+
+    COM marshals an interface across processes with the proxy/stub DLL the ``Interface`` key
+    names; that key is redirected, so a 32-bit and a 64-bit process each look in their own view,
+    and cross-bitness COM needs the proxy/stub registered in both (W64-IPC, W64-REGKEYS).
+    ``ProxyStubClsid32`` is the name in both views: the "32" is historical."""
+
+    iid: str
+    """The interface's GUID."""
+    name: str
+    """The interface's name, the key's default value (for people, not for COM)."""
+    dll: str
+    """The proxy/stub DLL's path."""
+    bits: int
+    """32 or 64: the DLL's bitness, and so the view."""
+    clsid: str = ""
+    """The proxy/stub's class GUID; "" for MIDL's default, the (first) interface's IID."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "iid", _guid(self.iid))
+        object.__setattr__(self, "clsid", _guid(self.clsid or self.iid))
+        if self.bits not in (32, 64):
+            raise UsageError(f"bits={self.bits}", "is not 32 or 64", "Give the DLL's bitness")
+
+
+def proxy_stub_values(stub: ProxyStub) -> list[RegValue]:
+    """The values a proxy/stub registration needs, at the keys where they land in its view."""
+    classes = "HKLM\\SOFTWARE\\Classes\\"
+    interface, clsid = classes + "Interface\\" + stub.iid, classes + "CLSID\\" + stub.clsid
+    if stub.bits == 32:
+        interface = redirect_key(interface, "x86").result
+        clsid = redirect_key(clsid, "x86").result
+    return [RegValue(interface, "", "REG_SZ", stub.name),
+            RegValue(interface + "\\ProxyStubClsid32", "", "REG_SZ", stub.clsid),
+            RegValue(clsid + "\\InprocServer32", "", "REG_SZ", stub.dll),
+            RegValue(clsid + "\\InprocServer32", "ThreadingModel", "REG_SZ", "Both")]
+
+
+def _values(classes: Sequence[ComClass], stubs: Sequence[ProxyStub]) -> list[RegValue]:
+    return ([v for cls in classes for v in registry_values(cls)]
+            + [v for stub in stubs for v in proxy_stub_values(stub)])
+
+
+def _hive(key: str, per_user: bool) -> str:
+    """A model key in regedit's spelling: HKLM's classes, or the user's (HKCU\\Software\\Classes,
+    which needs no administrator and which COM reads first)."""
+    if per_user:
+        key = key.replace("HKLM\\SOFTWARE\\Classes", "HKEY_CURRENT_USER\\Software\\Classes", 1)
+    return key.replace("HKLM", "HKEY_LOCAL_MACHINE", 1)
+
+
+def reg_file(classes: Sequence[ComClass], stubs: Sequence[ProxyStub] = (), *,
+             per_user: bool = False) -> str:
+    """A ``.reg`` file (Registry Editor 5.00 format) for 64-bit regedit to import; ``per_user``
+    writes under HKEY_CURRENT_USER (no administrator needed)."""
     lines = ["Windows Registry Editor Version 5.00", "",
              "; Written by interopkit. 32-bit registrations are placed under Wow6432Node, where",
              "; the 32-bit view lives as 64-bit regedit shows it. In code, open the 32-bit view",
              "; with KEY_WOW64_32KEY instead of naming that reserved node.", ""]
     by_key: dict[str, list[RegValue]] = {}
-    for cls in classes:
-        for value in registry_values(cls):
-            by_key.setdefault(value.key, []).append(value)
+    for value in _values(classes, stubs):
+        by_key.setdefault(value.key, []).append(value)
     for key, values in sorted(by_key.items()):  # a parent key before its subkeys
-        lines.append(f"[{key.replace('HKLM', 'HKEY_LOCAL_MACHINE', 1)}]")
+        lines.append(f"[{_hive(key, per_user)}]")
         for value in values:
             name = "@" if value.name == "" else _quote(value.name, value)
             data = (f"dword:{value.data:08x}" if value.kind == "REG_DWORD"
                     else _quote(str(value.data), value))
             lines.append(f"{name}={data}")
         lines.append("")
+    return "\r\n".join(lines)
+
+
+def unregister_file(classes: Sequence[ComClass], stubs: Sequence[ProxyStub] = (), *,
+                    per_user: bool = False) -> str:
+    """A ``.reg`` file that deletes every key ``reg_file`` would have written into, with its
+    subkeys: each CLSID, AppID and Interface key of the registration, and nothing above them."""
+    tops = set()
+    for value in _values(classes, stubs):
+        parts = value.key.split("\\")
+        for i, part in enumerate(parts):  # keep the key just below CLSID, AppID or Interface
+            if part in ("CLSID", "AppID", "Interface") and i + 1 < len(parts):
+                tops.add("\\".join(parts[:i + 2]))
+                break
+    lines = ["Windows Registry Editor Version 5.00", "",
+             "; Written by interopkit: removes what its registration added.", ""]
+    lines += [f"[-{_hive(key, per_user)}]" for key in sorted(tops, reverse=True)] + [""]
     return "\r\n".join(lines)
 
 
@@ -214,9 +289,29 @@ class Activation:
     """The registration whose DLL (or EXE) serves the object, when one does."""
 
 
-def activate(classes: list[ComClass], clsid: str, clsctx: int,
-             client_bits: int) -> Activation:
-    """The model's CoCreateInstance(clsid, clsctx) from a ``client_bits`` process."""
+def activate(classes: list[ComClass], clsid: str, clsctx: int, client_bits: int,
+             proxy_stub_bits: Sequence[int] | None = None) -> Activation:
+    """The model's CoCreateInstance(clsid, clsctx) from a ``client_bits`` process.
+
+    ``proxy_stub_bits`` names the views where the requested interface's proxy/stub is
+    registered; None leaves marshaling out of the model. An object in another process needs it
+    in the client's view and in the server's (W64-IPC): without it the activation fails (the
+    code is derived: the sources name none)."""
+    outcome = _activate(classes, clsid, clsctx, client_bits)
+    if proxy_stub_bits is None or not outcome.succeeded or outcome.how == "in-process":
+        return outcome
+    missing = sorted({client_bits, outcome.server_bits or client_bits} - set(proxy_stub_bits))
+    if not missing:
+        return outcome
+    views = " and ".join(f"{bits}-bit" for bits in missing)
+    return Activation(False, "none", None, REGDB_E_CLASSNOTREG, f"{outcome.reason} But the "
+                      f"interface's proxy/stub is not registered in the {views} view, so it "
+                      "cannot be marshaled between the two processes: cross-bitness COM needs "
+                      "it in both views.", ("W64-IPC", "W64-REGKEYS"), derived=True)
+
+
+def _activate(classes: list[ComClass], clsid: str, clsctx: int,
+              client_bits: int) -> Activation:
     clsid = _guid(clsid)
     if client_bits not in (32, 64):
         raise UsageError(f"client_bits={client_bits}", "is not 32 or 64", "Give 32 or 64")
