@@ -7,9 +7,12 @@ from interopkit.com.registry import (
     E_INVALIDARG,
     REGDB_E_CLASSNOTREG,
     ComClass,
+    ProxyStub,
     activate,
+    proxy_stub_values,
     reg_file,
     registry_values,
+    unregister_file,
 )
 from interopkit.errors import UsageError
 
@@ -127,3 +130,47 @@ def test_reg_file_refuses_line_breaks_and_nul(changes: dict, where: str) -> None
                                          r"carry\. Remove it"):
         reg_file([registration])
     assert registry_values(registration)  # the registry itself can hold them; .reg cannot
+
+
+I = "{51B1E380-036A-4485-8D58-3EC637B50E19}"
+
+
+def test_a_proxy_stub_is_registered_in_its_own_view_under_the_iid() -> None:
+    # Interface and CLSID are redirected keys, so each bitness finds its own proxy/stub
+    # (W64-IPC, W64-REGKEYS); MIDL's proxy/stub class is the interface's IID by default.
+    values = {(v.key, v.name): v.data for v in proxy_stub_values(
+        ProxyStub(I.lower(), "ISample", "C:\\ps32.dll", 32))}
+    node = "HKLM\\SOFTWARE\\Classes\\Wow6432Node\\"
+    assert values[(node + f"Interface\\{I}\\ProxyStubClsid32", "")] == I
+    assert values[(node + f"CLSID\\{I}\\InprocServer32", "")] == "C:\\ps32.dll"
+    keys = {v.key for v in proxy_stub_values(ProxyStub(I, "ISample", "C:\\ps64.dll", 64))}
+    assert f"HKLM\\SOFTWARE\\Classes\\Interface\\{I}\\ProxyStubClsid32" in keys
+    with pytest.raises(UsageError, match="bits=48"):
+        ProxyStub(I, "ISample", "x.dll", 48)
+
+
+def test_the_unregister_file_deletes_each_key_the_registration_wrote_and_nothing_above() -> None:
+    stubs = [ProxyStub(I, "ISample", "C:\\ps.dll", bits) for bits in (32, 64)]
+    text = unregister_file([legacy()], stubs)
+    deleted = [line[2:-1] for line in text.split("\r\n") if line.startswith("[-")]
+    assert sorted(deleted) == sorted([
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\{C}",
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Wow6432Node\\CLSID\\{C}",
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Wow6432Node\\CLSID\\{I}",
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Wow6432Node\\Interface\\{I}",
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\CLSID\\{I}",
+        f"HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Interface\\{I}"])
+    per_user = reg_file([legacy()], stubs, per_user=True)
+    assert "[HKEY_CURRENT_USER\\Software\\Classes\\Wow6432Node\\CLSID\\" in per_user
+    assert "HKEY_LOCAL_MACHINE" not in per_user
+
+
+def test_a_missing_proxy_stub_in_either_process_view_fails_the_activation() -> None:
+    both = activate([legacy()], C, LOCAL, 64, proxy_stub_bits=(32, 64))
+    assert both.succeeded and both.server_bits == 32
+    no64 = activate([legacy()], C, LOCAL, 64, proxy_stub_bits=(32,))
+    assert not no64.succeeded and no64.derived and no64.hresult == REGDB_E_CLASSNOTREG
+    assert "64-bit view" in no64.reason and "W64-IPC" in no64.sources
+    assert not activate([legacy()], C, LOCAL, 64, proxy_stub_bits=(64,)).succeeded
+    # In process nothing is marshaled, so no proxy/stub is needed.
+    assert activate([legacy()], C, INPROC, 32, proxy_stub_bits=()).succeeded
