@@ -67,6 +67,7 @@ def doctor() -> list[Check]:
         _fonts(),
         _wine(32, info.os),
         _wine(64, info.os),
+        _real_com(info.os),
         _full_length(),
         Check("Windows features", info.os == "windows", False,
               "real LoadLibraryW, registry views and WOW64 redirection are available"
@@ -200,6 +201,29 @@ def _wine(bits: int, os_name: str) -> Check:
     return Check(name, size * 8 == bits, False, f"{probe} ran as a {size * 8}-bit Windows "
                  f"process under {wine.version()} (Wine, not Windows) in "
                  f"{time.monotonic() - started:.1f} s; prefix {wine.prefix()}", remedy)
+
+
+def _real_com(os_name: str) -> Check:
+    """The kit's COM server, 32-bit, activated in COM's own surrogate by a 64-bit client."""
+    from interopkit.com import real
+    from interopkit.errors import InteropKitError
+    from interopkit.kit import wine
+
+    name = "real COM across bitness (dllhost)"
+    remedy = (f"Optional: with Wine for both bitnesses ({wine.SETUP_COMMAND}) lesson 05 "
+              "activates the kit's 32-bit COM server in dllhost from a 64-bit client; "
+              "without it the lesson shows a recorded run")
+    if os_name != "windows" and (wine.find_wine(32) is None or wine.find_wine(64) is None):
+        return Check(name, False, False, "needs Wine for both bitnesses", remedy)
+    try:
+        ran = real.demo(64, 32)
+    except InteropKitError as exc:
+        return Check(name, False, False, str(exc), remedy)
+    where = ran.surrogate.image if ran.surrogate else "no surrogate"
+    ok = ran.created and ran.ptr_size == 4
+    return Check(name, ok, False, f"a 64-bit client reached the 32-bit server in {where} "
+                 f"(pointer size {ran.ptr_size} inside it) in {ran.create_ms / 1000:.1f} s: "
+                 f"CoCreateInstance {real.hresult_name(ran.create_hr)}; {ran.platform}", remedy)
 
 
 def _full_length() -> Check:
