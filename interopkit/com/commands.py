@@ -65,6 +65,8 @@ def _demo(args: argparse.Namespace) -> int:
           file=sys.stderr)
     ran = real.demo(args.client, args.server, calls=args.calls)
     data = ran.to_json()
+    if not args.json and (error := ran.error()) is not None:
+        raise error
     if args.json:
         print(json.dumps(data, indent=2))
     else:

@@ -42,7 +42,7 @@ from interopkit.com.registry import (
     reg_file,
     unregister_file,
 )
-from interopkit.errors import HostError, UsageError
+from interopkit.errors import HostError, SurrogateError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import probe_path
 from interopkit.winerror import WinError
@@ -154,6 +154,25 @@ class ComRun:
         """The median of the timed calls, or None when none was timed."""
         return statistics.median(self.call_us) if self.call_us else None
 
+    def error(self) -> SurrogateError | None:
+        """The kit's error for a failed activation or call (the HRESULT and a remedy), or None
+        when everything succeeded."""
+        code = self.create_hr or self.hr
+        if not code:
+            return None
+        stage = "CoCreateInstance" if self.create_hr else "a call on the object"
+        try:
+            known: WinError | None = WinError(code)
+        except ValueError:
+            known = None
+        return SurrogateError(
+            f"{stage} of the {self.setup.server_bits}-bit Sample server from a "
+            f"{self.client_bits}-bit client ({self.platform})",
+            f"failed with {hresult_name(code)}"
+            + (f" ({known.phrase})" if known is not None else ""),
+            _REMEDIES.get(code, "Run interopkit doctor, then interopkit com demo again"),
+            code=known)
+
     def to_json(self) -> dict:
         """The fields ``interopkit com demo --json`` prints."""
         return {
@@ -174,6 +193,21 @@ class ComRun:
                 else hresult_name(self.model.hresult),
                 "reason": self.model.reason, "derived": self.model.derived}),
         }
+
+
+_REMEDIES = {
+    WinError.REGDB_E_CLASSNOTREG: "The class, or its interface's proxy/stub, is not registered "
+    "in the view the process reads: cross-bitness COM needs the proxy/stub in both views "
+    "(interopkit com register writes the whole recipe)",
+    WinError.REGDB_E_KEYMISSING: "Surrogate activation needs an AppID value on the CLSID and a "
+    "DllSurrogate value under that AppID (empty for the system's dllhost)",
+    WinError.E_NOINTERFACE: "Register the interface's proxy/stub in both views; under Wine, a "
+    "64-bit client of a 64-bit server also needs DllSurrogate to name the 64-bit dllhost",
+    WinError.CO_E_SERVER_EXEC_FAILURE: "The surrogate could not start or could not load the DLL:"
+    " check the DLL's path and that its bitness matches the view it is registered in",
+    WinError.E_INVALIDARG: "Ask for at most one of CLSCTX_ACTIVATE_32_BIT_SERVER and "
+    "CLSCTX_ACTIVATE_64_BIT_SERVER",
+}
 
 
 def hresult_name(code: int) -> str:

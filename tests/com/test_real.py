@@ -86,6 +86,19 @@ def test_the_recipes_failures_for_real_beside_the_model(clean_wine: None) -> Non
     assert not _registered()
 
 
+def test_a_failed_activation_is_the_kits_error_with_the_hresult_and_a_remedy() -> None:
+    ran = real.ComRun("Wine 8.0, 64-bit process", 64, 4, real.Setup(32, proxy_bits=(32,)),
+                      0x80040154, 1000.0)
+    error = ran.error()
+    assert error is not None and error.code is not None and error.code.value == 0x80040154
+    assert str(error).startswith("REGDB_E_CLASSNOTREG (0x80040154): CoCreateInstance of the "
+                                 "32-bit Sample server from a 64-bit client")
+    assert "proxy/stub in both views" in str(error)
+    assert real.ComRun("Windows", 64, 4, real.Setup(32), 0, 1.0).error() is None
+    odd = real.ComRun("Windows", 32, 4, real.Setup(64), 0, 1.0, hr=0x8BAD0001).error()
+    assert odd is not None and "a call on the object" in str(odd) and "doctor" in str(odd)
+
+
 def test_the_registration_is_removed_when_the_client_fails(
         clean_wine: None, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
