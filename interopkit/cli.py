@@ -23,6 +23,9 @@
     interopkit bench [--quick] [--json] [--plot FILE.png] [--only NAME...]
                                           time one call made seven ways (in process, through
                                           surrogates, emulated), with the kit's targets
+    interopkit com ndr TYPE VALUE --bitness 32|64 [--win64] [--json]
+                                          the bytes a real COM proxy (widl's, under Wine)
+                                          marshals for one value, beside the NDR model's
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
@@ -221,7 +224,39 @@ def _parser() -> argparse.ArgumentParser:
                       help="how to read the return value (default: pointer-sized)")
     call.add_argument("--json", action="store_true", help="print JSON")
     call.set_defaults(run=_surrogate_call)
+
+    com = commands.add_parser("com", help="real COM: proxies, stubs and their bytes")
+    com_actions = com.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ndr = com_actions.add_parser("ndr", help="the bytes a real proxy marshals for one value, "
+                                 "beside the NDR model's")
+    ndr.add_argument("type", metavar="TYPE", help="DWORD_PTR, INT_PTR, HANDLE_PTR or ULONG64")
+    ndr.add_argument("value", metavar="VALUE", help="an integer of up to 64 bits (0x80000000)")
+    ndr.add_argument("--bitness", type=int, choices=(32, 64), required=True,
+                     help="the proxy's (and its process's) bitness")
+    ndr.add_argument("--win64", action="store_true",
+                     help="the 64-bit proxy/stub built with _WIN64 defined (HANDLE_PTR 8 bytes)")
+    ndr.add_argument("--json", action="store_true", help="print JSON")
+    ndr.set_defaults(run=_com_ndr)
     return parser
+
+
+def _com_ndr(args: argparse.Namespace) -> int:
+    from interopkit.com.capture import ndr_case, parse_value
+
+    case = ndr_case(args.type, parse_value(args.value), args.bitness, args.win64)
+    if args.json:
+        _print_json(case)
+        return 0
+    print(f"{case['type']} {case['value']} through the {case['dll']} proxy ({case['platform']})")
+    print(f"  real:  {case['bytes_hex']}   received {case['server_saw']}")
+    print(f"  model: {case['model_hex']}   received {case['model_received']}")
+    difference = case["known_difference"]
+    verdict = "agree" if case["agree"] else "differ"
+    if isinstance(difference, dict):
+        verdict += f": Wine differs from the documentation ({difference['key']}): " \
+                   f"{difference['wine']}"
+    print(f"  {verdict}")
+    return 0
 
 
 def _inspect(args: argparse.Namespace) -> int:
