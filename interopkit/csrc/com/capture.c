@@ -184,7 +184,10 @@ static HRESULT invoke(const BYTE *bytes, ULONG len, ULONG method, ULONG drep, RP
   in->iMethod = method;
   in->dataRepresentation = drep;
   invoke_hr = IRpcStubBuffer_Invoke(stub, in, &channel);
-  keep_reply(in);
+  if (SUCCEEDED(invoke_hr))
+    keep_reply(in);
+  else
+    reply_len = 0; /* the stub made no reply: in->Buffer still holds the request */
   return invoke_hr;
 }
 
