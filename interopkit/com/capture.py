@@ -31,6 +31,7 @@ from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import BIN_DIR
 from interopkit.ndr.rules import transfer
+from interopkit.winerror import WinError
 
 __all__ = ["BUILDS", "KNOWN_DIFFERENCES", "METHODS", "REPLAYS", "VALUES", "Capture",
            "Comparison", "Difference", "Replay", "ReplayComparison", "StubBuild", "Sweep",
@@ -229,9 +230,9 @@ def _platform(bits: int, version: str | None = None) -> str:
     return f"{where}, {bits}-bit process"
 
 
-def _run(build: StubBuild, args: list[str], dll: Path | None = None) -> tuple[dict, float, str]:
+def _run(build: StubBuild, args: list[str]) -> tuple[dict, float, str]:
     tool = _tool(build.bits)
-    dll = dll or BIN_DIR / build.dll
+    dll = BIN_DIR / build.dll
     if not dll.is_file():
         raise HostError(str(dll), "is missing", "Rebuild the kit's binaries: "
                         "python -m interopkit.build")
@@ -260,9 +261,11 @@ def _run(build: StubBuild, args: list[str], dll: Path | None = None) -> tuple[di
     if "stage" in report or "exception" in report or code != 0:
         stage = report.get("stage", "the call")
         number = report.get("hr", report.get("error", report.get("exception", code)))
+        known = number in {int(e) for e in WinError}  # a Win32 code from LoadLibrary
         raise HostError(f"{what} ({dll.name})", f"failed at {stage}: "
                         f"{hresult_name(number) if number > 0xFFFF else number}",
-                        "Check the DLL's bitness and rebuild the kit's binaries")
+                        "Check the DLL's bitness and rebuild the kit's binaries",
+                        WinError(number) if known else None)
     return report, seconds, _platform(build.bits, version)
 
 
