@@ -250,6 +250,7 @@ def _com_ndr(args: argparse.Namespace) -> int:
     print(f"{case['type']} {case['value']} through the {case['dll']} proxy ({case['platform']})")
     print(f"  real:  {case['bytes_hex']}   received {case['server_saw']}")
     print(f"  model: {case['model_hex']}   received {case['model_received']}")
+    print(f"  (the bytes: {case['cut']})")
     difference = case["known_difference"]
     verdict = "agree" if case["agree"] else "differ"
     if isinstance(difference, dict):
