@@ -139,6 +139,8 @@ TARGETS: tuple[Target, ...] = (
     _com_proxy("isampleps_x64_win64.dll", "x86_64-windows-gnu", "com/gen64w"),
     _com_exe("comclient_x86.exe", "com/client.c", "x86-windows-gnu"),
     _com_exe("comclient_x64.exe", "com/client.c", "x86_64-windows-gnu"),
+    _com_exe("comcapture_x86.exe", "com/capture.c", "x86-windows-gnu"),
+    _com_exe("comcapture_x64.exe", "com/capture.c", "x86_64-windows-gnu"),
 )
 
 _DESTINATIONS = {"samples": SAMPLES_DIR, "bin": BIN_DIR}

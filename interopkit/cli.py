@@ -30,6 +30,9 @@
                                           real COM: a client activates the kit's server in
                                           COM's own surrogate (dllhost), under Wine or on
                                           Windows; also: com register, com unregister
+    interopkit com ndr TYPE VALUE --bitness 32|64 [--win64] [--json]
+                                          the bytes a real COM proxy (widl's, under Wine)
+                                          marshals for one value, beside the NDR model's
 
 Exit status: 0 on success, 1 when a file could not be inspected, a required doctor check
 failed, an image does not load (can-load), a DLL would fail (check) or the lint found

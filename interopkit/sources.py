@@ -149,6 +149,10 @@ SOURCES: dict[str, tuple[str, str]] = {
                      "https://learn.microsoft.com/cpp/cpp/stdcall"),
     "X64-CC": ("Microsoft, x64 calling convention (RCX, RDX, R8, R9; the 32-byte shadow store)",
                "https://learn.microsoft.com/cpp/build/x64-calling-convention"),
+    "WINE-WIDL": ("Wine, widl: the Wine IDL compiler (source)",
+                  "https://gitlab.winehq.org/wine/wine/-/tree/master/tools/widl"),
+    "WINE-RPCRT4": ("Wine, rpcrt4: the RPC runtime and its NDR engine (source)",
+                    "https://gitlab.winehq.org/wine/wine/-/tree/master/dlls/rpcrt4"),
 }
 
 
@@ -257,6 +261,12 @@ TAKES: dict[str, str] = {
                     "arguments); zig and MinGW write name@N.",
     "X64-CC": "the x64 calling convention: RCX, RDX, R8, R9 and the 32-byte shadow store the "
               "caller reserves.",
+    "WINE-WIDL": "how Wine's MIDL-compatible compiler makes proxy/stub sources: no _WIN64 when "
+                 "it compiles for -m64, and FC_INT3264 (signed) for unsigned __int3264 types "
+                 "in interpreted (-Oicf) stubs.",
+    "WINE-RPCRT4": "the NDR engine Wine's proxies and stubs run: FC_INT3264 is 4 bytes on the "
+                   "wire and is read as signed into a 64-bit variable (measured by the kit's "
+                   "capture tool).",
 }
 
 

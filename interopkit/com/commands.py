@@ -3,6 +3,7 @@
     interopkit com demo --client 32|64 --server 32|64 [--calls N] [--json]
     interopkit com register [--server 32|64] [--client 32|64]
     interopkit com unregister [--server 32|64] [--client 32|64]
+    interopkit com ndr TYPE VALUE --bitness 32|64 [--win64] [--json]
 
 ``demo`` registers the kit's COM server, activates it with CLSCTX_LOCAL_SERVER from a client of
 the given bitness, calls it, removes the registration and prints what happened: ``ptr_size``
@@ -10,6 +11,8 @@ the given bitness, calls it, removes the registration and prints what happened: 
 ``image`` and ``bits``, seen from the client), ``hresults`` by name, ``create_ms`` and the
 median call time. Under Wine every figure is Wine's, labelled so. ``register`` leaves the
 registration in place (for a learner's own client, or regedit); ``unregister`` removes it.
+``ndr`` prints the bytes a real proxy (widl's, under Wine) marshals for one ``[in]`` value,
+beside the NDR model's (``interopkit.com.capture``).
 This module only builds the parser: the work is in ``interopkit.com.real``, imported when a
 command runs.
 """
@@ -44,6 +47,15 @@ def add_parser(commands: Any) -> None:
         _bitness(action, "--client", "the bitness of the client it is for (default 64)",
                  default=64)
         action.set_defaults(run=run)
+    ndr = actions.add_parser("ndr", help="the bytes a real proxy marshals for one value, "
+                             "beside the NDR model's")
+    ndr.add_argument("type", metavar="TYPE", help="DWORD_PTR, INT_PTR, HANDLE_PTR or ULONG64")
+    ndr.add_argument("value", metavar="VALUE", help="an integer of up to 64 bits (0x80000000)")
+    _bitness(ndr, "--bitness", "the proxy's (and its process's) bitness")
+    ndr.add_argument("--win64", action="store_true",
+                     help="the 64-bit proxy/stub built with _WIN64 defined (HANDLE_PTR 8 bytes)")
+    ndr.add_argument("--json", action="store_true", help="print JSON")
+    ndr.set_defaults(run=_ndr)
 
 
 def _bitness(parser: argparse.ArgumentParser, flag: str, what: str,
@@ -68,7 +80,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.json and (error := ran.error()) is not None:
         raise error
     if args.json:
-        print(json.dumps(data, indent=2))
+        _print_json(data)
     else:
         surrogate = data["surrogate"] or {"image": "none", "bits": "-"}
         median = data["median_call_us"]
@@ -99,3 +111,28 @@ def _unregister(args: argparse.Namespace) -> int:
     real.unregister(real.recipe(args.server, args.client))
     print(f"removed the {args.server}-bit Sample server's registration")
     return 0
+
+
+def _ndr(args: argparse.Namespace) -> int:
+    from interopkit.com.capture import ndr_case, parse_value
+
+    case = ndr_case(args.type, parse_value(args.value), args.bitness, args.win64)
+    if args.json:
+        _print_json(case)
+        return 0
+    print(f"{case['type']} {case['value']} through the {case['dll']} proxy ({case['platform']})")
+    print(f"  real:  {case['bytes_hex']}   received {case['server_saw']}")
+    print(f"  model: {case['model_hex']}   received {case['model_received']}")
+    print(f"  (the bytes: {case['cut']})")
+    difference = case["known_difference"]
+    verdict = "agree" if case["agree"] else "differ"
+    if isinstance(difference, dict):
+        verdict += f": Wine differs from the documentation ({difference['key']}): " \
+                   f"{difference['wine']}"
+    print(f"  {verdict}")
+    return 0
+
+
+def _print_json(data: Any) -> None:
+    # As every interopkit command: indented at a terminal, compact when piped.
+    print(json.dumps(data, indent=2 if sys.stdout.isatty() else None))

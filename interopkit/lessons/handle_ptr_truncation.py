@@ -36,6 +36,8 @@ __all__ = [
     "q1_cut_pointers",
     "q2_invalid_handle",
     "q3_mend",
+    "real_bytes",
+    "real_bytes_html",
 ]
 
 
@@ -357,6 +359,76 @@ def echoes_html(echoes: list[Any]) -> str:
                      "undefined" if model is None else f"0x{model & (2**64 - 1):x}"])
     return _table(["declared", "sent", "bytes in the kit's frame", "surrogate",
                    "surrogate's variable held", "", "NDR20 stubs would deliver"], rows)
+
+
+REAL_VALUES = (0x80000000, 0x180000000)
+"""The values the real-bytes table shows: the top bit of the low half set, and above 4 GiB."""
+_QUICK_VALUES = (0x7FFFFFFF, 0x80000000, 0x180000000, 0xFFFFFFFFFFFFFFFF)
+_REAL: dict[bool, Any] = {}
+
+
+def real_bytes(quick: bool | None = None) -> Any:
+    """The real proxies' bytes (``interopkit.lessons.ndr_recording.real_sweep``), run once per
+    kernel: live under Wine (four values in quick mode, all of ``capture.VALUES`` otherwise),
+    else the recorded run."""
+    from interopkit.com.capture import VALUES
+    from interopkit.kit.quick import is_quick
+    from interopkit.lessons.ndr_recording import real_sweep
+
+    quick = is_quick() if quick is None else quick
+    if quick not in _REAL:
+        _REAL[quick] = real_sweep(_QUICK_VALUES if quick else VALUES)
+    return _REAL[quick]
+
+
+def _hex(value: int | None) -> str:
+    return "nothing (not called)" if value is None else f"0x{value:x}"
+
+
+def _verdict(case: Any) -> str:
+    return "agree" if case.agree else f"Wine differs ({case.difference})" if case.difference \
+        else "DIFFER (unexplained)"
+
+
+def real_bytes_html(real: Any = None, values: tuple[int, ...] = REAL_VALUES) -> str:
+    """Section 3's real bytes: each build's proxy beside the model for ``values``, the replays
+    into the other bitness's stub, and where Wine parts from the documentation, with the
+    label saying live or recorded (``real_bytes``)."""
+    from interopkit.com.capture import KNOWN_DIFFERENCES
+
+    real = real or real_bytes()
+    found = real.sweep
+    shown = [c for c in found.comparisons if c.capture.value in values]
+    rows = [[c.capture.platform, c.capture.build.label, c.capture.type, f"0x{c.capture.value:x}",
+             c.capture.request_hex, c.model_hex, _hex(c.capture.server_saw),
+             _hex(c.model_received), _verdict(c)] for c in shown]
+    known = sum(c.difference is not None for c in found.comparisons)
+    times = sorted(c.capture.seconds for c in found.comparisons)
+    summary = (f"<p>{len(found.comparisons)} captures: <b>{found.agreeing} agree</b> with the "
+               f"model byte for byte and in what the server received, {known} are Wine's "
+               f"listed differences, {len(found.unexplained)} unexplained. Each run of the "
+               f"capture tool took {times[len(times) // 2]:.2f} s (the median), starting Wine "
+               "included."
+               " The bytes are the whole request buffer: each Echo method's value is its only "
+               "[in] parameter.</p>")
+    replays = [[r.sent.build.label, r.replay.build.label, r.sent.type, f"0x{r.sent.value:x}",
+                r.replay.request_hex, r.replay.error or _hex(r.replay.server_saw),
+                "not defined" if r.model_received is None else _hex(r.model_received),
+                _verdict(r)] for r in found.replays if r.sent.value == values[-1]
+               or (r.sent.type == "DWORD_PTR" and r.sent.value == values[0])]
+    differences = "".join(
+        f"<li><b>{html.escape(d.case)}</b>. Documented: {html.escape(d.documented)} "
+        f"<small>[{sources_html(d.documented_sources)}]</small>. Wine: {html.escape(d.wine)} "
+        f"<small>[{sources_html(d.wine_sources)}]</small>.</li>"
+        for d in KNOWN_DIFFERENCES.values())
+    return (f"<p><small><b>{html.escape(real.label)}</b> (Wine is not Windows: where they "
+            "differ, the differences are named)</small></p>" + summary
+            + _table(["process", "proxy/stub built", "type", "value", "real bytes",
+                      "model's bytes", "server received", "model says", ""], rows)
+            + "<p>One side's bytes, replayed into the other side's stub:</p>"
+            + _table(["sender built", "receiving stub", "type", "value", "bytes",
+                      "server received", "model says", ""], replays)
+            + f"<p>Where Wine parts from the documentation:</p><ul>{differences}</ul>")
 
 
 def handle_trip_html(trip: dict[str, int]) -> str:

@@ -21,6 +21,12 @@ information was lost. The rules, with the keys of their sources (``interopkit.so
 * NDR64 exists only for 64-bit stubs, and a server accepts one of the client's transfer
   syntaxes, so any 32/64 pair ends up on NDR20 (MIDL-PROTO, MS-RPCE-NEG, RPC-NDR64).
 
+The rules follow Microsoft's documentation. Real proxies built by Wine's widl and run by Wine's
+rpcrt4 agree with them byte for byte except in two places, which ``interopkit.com.capture``
+measures and lists (``KNOWN_DIFFERENCES``): a 64-bit Wine stub sign-extends an unsigned
+``__int3264`` (WINE-WIDL, WINE-RPCRT4), and widl builds 64-bit stubs without ``_WIN64``, so its
+``HANDLE_PTR`` is 4 bytes there (WINE-WIDL).
+
 Taught in notebook 06.
 """
 
