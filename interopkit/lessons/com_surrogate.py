@@ -321,8 +321,10 @@ def draw_com_primer(ax: Axes | None = None, client_bits: int = 64,
             ha="center", fontsize=9, style="italic")
     ax.text(0.1, 0.05, textwrap.fill(
         "Blue: the call. Brown, dashed: the reply (results marshaled by the stub, unmarshaled "
-        "by the proxy). In notebook 05 the kit plays every part itself: a pipe is the channel "
-        "and interopkit.surrogate.wire is the byte format.", 150), fontsize=8.5, color="#444444")
+        "by the proxy). Sections 4 to 6 of notebook 05 run this for real (widl's proxy and stub, "
+        "COM's RPC, dllhost.exe); from section 7 the kit plays every part itself: a pipe is the "
+        "channel and interopkit.surrogate.wire the byte format.", 150), fontsize=8.5,
+        color="#444444")
     return ax
 
 
@@ -425,30 +427,37 @@ def real_com_runs() -> list[dict[str, Any]]:
 
 
 def real_com_html() -> str:
-    """Both real activations as one table, under the label that says live or recorded: what
+    """Both real activations side by side, under the label that says live or recorded: what
     the client saw from outside (the surrogate's image and bitness), what the server measured
     inside (its pointer size), the costs, and the model's answer. Notebook 05."""
     import statistics
 
     got = cached("com_demo", progress=COM_PROGRESS)
-    rows = []
-    for run in got.result["runs"]:
-        where = run["surrogate"] or {"image": "(none)", "bits": "?"}
-        median = f"{statistics.median(run['call_us']):.0f} us" if run["call_us"] else "-"
-        rows.append([run["platform"], f"{run['setup']['server_bits']}-bit",
-                     _real_text(run).split(":", 1)[0], where["image"], f"{where['bits']}-bit",
-                     run["ptr_size"], run["add"], f"{run['create_ms']:.0f} ms",
-                     f"{median} ({len(run['call_us'])} calls)", _model_text(run["model"])])
+    runs = got.result["runs"]
+    rows: list[list[Any]] = [[what] for what in (
+        "client process", "CoCreateInstance (CLSCTX_LOCAL_SERVER)",
+        "surrogate process, seen from outside", "pointer size, measured inside the server",
+        "add(2, 3), computed in the server", "CoCreateInstance took", "median Add call",
+        "the model (section 3)")]
+    for run in runs:
+        where = run["surrogate"]
+        median = (f"{statistics.median(run['call_us']):.0f} us ({len(run['call_us'])} calls)"
+                  if run["call_us"] else "-")
+        for row, cell in zip(rows, (
+                run["platform"], _real_text(run).split(":", 1)[0],
+                f"{where['image']} ({where['bits']}-bit)" if where else "(none)",
+                f"{run['ptr_size']} bytes" if run["ptr_size"] else "-", run["add"],
+                f"{run['create_ms']:.0f} ms", median, _model_text(run["model"])), strict=True):
+            row.append(cell)
     return labels_html(got) + _table(
-        ["client process", "server DLL", "CoCreateInstance", "surrogate (seen from outside)",
-         "its bitness", "ptr_size (inside the server)", "add(2, 3)", "CoCreateInstance took",
-         "median Add call", "the model"], rows)
+        [""] + [f"{r['client_bits']}-bit client, {r['setup']['server_bits']}-bit server"
+                for r in runs], rows)
 
 
 COM_FAILURE_NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "CLSCTX_INPROC_SERVER from the other bitness": (
-        ("A process cannot load a DLL of the other bitness; no page names this error, so the "
-        "model's code is derived."), ("W64-PROCINT", "W64-REGKEYS")),
+        ("Documented: a process cannot load a DLL of the other bitness. No page names this "
+        "error: the model's code is derived."), ("W64-PROCINT", "W64-REGKEYS")),
     "no AppID on the CLSID": (
         ("Documented: surrogate activation needs an AppID value and its key. No page names the "
         "error: the model's code is derived, and a different code is no disagreement."),
@@ -485,7 +494,7 @@ def _agreement(run: dict[str, Any]) -> str:
     if real_ok and run["surrogate"] and run["surrogate"]["bits"] != model["server_bits"]:
         return "differ (bitness)"
     if not real_ok and run["create_hr"] != model["hresult"]:
-        return "agree: both fail (other code)"
+        return "agree (other code)"
     return "agree"
 
 
@@ -514,7 +523,9 @@ def real_failures_html() -> str:
                     f"<small>[{sources_html(keys)}]</small></td></tr>")
     head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
                    ("#", "case (64-bit client unless named)", "real CoCreateInstance",
-                    "the model (the documentation)", "agree?", "what the sources say"))
+                    "the model (the documentation)", "agree?",
+                    ("<span style='display:inline-block; min-width:16em'>what the sources say"
+                    "</span>")))
     return labels_html(got) + f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -554,7 +565,7 @@ def _check_differences(answer: Any) -> tuple[bool, str]:
                       "documentation says Windows does. Cases that fail on both sides with "
                       "another code are no disagreement: no page names that code.")
     others = {n for n, item in enumerate(real_failures(), 1)
-              if _agreement(item["run"]) == "agree: both fail (other code)"}
+              if _agreement(item["run"]) == "agree (other code)"}
     if given & others:
         return False, (f"Case {min(given & others)} fails on both sides; only the code differs, "
                        "and the model's code there is derived, not documented.")
