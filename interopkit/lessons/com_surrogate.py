@@ -1,7 +1,9 @@
 """Notebook 05 (com surrogate): its tables, diagrams, explorers and checked exercises.
 
-Exercises of notebook 05 (COM surrogate hosting); answers come from the activation model and
-from calls through a real surrogate."""
+Real COM (``interopkit.com.real``: the sample server in dllhost.exe under Wine or on Windows)
+is shown through ``interopkit.lessons.recorded``, live where it runs and recorded, labelled as
+such, where it does not; the kit's own surrogate is the look inside. Exercise answers come from
+the activation model, from the real COM run shown, and from calls through the kit's surrogate."""
 
 from __future__ import annotations
 
@@ -539,7 +541,14 @@ def wine_differences() -> set[int]:
 def _check_dllhost(answer: Any) -> tuple[bool, str]:
     if not isinstance(answer, str):
         return False, r"Give the path as a string, such as r'C:\Windows\...\something.exe'."
-    image = real_com_runs()[0]["surrogate"]["image"]
+    run = real_com_runs()[0]
+    if not run["surrogate"]:
+        from interopkit.com.real import hresult_name
+
+        return False, (f"The run of section 5 made no object here (CoCreateInstance: "
+                       f"{hresult_name(run['create_hr'])}), so there is no process to name: "
+                       "run interopkit doctor, then section 5 again.")
+    image = run["surrogate"]["image"]
     given = answer.strip().replace("/", "\\").lower()
     if given == image.lower():
         return True, (f"{image}: the 32-bit dllhost. A 32-bit program's System32 is "

@@ -231,3 +231,14 @@ def test_real_failures_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyP
     assert by_case["the 64-bit proxy/stub not registered"]["create_hr"] != 0
     forced = by_case["CLSCTX_ACTIVATE_32_BIT_SERVER, 32-bit server registered"]
     assert (forced["create_hr"], forced["ptr_size"]) == (0, 4)
+
+
+def test_q5_says_so_when_the_real_run_made_no_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons import com_surrogate
+    from interopkit.lessons.exercise import State
+
+    failed = {"create_hr": 0x80040154, "surrogate": None}
+    monkeypatch.setattr(com_surrogate, "real_com_runs", lambda: [failed, failed])
+    feedback = com_surrogate.q5_dllhost_image.check(r"C:\windows\syswow64\dllhost.exe")
+    assert feedback.state is State.WRONG
+    assert "made no object here (CoCreateInstance: REGDB_E_CLASSNOTREG" in feedback.message
