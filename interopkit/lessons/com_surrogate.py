@@ -2,8 +2,9 @@
 
 Real COM (``interopkit.com.real``: the sample server in dllhost.exe under Wine or on Windows)
 is shown through ``interopkit.lessons.recorded``, live where it runs and recorded, labelled as
-such, where it does not; the kit's own surrogate is the look inside. Exercise answers come from
-the activation model, from the real COM run shown, and from calls through the kit's surrogate."""
+such, where it does not; the kit's own surrogate is the look inside. Exercises of notebook 05
+take their answers from the activation model, from the real COM run shown, and from calls
+through the kit's surrogate."""
 
 from __future__ import annotations
 
