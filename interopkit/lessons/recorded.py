@@ -1,12 +1,13 @@
 """Recorded Wine runs: what notebooks 02, 03 and 05 show where Wine is absent (Binder, macOS).
 
 A recording is one JSON file per question in ``data/wine/``: the answer exactly as the live run
-gave it (the dataclasses of ``interopkit.wow64.real`` and ``interopkit.loading.winload`` as
-dictionaries) with its provenance (Wine version, UTC date, command, host, kit version), so a
-recorded answer is always labelled as recorded, with where and when. ``answer(name)`` gives the
-live answer when Wine of the needed bitness runs here, else the recorded one, and a label
-saying which. Regenerate the files with ``python -m interopkit.lessons.recorded data/wine/``
-(followed by question names to regenerate only those).
+gave it (the dataclasses of ``interopkit.wow64.real``, ``interopkit.loading.winload`` and
+``interopkit.com.real`` as dictionaries) with its provenance (Wine version, UTC date, command,
+host, kit version), so a recorded answer is always labelled as recorded, with where and when.
+``answer(name)`` gives the live answer when Wine of the needed bitness runs here, else the
+recorded one, and a label saying which. Regenerate the files with
+``python -m interopkit.lessons.recorded data/wine/`` (followed by question names to regenerate
+only those).
 """
 
 from __future__ import annotations
