@@ -1,7 +1,10 @@
 """Notebook 05 (com surrogate): its tables, diagrams, explorers and checked exercises.
 
-Exercises of notebook 05 (COM surrogate hosting); answers come from the activation model and
-from calls through a real surrogate."""
+Real COM (``interopkit.com.real``: the sample server in dllhost.exe under Wine or on Windows)
+is shown through ``interopkit.lessons.recorded``, live where it runs and recorded, labelled as
+such, where it does not; the kit's own surrogate is the look inside. Exercises of notebook 05
+take their answers from the activation model, from the real COM run shown, and from calls
+through the kit's surrogate."""
 
 from __future__ import annotations
 
@@ -22,11 +25,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.controls import _arguments_problem, _call_controls
 from interopkit.lessons.html import _sample_export, _table, sources_html
+from interopkit.lessons.recorded import cached, labels_html
 
 __all__ = [
     "BOTH_VIEWS",
     "CANDIDATES",
+    "COM_FAILURE_NOTES",
     "COM_PRIMER",
+    "COM_PROGRESS",
+    "FAILURES_PROGRESS",
     "FORGOTTEN",
     "activations_html",
     "draw_com_primer",
@@ -34,9 +41,18 @@ __all__ = [
     "q2_missing_value",
     "q3_echo_32",
     "q4_frame_bytes",
+    "q5_dllhost_image",
+    "q6_wine_differs",
+    "real_com_html",
+    "real_com_runs",
+    "real_failures",
+    "real_failures_html",
+    "recipe_reg_text",
+    "recipe_registry_html",
     "registry_html",
     "surrogate_call_html",
     "surrogate_explorer",
+    "wine_differences",
     "wire_html",
 ]
 
@@ -308,8 +324,10 @@ def draw_com_primer(ax: Axes | None = None, client_bits: int = 64,
             ha="center", fontsize=9, style="italic")
     ax.text(0.1, 0.05, textwrap.fill(
         "Blue: the call. Brown, dashed: the reply (results marshaled by the stub, unmarshaled "
-        "by the proxy). In notebook 05 the kit plays every part itself: a pipe is the channel "
-        "and interopkit.surrogate.wire is the byte format.", 150), fontsize=8.5, color="#444444")
+        "by the proxy). Sections 4 to 6 of notebook 05 run this for real (widl's proxy and stub, "
+        "COM's RPC, dllhost.exe); from section 7 the kit plays every part itself: a pipe is the "
+        "channel and interopkit.surrogate.wire the byte format.", 150), fontsize=8.5,
+        color="#444444")
     return ax
 
 
@@ -352,3 +370,241 @@ def surrogate_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([dll, kind]), widgets.HBox([export, arguments]), output])
+
+
+# --- real COM (Wine on Linux, Windows itself; recorded where neither runs) -------------------
+
+COM_PROGRESS = ("Real COM: registering the sample server, activating it from a 64-bit and a "
+                "32-bit client, removing the registration (under Wine each CoCreateInstance "
+                "takes about a second, and Wine's first start a few more)...")
+"""Printed before the live run of ``real_com_html``."""
+FAILURES_PROGRESS = ("Real COM: eight registrations, each activated from a client and removed "
+                     "(about a second each under Wine)...")
+"""Printed before the live run of ``real_failures_html``."""
+
+
+def recipe_registry_html(server_bits: int = 32, client_bits: int = 64) -> str:
+    """The recipe's registration (``interopkit.com.real.recipe``) as a tree: the server's CLSID
+    in its view, the AppID, and ISample's proxy/stub in both views (W64-IPC). Notebook 05."""
+    from interopkit.com.real import recipe
+    from interopkit.com.registry import proxy_stub_values, registry_values
+
+    setup = recipe(server_bits, client_bits)
+    return registry_html([v for c in setup.classes() for v in registry_values(c)]
+                         + [v for s in setup.stubs() for v in proxy_stub_values(s)])
+
+
+def recipe_reg_text(server_bits: int = 32, client_bits: int = 64) -> str:
+    """The ``.reg`` file the kit imports for the recipe (per machine: HKEY_LOCAL_MACHINE, as
+    under Wine; on Windows the kit writes the same keys under HKEY_CURRENT_USER)."""
+    from interopkit.com.real import recipe
+    from interopkit.com.registry import reg_file
+
+    setup = recipe(server_bits, client_bits)
+    return reg_file(setup.classes(), setup.stubs())
+
+
+def _model_text(model: dict[str, Any]) -> str:
+    from interopkit.com.real import hresult_name
+
+    if model["succeeded"]:
+        return f"succeeds: {model['how']}, {model['server_bits']}-bit"
+    return (f"fails: {hresult_name(model['hresult'])}"
+            f"{' (derived)' if model['derived'] else ''}")
+
+
+def _real_text(run: dict[str, Any]) -> str:
+    from interopkit.com.real import hresult_name
+
+    if run["create_hr"] != 0:
+        return f"fails: {hresult_name(run['create_hr'])}"
+    where = run["surrogate"]
+    return (f"S_OK: {where['image']} ({where['bits']}-bit)" if where
+            else "S_OK (no surrogate seen)")
+
+
+def real_com_runs() -> list[dict[str, Any]]:
+    """The two real activations (64-bit client to 32-bit server, then 32-bit client to 64-bit
+    server), each as ``ComRun``'s fields: live here, or recorded (``recorded.cached``)."""
+    return cached("com_demo", progress=COM_PROGRESS).result["runs"]
+
+
+def real_com_html() -> str:
+    """Both real activations side by side, under the label that says live or recorded: what
+    the client saw from outside (the surrogate's image and bitness), what the server measured
+    inside (its pointer size), the costs, and the model's answer. Notebook 05."""
+    import statistics
+
+    got = cached("com_demo", progress=COM_PROGRESS)
+    runs = got.result["runs"]
+    rows: list[list[Any]] = [[what] for what in (
+        "client process", "CoCreateInstance (CLSCTX_LOCAL_SERVER)",
+        "surrogate process, seen from outside", "pointer size, measured inside the server",
+        "add(2, 3), computed in the server", "CoCreateInstance took", "median Add call",
+        "the model (section 3)")]
+    for run in runs:
+        where = run["surrogate"]
+        median = (f"{statistics.median(run['call_us']):.0f} us ({len(run['call_us'])} calls)"
+                  if run["call_us"] else "-")
+        for row, cell in zip(rows, (
+                run["platform"], _real_text(run).split(":", 1)[0],
+                f"{where['image']} ({where['bits']}-bit)" if where else "(none)",
+                f"{run['ptr_size']} bytes" if run["ptr_size"] else "-", run["add"],
+                f"{run['create_ms']:.0f} ms", median, _model_text(run["model"])), strict=True):
+            row.append(cell)
+    return labels_html(got) + _table(
+        [""] + [f"{r['client_bits']}-bit client, {r['setup']['server_bits']}-bit server"
+                for r in runs], rows)
+
+
+COM_FAILURE_NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CLSCTX_INPROC_SERVER from the other bitness": (
+        ("Documented: a process cannot load a DLL of the other bitness. No page names this "
+        "error: the model's code is derived."), ("W64-PROCINT", "W64-REGKEYS")),
+    "no AppID on the CLSID": (
+        ("Documented: surrogate activation needs an AppID value and its key. No page names the "
+        "error: the model's code is derived, and a different code is no disagreement."),
+        ("COM-SURRREG", "WINERROR-H")),
+    "no DllSurrogate under the AppID": (
+        ("Documented: the AppID must have a DllSurrogate value (empty: dllhost.exe). No page "
+        "names the error: the model's code is derived."), ("COM-SURRREG", "COM-SURR")),
+    "the 64-bit proxy/stub not registered": (
+        ("Documented: 32-bit and 64-bit processes talk through COM only with the interface's "
+        "proxy/stub in both views. The client cannot marshal ISample; the code is derived."),
+        ("W64-IPC", "W64-REGKEYS")),
+    "CLSCTX_ACTIVATE_32_BIT_SERVER, 32-bit server registered": (
+        "Documented: the flag picks the 32-bit server.", ("CLSCTX", "COM-PSB")),
+    "CLSCTX_ACTIVATE_64_BIT_SERVER, only a 32-bit server registered": (
+        ("Documented: activation fails when the bitness asked for is not registered. Where "
+        "Wine started the 32-bit server instead, that is Wine's behaviour, not Windows'."),
+        ("CLSCTX", "COM-PSB")),
+    "both ACTIVATE flags at once": (
+        ("Documented: both flags at once is E_INVALIDARG. Where Wine accepted them, that is "
+        "Wine's behaviour, not Windows'."), ("CLSCTX", "WINERROR-H")),
+    "64-bit client, 64-bit server, empty DllSurrogate (a Wine bug)": (
+        ("Documented: an empty DllSurrogate means the system's dllhost.exe, so by the "
+        "documentation this works. Wine 8 fails it: a Wine bug, not a rule of COM. The kit's "
+        "recipe names the 64-bit dllhost in DllSurrogate for this one pairing under Wine."),
+        ("COM-SURR", "COM-SURRREG")),
+}
+"""What the sources say about each case of ``interopkit.com.real.FAILURES``, with their keys."""
+
+
+def _agreement(run: dict[str, Any]) -> str:
+    model, real_ok = run["model"], run["create_hr"] == 0
+    if real_ok != model["succeeded"]:
+        return "differ"
+    if real_ok and run["surrogate"] and run["surrogate"]["bits"] != model["server_bits"]:
+        return "differ (bitness)"
+    if not real_ok and run["create_hr"] != model["hresult"]:
+        return "agree (other code)"
+    return "agree"
+
+
+def real_failures() -> list[dict[str, Any]]:
+    """Every case of ``interopkit.com.real.FAILURES`` run for real (or recorded), in order:
+    ``{"case": title, "run": ComRun's fields}``."""
+    return cached("com_failures", progress=FAILURES_PROGRESS).result["cases"]
+
+
+def real_failures_html() -> str:
+    """The recipe's failures, for real, each beside the model's answer: case, the real
+    HRESULT by name, the model's, whether they agree, and what the sources say (with their
+    keys). Notebook 05."""
+    got = cached("com_failures", progress=FAILURES_PROGRESS)
+    rows = []
+    for number, item in enumerate(got.result["cases"], 1):
+        run = item["run"]
+        note, keys = COM_FAILURE_NOTES.get(item["case"], ("", ()))
+        agree = _agreement(run)
+        colour = "#b03000" if agree.startswith("differ") else "#1a7f37"
+        cells = [str(number), item["case"], _real_text(run), _model_text(run["model"])]
+        rows.append("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>"
+                                     for c in cells)
+                    + f"<td style='text-align:left; color:{colour}'><b>{html.escape(agree)}"
+                    f"</b></td><td style='text-align:left'>{html.escape(note)} "
+                    f"<small>[{sources_html(keys)}]</small></td></tr>")
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
+                   ("#", "case (64-bit client unless named)", "real CoCreateInstance",
+                    "the model (the documentation)", "agree?",
+                    ("<span style='display:inline-block; min-width:16em'>what the sources say"
+                    "</span>")))
+    return labels_html(got) + f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def wine_differences() -> set[int]:
+    """The numbers of the failure cases where the real run and the model disagree on success
+    (or on the server's bitness): q6's answer, from the run shown (live or recorded)."""
+    return {number for number, item in enumerate(real_failures(), 1)
+            if _agreement(item["run"]).startswith("differ")}
+
+
+def _check_dllhost(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, str):
+        return False, r"Give the path as a string, such as r'C:\Windows\...\something.exe'."
+    run = real_com_runs()[0]
+    if not run["surrogate"]:
+        from interopkit.com.real import hresult_name
+
+        return False, (f"The run of section 5 made no object here (CoCreateInstance: "
+                       f"{hresult_name(run['create_hr'])}), so there is no process to name: "
+                       "run interopkit doctor, then section 5 again.")
+    image = run["surrogate"]["image"]
+    given = answer.strip().replace("/", "\\").lower()
+    if given == image.lower():
+        return True, (f"{image}: the 32-bit dllhost. A 32-bit program's System32 is "
+                      "SysWOW64 on disk (lesson 02), and COM starts the surrogate of the "
+                      "server's bitness, whatever the client's.")
+    if given.endswith("system32\\dllhost.exe"):
+        return False, ("That is the 64-bit dllhost, the client's bitness. Which bitness must a "
+                       "process have to load the 32-bit DLL, and where do 32-bit system "
+                       "programs live?")
+    if not given.endswith("dllhost.exe"):
+        return False, "Which process does COM start for a DLL server? Its name is in section 0."
+    return False, "Right program, wrong folder: read the surrogate's image in the table."
+
+
+def _check_differences(answer: Any) -> tuple[bool, str]:
+    if not isinstance(answer, set | frozenset | list | tuple) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in answer):
+        return False, "Give the case numbers as a set, such as {1, 2}."
+    given, expected = set(answer), wine_differences()
+    if given == expected:
+        cases = ", ".join(str(n) for n in sorted(expected)) or "none"
+        return True, (f"Cases {cases}: there the platform shown did not do what the "
+                      "documentation says Windows does. Cases that fail on both sides with "
+                      "another code are no disagreement: no page names that code.")
+    others = {n for n, item in enumerate(real_failures(), 1)
+              if _agreement(item["run"]) == "agree (other code)"}
+    if given & others:
+        return False, (f"Case {min(given & others)} fails on both sides; only the code differs, "
+                       "and the model's code there is derived, not documented.")
+    if given < expected:
+        return False, "Some are missing: read every row whose 'agree?' is not 'agree'."
+    return False, "Compare the real column with the model's, row by row."
+
+
+q5_dllhost_image = Exercise(
+    name="q5_dllhost_image",
+    question="The 64-bit client activated the 32-bit server. Which program hosts the server? "
+             "Give its path as Windows names it.",
+    checker=_check_dllhost,
+    hint_text="COM's surrogate is dllhost.exe. There are two on 64-bit Windows, one per "
+              "bitness: in which folder is the 32-bit one?",
+    solution_code=("from interopkit.lessons.com_surrogate import real_com_runs\n"
+                   "answer = real_com_runs()[0]['surrogate']['image']\n"),
+    explanation="The client reads the server's image from outside (QueryFullProcessImageNameW).",
+)
+
+
+q6_wine_differs = Exercise(
+    name="q6_wine_differs",
+    question="In the table of failures, which cases (by number) did the real run answer "
+             "differently from the documentation?",
+    checker=_check_differences,
+    hint_text="A case differs when one side creates the object and the other does not; two "
+              "failures with different codes do not differ (the model's code is derived).",
+    solution_code=("from interopkit.lessons.com_surrogate import wine_differences\n"
+                   "answer = wine_differences()\n"),
+    explanation="Every case whose real outcome (object or no object) is not the model's.",
+)

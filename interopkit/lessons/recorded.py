@@ -1,11 +1,13 @@
-"""Recorded Wine runs: what notebooks 02 and 03 show where Wine is absent (Binder, macOS).
+"""Recorded Wine runs: what notebooks 02, 03 and 05 show where Wine is absent (Binder, macOS).
 
 A recording is one JSON file per question in ``data/wine/``: the answer exactly as the live run
-gave it (the dataclasses of ``interopkit.wow64.real`` and ``interopkit.loading.winload`` as
-dictionaries) with its provenance (Wine version, UTC date, command, host, kit version), so a
-recorded answer is always labelled as recorded, with where and when. ``answer(name)`` gives the
-live answer when Wine of the needed bitness runs here, else the recorded one, and a label
-saying which. Regenerate the files with ``python -m interopkit.lessons.recorded data/wine/``.
+gave it (the dataclasses of ``interopkit.wow64.real``, ``interopkit.loading.winload`` and
+``interopkit.com.real`` as dictionaries) with its provenance (Wine version, UTC date, command,
+host, kit version), so a recorded answer is always labelled as recorded, with where and when.
+``answer(name)`` gives the live answer when Wine of the needed bitness runs here, else the
+recorded one, and a label saying which. Regenerate the files with
+``python -m interopkit.lessons.recorded data/wine/`` (followed by question names to regenerate
+only those).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import os
 import platform as host
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +60,28 @@ def _registry() -> Any:
     return registry_round_trip()
 
 
+COM_CALLS = 100
+"""Timed Add calls per real COM activation (about 0.1 s under Wine)."""
+
+
+def _com_demo() -> Any:
+    from interopkit.com.real import demo
+    return {"runs": [demo(64, 32, calls=COM_CALLS), demo(32, 64, calls=COM_CALLS)]}
+
+
+def _com_failures() -> Any:
+    from interopkit.com.real import failures
+    return {"cases": [{"case": title, "run": run} for title, run in failures()]}
+
+
 QUESTIONS: dict[str, tuple[tuple[int, ...], Callable[[], Any]]] = {
     "wow64_32": ((32,), _snapshot(32)),
     "wow64_64": ((64,), _snapshot(64)),
     "registry": ((32, 64), _registry),
     "loader_32": ((32,), _loads(32)),
     "loader_64": ((64,), _loads(64)),
+    "com_demo": ((32, 64), _com_demo),
+    "com_failures": ((32, 64), _com_failures),
 }
 """Each recorded question: the Wine bitnesses it needs and how to ask it live."""
 
@@ -157,10 +175,17 @@ def load(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Recording:
                          f"Regenerate it with {COMMAND} where Wine runs") from exc
 
 
-def record(folder: str | os.PathLike[str] = DATA_DIR) -> list[Path]:
-    """Ask every question live (one Wine session) and save each answer with provenance."""
+def record(folder: str | os.PathLike[str] = DATA_DIR,
+           names: Sequence[str] = ()) -> list[Path]:
+    """Ask every question (or those named) live in one Wine session, and save each answer with
+    its provenance."""
+    unknown = sorted(set(names) - set(QUESTIONS))
+    if unknown:
+        raise UsageError(", ".join(unknown), "is not a recorded question",
+                         f"Use some of {sorted(QUESTIONS)}")
     with _batch():
-        return [save(folder, name, ask()) for name, (_, ask) in QUESTIONS.items()]
+        return [save(folder, name, ask()) for name, (_, ask) in QUESTIONS.items()
+                if not names or name in names]
 
 
 def _batch() -> AbstractContextManager[None]:
@@ -177,9 +202,11 @@ def recorded_label(rec: Recording, why: str) -> str:
 _started = False
 
 
-def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Answer:
+def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR,
+           progress: str | None = None) -> Answer:
     """The live answer to ``name`` when this machine runs it (Windows, or Wine of each bitness
-    it needs), else the recorded one; the label says which."""
+    it needs), else the recorded one; the label says which. ``progress`` is printed just before
+    a live run that takes seconds (else the first live run of a kernel says Wine is starting)."""
     global _started
     if name not in QUESTIONS:
         raise UsageError(name, "is not a recorded question", f"Use one of {sorted(QUESTIONS)}")
@@ -191,9 +218,11 @@ def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Answer:
             return Answer(load(name, folder).result, recorded_label(
                 load(name, folder), f"{what} Wine is not installed here "
                 f"({wine.SETUP_COMMAND} installs it)"), False)
-    if not _started and sys.platform != "win32":
+    if progress is not None:
+        print(progress, flush=True)
+    elif not _started and sys.platform != "win32":
         print(PROGRESS, flush=True)
-        _started = True
+    _started = _started or sys.platform != "win32"
     try:
         with _batch():
             result = _plain(ask())
@@ -207,9 +236,9 @@ def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR) -> Answer:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(f"usage: {COMMAND}")
-    for written in record(sys.argv[1]):
+    if len(sys.argv) < 2:
+        sys.exit(f"usage: {COMMAND} [QUESTION ...]")
+    for written in record(sys.argv[1], sys.argv[2:]):
         print(written)
 
 
@@ -217,11 +246,11 @@ _CACHE: dict[str, Answer] = {}
 _WINE_NOTE = " (Wine is not Windows: where they differ, the differences are named)"
 
 
-def cached(name: str) -> Answer:
+def cached(name: str, progress: str | None = None) -> Answer:
     """``answer(name)`` once per kernel: one Wine run per question, reused by every cell and
     every lesson that shows it."""
     if name not in _CACHE:
-        _CACHE[name] = answer(name)
+        _CACHE[name] = answer(name, progress=progress)
     return _CACHE[name]
 
 

@@ -1,5 +1,6 @@
 """interopkit.lessons.com_surrogate: its tables, diagrams, explorers and exercises."""
 
+import pytest
 
 
 def test_com_primer_draws_every_part_and_both_directions() -> None:
@@ -69,3 +70,175 @@ def test_surrogate_explorer_leaves_no_surrogate_running() -> None:
     assert "returned <b>1</b>" in box.children[2].value  # a fresh surrogate for every call
     kind.value = "emulated"
     assert _children() - before == set()
+
+
+# --- real COM: live under Wine, recorded without it ------------------------------------------
+
+def _no_wine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Wine here: the lessons must show the recordings without starting anything."""
+    from interopkit.kit import wine
+    from interopkit.lessons import recorded
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Wine was started although it was reported missing")
+
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
+    monkeypatch.setattr(wine, "run", refuse)
+    monkeypatch.setattr(wine, "session", refuse)
+    monkeypatch.setattr(recorded, "_CACHE", {})
+
+
+def test_the_recipe_registers_the_proxy_stub_in_both_views() -> None:
+    from interopkit.com.real import ISAMPLE_IID, SAMPLE_CLSID
+    from interopkit.lessons.com_surrogate import recipe_reg_text, recipe_registry_html
+
+    tree, text = recipe_registry_html(), recipe_reg_text()
+    assert f"Wow6432Node\\CLSID\\{SAMPLE_CLSID}\\InprocServer32" in tree
+    assert f"SOFTWARE\\Classes\\Interface\\{ISAMPLE_IID}\\ProxyStubClsid32" in tree
+    assert f"Wow6432Node\\Interface\\{ISAMPLE_IID}\\ProxyStubClsid32" in tree
+    assert "isampleps_x86.dll" in text and "isampleps_x64.dll" in text
+    assert "comserver_x86.dll" in text and "comserver_x64.dll" not in text
+    assert f"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\{SAMPLE_CLSID}]\r\n" \
+           '"DllSurrogate"=""' in text
+
+
+def test_real_com_without_wine_shows_the_recording_labelled(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from interopkit.lessons.com_surrogate import COM_PROGRESS, real_com_html, real_com_runs
+
+    _no_wine(monkeypatch)
+    page = real_com_html()
+    assert "<b>recorded on " in page and "Wine is not installed here" in page
+    assert "live:" not in page
+    runs = real_com_runs()
+    assert [(r["client_bits"], r["setup"]["server_bits"], r["ptr_size"]) for r in runs] == [
+        (64, 32, 4), (32, 64, 8)]
+    assert ">64-bit client, 32-bit server</th>" in page
+    assert ">C:\\windows\\syswow64\\dllhost.exe (32-bit)</td>" in page
+    assert ">C:\\windows\\system32\\dllhost.exe (64-bit)</td>" in page
+    assert ">4 bytes</td><td style='text-align:left'>8 bytes</td>" in page
+    assert COM_PROGRESS not in capsys.readouterr().out  # nothing is started, nothing to wait for
+
+
+def test_real_failures_without_wine_show_each_case_beside_the_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.com.real import FAILURES
+    from interopkit.lessons.com_surrogate import (
+        COM_FAILURE_NOTES,
+        real_failures_html,
+        wine_differences,
+    )
+
+    _no_wine(monkeypatch)
+    page = real_failures_html()
+    assert "<b>recorded on " in page
+    for title, *_ in FAILURES:
+        assert title in page
+        assert COM_FAILURE_NOTES[title][0].replace("'", "&#x27;") in page
+    assert page.count("<tr>") == len(FAILURES) + 1
+    assert "fails: E_INVALIDARG (0x80070057)" in page  # the model's answer to case 7
+    # The recording was made with Wine 8.0: these three are where Wine and the documentation
+    # part (ACTIVATE_64 with no 64-bit server, both flags, Wine's DllSurrogate bug).
+    assert wine_differences() == {6, 7, 8}
+
+
+@pytest.mark.parametrize(("run", "expected"), [
+    ({"create_hr": 0, "surrogate": {"bits": 32},
+      "model": {"succeeded": True, "server_bits": 32, "hresult": None}}, "agree"),
+    ({"create_hr": 0, "surrogate": {"bits": 64},
+      "model": {"succeeded": True, "server_bits": 32, "hresult": None}}, "differ (bitness)"),
+    ({"create_hr": 0, "surrogate": {"bits": 32},
+      "model": {"succeeded": False, "server_bits": None, "hresult": 0x80070057}}, "differ"),
+    ({"create_hr": 0x80040152, "surrogate": None,
+      "model": {"succeeded": False, "server_bits": None, "hresult": 0x80040154}},
+     "agree (other code)"),
+    ({"create_hr": 0x80040154, "surrogate": None,
+      "model": {"succeeded": False, "server_bits": None, "hresult": 0x80040154}}, "agree"),
+])
+def test_agreement_compares_outcomes_then_codes(run: dict, expected: str) -> None:
+    from interopkit.lessons.com_surrogate import _agreement
+
+    assert _agreement(run) == expected
+
+
+def test_q5_and_q6_right_wrong_and_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons.com_surrogate import q5_dllhost_image, q6_wine_differs
+    from interopkit.lessons.exercise import State
+
+    _no_wine(monkeypatch)
+    for exercise in (q5_dllhost_image, q6_wine_differs):
+        assert exercise.check().state is State.NOT_ATTEMPTED
+        assert exercise.check(exercise.solve()).state is State.RIGHT
+    assert q5_dllhost_image.check("c:/WINDOWS/SysWOW64/dllhost.exe").state is State.RIGHT
+    wrong = q5_dllhost_image.check(r"C:\windows\system32\dllhost.exe")
+    assert wrong.state is State.WRONG and "64-bit dllhost" in wrong.message
+    assert "section 0" in q5_dllhost_image.check(r"C:\windows\syswow64\python.exe").message
+    assert "as a string" in q5_dllhost_image.check(32).message
+    wrong = q6_wine_differs.check({2, 6, 7, 8})
+    assert wrong.state is State.WRONG and "Case 2 fails on both sides" in wrong.message
+    assert "Some are missing" in q6_wine_differs.check({6}).message
+    assert "as a set" in q6_wine_differs.check("6, 7").message
+    assert q6_wine_differs.check([8, 7, 6]).state is State.RIGHT
+
+
+def _wine_left() -> set:
+    from interopkit.kit import wine
+
+    return set(wine.leftover_processes())
+
+
+def test_real_com_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from interopkit.lessons import recorded
+    from interopkit.lessons.com_surrogate import COM_PROGRESS, real_com_html, real_com_runs
+
+    monkeypatch.setattr(recorded, "_CACHE", {})
+    before = _wine_left()
+    page = real_com_html()
+    assert capsys.readouterr().out.startswith(COM_PROGRESS)
+    assert "<b>live: Wine " in page and "recorded" not in page
+    first, second = real_com_runs()
+    assert (first["ptr_size"], first["surrogate"]["bits"], first["add"]) == (4, 32, 5)
+    assert first["surrogate"]["image"].lower().endswith("\\syswow64\\dllhost.exe")
+    assert (second["ptr_size"], second["surrogate"]["bits"], second["add"]) == (8, 64, 5)
+    assert len(first["call_us"]) == recorded.COM_CALLS and first["create_ms"] > 0
+    deadline = time.monotonic() + 10  # a wineserver told to end takes a moment to go
+    while (left := _wine_left() - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"Wine processes left running: {sorted(left)}"
+
+
+def test_real_failures_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from interopkit.com.real import FAILURES
+    from interopkit.lessons import recorded
+    from interopkit.lessons.com_surrogate import (
+        FAILURES_PROGRESS,
+        real_failures,
+        real_failures_html,
+    )
+
+    monkeypatch.setattr(recorded, "_CACHE", {})
+    page = real_failures_html()
+    assert capsys.readouterr().out.startswith(FAILURES_PROGRESS)
+    assert "<b>live: Wine " in page
+    cases = real_failures()
+    assert [c["case"] for c in cases] == [title for title, *_ in FAILURES]
+    by_case = {c["case"]: c["run"] for c in cases}
+    assert by_case["CLSCTX_INPROC_SERVER from the other bitness"]["create_hr"] != 0
+    assert by_case["the 64-bit proxy/stub not registered"]["create_hr"] != 0
+    forced = by_case["CLSCTX_ACTIVATE_32_BIT_SERVER, 32-bit server registered"]
+    assert (forced["create_hr"], forced["ptr_size"]) == (0, 4)
+
+
+def test_q5_says_so_when_the_real_run_made_no_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons import com_surrogate
+    from interopkit.lessons.exercise import State
+
+    failed = {"create_hr": 0x80040154, "surrogate": None}
+    monkeypatch.setattr(com_surrogate, "real_com_runs", lambda: [failed, failed])
+    feedback = com_surrogate.q5_dllhost_image.check(r"C:\windows\syswow64\dllhost.exe")
+    assert feedback.state is State.WRONG
+    assert "made no object here (CoCreateInstance: REGDB_E_CLASSNOTREG" in feedback.message

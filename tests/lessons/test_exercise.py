@@ -19,7 +19,8 @@ ALL = [start.q0_process_bits, bitness.q1_machine, bitness.q2_sixty_four, bitness
        wow64.q2_installer_key, wow64.q3_program_files, wow64.q4_sysnative,
        emulation.q1_stdcall_bytes, emulation.q2_third_register, emulation.q3_arm64_processes,
        emulation.q4_arm64_per_byte, surrogate.q1_force_32, surrogate.q2_missing_value,
-       surrogate.q3_echo_32, surrogate.q4_frame_bytes, handles.q1_cut_pointers,
+       surrogate.q3_echo_32, surrogate.q4_frame_bytes, surrogate.q5_dllhost_image,
+       surrogate.q6_wine_differs, handles.q1_cut_pointers,
        handles.q2_invalid_handle, handles.q3_mend, costs.q1_chatty_ms,
        costs.q2_batched_speedup]
 
@@ -48,6 +49,8 @@ WRONG = {
     "q2_missing_value": ("AppID", "already there"),
     "q3_echo_32": (0x1_0000_0001, "how wide is a pointer"),
     "q4_frame_bytes": (28, "the header travels too"),
+    "q5_dllhost_image": ("C:\\Windows\\System32\\dllhost.exe", "the 64-bit dllhost"),
+    "q6_wine_differs": ({2}, "fails on both sides"),
     "q1_cut_pointers": ({"lpBits", "pvContext", "pfnNotify", "hSpool"}, "hSpool holds a handle"),
     "q2_invalid_handle": (-1, "8 bytes on the wire"),
     "q1_chatty_ms": (4.0, "That is the in-process cost"),

@@ -99,3 +99,47 @@ def test_answer_falls_back_when_wine_fails_to_run(monkeypatch: pytest.MonkeyPatc
     got = recorded.answer("wow64_64")
     assert not got.live
     assert "Wine did not run here" in got.label and "could not be made" in got.label
+
+
+def test_the_com_recordings_hold_com_runs_without_a_path_of_the_machine() -> None:
+    from interopkit.com.real import FAILURES
+
+    runs = recorded.load("com_demo").result["runs"]
+    assert [(r["client_bits"], r["setup"]["server_bits"]) for r in runs] == [(64, 32), (32, 64)]
+    for run in runs:
+        assert run["platform"].startswith("Wine ") and len(run["call_us"]) == recorded.COM_CALLS
+        assert run["model"]["registration"]["dll"].startswith("<kit>\\interopkit\\bin\\")
+        assert set(run["surrogate"]) == {"image", "bits"}
+    cases = recorded.load("com_failures").result["cases"]
+    assert [c["case"] for c in cases] == [title for title, *_ in FAILURES]
+    assert all(set(c["run"]["model"]) >= {"succeeded", "hresult", "reason"} for c in cases)
+
+
+def test_record_writes_only_the_questions_named(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    monkeypatch.setattr(wine, "version", lambda: "wine-8.0 (Test)")
+    monkeypatch.setattr(wine, "session", contextlib.nullcontext)
+    monkeypatch.setattr(recorded, "QUESTIONS", {"a": ((64,), lambda: {"x": 1}),
+                                                "b": ((64,), lambda: {"x": 2})})
+    assert recorded.record(tmp_path, ["b"]) == [tmp_path / "b.json"]
+    assert recorded.load("b", tmp_path).result == {"x": 2}
+    assert not (tmp_path / "a.json").exists()
+    with pytest.raises(UsageError, match="c: is not a recorded question"):
+        recorded.record(tmp_path, ["c"])
+
+
+def test_answer_prints_the_progress_before_a_live_run(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import contextlib
+
+    said = []
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: "/usr/lib/wine/wine64")
+    monkeypatch.setattr(wine, "session", contextlib.nullcontext)
+    monkeypatch.setattr(wine, "version", lambda: "wine-8.0 (Test)")
+    monkeypatch.setattr(recorded, "QUESTIONS", {
+        "slow": ((32, 64), lambda: said.append(capsys.readouterr().out) or {"done": True})})
+    got = recorded.answer("slow", progress="Activating for real...")
+    assert got.live and got.result == {"done": True}
+    assert said == ["Activating for real...\n"]  # printed before the run started
