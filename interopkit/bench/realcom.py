@@ -213,8 +213,9 @@ def record(path: str | Path = RECORDED) -> Path:
     if not any(r.experiment == NAME for r in measured.results):
         raise HostError("real COM", f"did not run: {measured.host['skipped'].get(NAME)}",
                         "Record where Wine of both bitnesses runs")
+    version = None if sys.platform == "win32" else (wine.version() or "wine-?")
     host = dict(measured.host) | {"recorded": {
-        "command": COMMAND, "wine": None if sys.platform == "win32" else wine.version()}}
+        "command": COMMAND, "wine": version and f"Wine {version.removeprefix('wine-')}"}}
     return Run(host, measured.results).save(path)
 
 
