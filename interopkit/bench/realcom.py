@@ -71,8 +71,8 @@ def available() -> str | None:
         return None
     absent = [bits for bits in (CLIENT_BITS, SERVER_BITS) if wine.find_wine(bits) is None]
     if absent:
-        what = " and ".join(f"{bits}-bit" for bits in absent)
-        return (f"real COM runs under Wine here, and {what} Wine is not installed "
+        what = "Wine" if len(absent) == 2 else f"{absent[0]}-bit Wine"
+        return (f"real COM runs under Wine here, and {what} is not installed "
                 f"({wine.SETUP_COMMAND} installs it)")
     return None
 

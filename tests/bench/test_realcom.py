@@ -60,6 +60,9 @@ def test_without_wine_real_com_is_skipped_and_shown_as_recorded(
     why = realcom.available()
     assert why == ("real COM runs under Wine here, and 32-bit Wine is not installed "
                    f"({wine.SETUP_COMMAND} installs it)")
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
+    assert realcom.available().startswith("real COM runs under Wine here, and Wine is not ")
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None if bits == 32 else "wine64")
     measured = run(["native_inproc", "real_com"], quick=True, payloads=(0,))
     assert {r.experiment for r in measured.results} == {"native_inproc"}
     assert measured.host["skipped"] == {"real_com": why}
