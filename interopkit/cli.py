@@ -21,8 +21,8 @@
                                           pointers and handles an interface (MIDL) will
                                           truncate between 32-bit and 64-bit stubs
     interopkit bench [--quick] [--json] [--plot FILE.png] [--only NAME...]
-                                          time one call made seven ways (in process, through
-                                          surrogates, emulated), with the kit's targets
+                                          time one call made eight ways (in process, through
+                                          surrogates, emulated, real COM), with the kit's targets
     interopkit surrogate call DLL EXPORT [ARGS...] [--bitness 32|64] [--kind K] [--json]
                                           call an export in a surrogate process (native,
                                           wine or emulated) of its bitness
@@ -197,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--json", action="store_true", help="print JSON")
     lint.set_defaults(run=_lint)
 
-    bench = commands.add_parser("bench", help="time one call made seven ways, over payloads "
+    bench = commands.add_parser("bench", help="time one call made eight ways, over payloads "
                                 "from 0 bytes to 1 MiB")
     bench.add_argument("--quick", action="store_true", help="fewer repeats (the same code)")
     bench.add_argument("--json", action="store_true", help="print JSON")
@@ -699,6 +699,10 @@ def _bench(args: argparse.Namespace) -> int:
                             for r in measured.results]))
         for name, why in measured.host["skipped"].items():
             print(f"skipped {name}: {why}")
+        for name, about in measured.host["timed_inside"].items():
+            from interopkit.bench.realcom import describe
+
+            print(f"{name}: {describe(about)}")
         for check in checks:
             verdict = {True: "met", False: "NOT met", None: "not measured"}[check.met]
             print(f"target {check.name}: {verdict} ({check.detail})")

@@ -254,6 +254,16 @@ def test_bench_json_schema_targets_and_plot(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "is not an experiment" in bad.stderr
 
 
+@pytest.mark.usefixtures("wine32")
+def test_bench_times_real_com_inside_its_client_and_activation_apart() -> None:
+    result = run("bench", "--quick", "--only", "real_com")
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("real_com ")]
+    assert [int(row[1]) for row in rows] == [0, 16, 256, 4096, 65536, 1 << 20], result.stdout
+    assert "real_com: timed with QueryPerformanceCounter inside the 64-bit COM client" in \
+        result.stdout and "left out of the per-call figures" in result.stdout
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+
+
 FILE_COMMANDS = [["inspect"], ["check"], ["can-load", "--process", "x64"], ["lint"],
                  ["emulate", "{}", "add", "1", "2"], ["surrogate", "call", "{}", "add", "1", "2"]]
 

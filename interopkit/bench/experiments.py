@@ -1,4 +1,4 @@
-"""The timed experiments: one call, made seven ways, from in-process to another bitness.
+"""The timed experiments: one call, made eight ways, from in-process to another bitness.
 
 Every experiment does the same work at each payload size: ``add(2, 3)`` for 0 bytes, and
 ``checksum`` over an [in] buffer of that many bytes otherwise, on the kit's sample library.
@@ -12,11 +12,16 @@ Every experiment does the same work at each payload size: ``add(2, 3)`` for 0 by
 * ``surrogate_cross_bitness``: through the kit's 32-bit surrogate (x86 DLL);
 * ``emulated``: the x86 DLL run on the kit's emulator in this process;
 * ``msl_loadlib``: the same calls through msl-loadlib's Client64 and 32-bit Server32, the
-  best-known Python peer (only where msl-loadlib is installed and its server starts).
+  best-known Python peer (only where msl-loadlib is installed and its server starts);
+* ``real_com``: real COM, ISample's Add and Checksum from a 64-bit client to the kit's 32-bit
+  COM server in dllhost (under Wine on Linux: both bitnesses of Wine needed), timed inside the
+  client (``interopkit.bench.realcom``).
 
-``EXPERIMENTS[name].open()`` is a context manager giving ``call(payload: bytes)``;
-``available(name)`` says why an experiment cannot run here (None when it can). Timed by
-``interopkit.bench.harness``; taught in notebook 07.
+``EXPERIMENTS[name].open()`` is a context manager giving ``call(payload: bytes)``, timed by
+``interopkit.bench.harness`` in this process; an experiment whose calls are made by another
+process (``real_com``) has ``inside`` instead, which times every payload there and hands back
+the per-call times (``Timed``). ``available(name)`` says why an experiment cannot run here
+(None when it can). Taught in notebook 07.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ import ctypes
 import importlib.util
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from interopkit.errors import HostError, InteropKitError
 from interopkit.kit.samples import PACKAGE_DIR, probe_path, sample_path
@@ -46,9 +52,20 @@ from interopkit.surrogate.wire import (
     header,
 )
 
-__all__ = ["EXPERIMENTS", "Experiment", "available"]
+__all__ = ["EXPERIMENTS", "Experiment", "Timed", "available"]
 
 Call = Callable[[bytes], object]
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Per-call times taken inside another process, at every payload of one run."""
+
+    samples: Mapping[int, tuple[float, ...]]
+    """Payload bytes -> seconds of each timed call (each call timed alone)."""
+    about: Mapping[str, Any] = field(default_factory=dict)
+    """How and where they were timed, for the run's host record (the timer, the platform,
+    the one-off activation)."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +76,11 @@ class Experiment:
     """Its name in results."""
     description: str
     """What it measures, in a line."""
-    open: Callable[[], AbstractContextManager[Call]]
-    """Sets it up; gives ``call(payload)``."""
+    open: Callable[[], AbstractContextManager[Call]] | None
+    """Sets it up; gives ``call(payload)``, timed by this process. None when ``inside``."""
+    inside: Callable[[Sequence[int], int, float], Timed] | None = None
+    """For calls made and timed by another process: ``inside(payloads, repeats,
+    cap_seconds)`` times them all there, following the harness's plan."""
 
 
 def _request(payload: bytes) -> bytes:
@@ -177,6 +197,12 @@ def _msl_library() -> str:
                else sample_path("linux", "i386"))
 
 
+def _real_com(payloads: Sequence[int], repeats: int, cap_seconds: float) -> Timed:
+    from interopkit.bench import realcom
+
+    return realcom.measure(payloads, repeats, cap_seconds)
+
+
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("native_inproc", "a direct ctypes call into this OS's build of the library",
                _native),
@@ -190,6 +216,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                _surrogate("x86")),
     Experiment("emulated", "the x86 DLL on the kit's emulator, in this process", _emulated),
     Experiment("msl_loadlib", "msl-loadlib's Client64 and 32-bit Server32 (optional)", _msl),
+    Experiment("real_com", "real COM: a 64-bit client calls the 32-bit server in dllhost, timed "
+               "inside the client (Wine on Linux)", None, _real_com),
 )}
 """The experiments, in the order they run and are charted."""
 
@@ -206,6 +234,10 @@ def available(name: str) -> str | None:
         return None if host_info().os == "linux" else "the kit's echo program is Linux-only"
     if name == "msl_loadlib":
         return _msl_reason()
+    if name == "real_com":
+        from interopkit.bench import realcom
+
+        return realcom.available()
     if name == "native_inproc":
         try:
             from interopkit.emulation.native import native_sample

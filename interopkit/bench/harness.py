@@ -6,7 +6,10 @@ when one call is too short to time well), stopping at ``repeats`` batches or at 
 time cap. Each point becomes a ``Record``: the median and interquartile range of the per-call
 times, and a bootstrap confidence interval of the median for error bars. Quick mode
 (``INTEROPKIT_QUICK=1``, or ``quick=True``) runs the same code with fewer repeats and a
-smaller time cap.
+smaller time cap. An experiment whose calls another process makes and times (``real_com``: the
+COM client is a Windows program) follows the same plan there, each call timed alone; how it was
+timed is kept in the run's ``host["timed_inside"]``, and a failure of it is a skip with the
+reason, like an experiment this machine cannot run.
 
 All experiments run pinned to one CPU, and the processes they start inherit that: a wake-up on
 the same CPU and one across CPUs differ by tens of microseconds on these machines, which would
@@ -34,17 +37,23 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from interopkit.errors import UsageError
+from interopkit.errors import InteropKitError, UsageError
 from interopkit.kit.quick import QUICK
 from interopkit.kit.samples import data_dir
 
 __all__ = ["LEARNING_DCOM", "PAYLOADS", "REFERENCE", "Comparison", "PublishedTime", "Record",
-           "Run", "Target", "compare", "load", "measure", "observations", "published_ratio", "run",
-           "summarize", "targets"]
+           "Run", "Target", "compare", "load", "make_payload", "measure", "observations",
+           "published_ratio", "run", "summarize", "targets"]
 
 PAYLOADS = (0, 16, 256, 4096, 65536, 1 << 20)
 """Payload sizes in bytes (powers of 16). 0 is the scalar call ``add(2, 3)``; the others are
 ``checksum`` over an [in] buffer of that size."""
+
+def make_payload(size: int) -> bytes:
+    """The [in] buffer every experiment sends at ``size`` bytes: 0..255 over each whole block of
+    256 bytes, zeros after (the COM client fills its buffer the same way)."""
+    return bytes(range(256)) * (size // 256) + bytes(size % 256)
+
 
 REFERENCE = data_dir() / "bench" / "reference.json"
 """The kit's recorded full run, with the host it ran on."""
@@ -96,6 +105,8 @@ class Run:
         hosted = ", ".join(f"{labels.get(name, name)} {kind}"
                            for name, kind in host.get("surrogate_kind", {}).items()) \
             or "surrogate hosts not recorded"
+        com = host.get("timed_inside", {}).get("real_com")
+        hosted += f"; real_com {com['where']}" if com and "where" in com else ""
         return (f"{host.get('os', '?')} on {host.get('cpu', '?')} ({host.get('cpu_model') or '?'})"
                 f"; {hosted}")
 
@@ -203,8 +214,8 @@ def compare(measured: Run, first: str, second: str, payload_bytes: int = 0) -> C
 def observations(measured: Run) -> list[str]:
     """What a reader should notice in ``measured``, phrased from its own numbers: the cost of
     a trip against the bytes, the work's share at the largest payload, the two surrogates side
-    by side, the emulator, the pipe's rate and msl-loadlib. Lines whose experiments the run
-    lacks are left out."""
+    by side, the emulator, the pipe's rate, msl-loadlib and real COM. Lines whose experiments
+    the run lacks are left out."""
     def us(name: str, size: int) -> float | None:
         record = measured.record(name, size)
         return None if record is None else record.median_us
@@ -240,6 +251,11 @@ def observations(measured: Run) -> list[str]:
     if peer and scalar:
         lines.append(f"msl-loadlib scalar call: {peer:,.1f} us, {peer / scalar:,.0f}x the "
                      "kit's 32-bit surrogate")
+    for size, kit in ((0, scalar), (big, top)):
+        com = us("real_com", size)
+        if com and kit:
+            lines.append(f"real COM (timed inside its client), {_size(size)}: {com:,.1f} us, "
+                         f"{com / kit:,.1f}x the kit's 32-bit surrogate")
     return lines
 
 
@@ -354,20 +370,34 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
     total, done = len(chosen) * len(payloads), 0
     before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     began, started = time.perf_counter(), time.time()
-    records = []
+    records: list[Record] = []
+    inside: dict[str, dict[str, Any]] = {}
     cpu = None
     try:
         cpu = _pinned()
         for experiment in chosen:
+            if experiment.inside is not None:
+                if progress:
+                    progress(done, total, f"{experiment.name}, every payload in one run")
+                try:
+                    timed = experiment.inside(tuple(payloads), repeats, cap)
+                except InteropKitError as exc:  # Wine is there but this run failed: say why
+                    skipped[experiment.name] = f"did not run here ({exc})"
+                    done += len(payloads)
+                    continue
+                inside[experiment.name] = dict(timed.about)
+                records += [_record(experiment.name, size, timed.samples[size])
+                            for size in payloads]
+                done += len(payloads)
+                continue
+            assert experiment.open is not None
             with experiment.open() as call:
                 for size in payloads:
                     if progress:
                         progress(done, total, f"{experiment.name}, {size} bytes")
-                    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
-                    samples = measure(functools.partial(call, payload), repeats, cap)
-                    median, p25, p75, low, high = summarize(samples)
-                    records.append(Record(experiment.name, size, median * 1e6, p25 * 1e6,
-                                          p75 * 1e6, len(samples), low * 1e6, high * 1e6))
+                    samples = measure(functools.partial(call, make_payload(size)), repeats,
+                                      cap)
+                    records.append(_record(experiment.name, size, samples))
                     done += 1
     finally:
         if before is not None:
@@ -377,8 +407,16 @@ def run(names: Sequence[str] | None = None, quick: bool | None = None,
     _LATEST.update({(r.experiment, r.payload_bytes): r for r in records})
     host = _host() | {"quick": quick, "pinned_cpu": cpu, "skipped": skipped,
                       "seconds": round(time.perf_counter() - began, 1), "started": started,
-                      "surrogate_kind": _surrogate_kinds([e.name for e in chosen])}
+                      "surrogate_kind": _surrogate_kinds([e.name for e in chosen]),
+                      "timed_inside": inside}
     return Run(host, tuple(records))
+
+
+def _record(name: str, size: int, samples: Sequence[float]) -> Record:
+    """One point from its per-call seconds."""
+    median, p25, p75, low, high = summarize(samples)
+    return Record(name, size, median * 1e6, p25 * 1e6, p75 * 1e6, len(samples), low * 1e6,
+                  high * 1e6)
 
 
 def _surrogate_kinds(names: Sequence[str]) -> dict[str, str]:

@@ -11,7 +11,9 @@ Each helper takes a ``Run`` (and ``ax=None``) and returns the Axes:
   fall short, the overlap when they exceed it;
 * ``draw_throughput``: effective MB/s for the larger payloads (a target line only on request:
   targets belong to the benchmark command);
-* ``draw_overhead``: each experiment's time over the in-process call.
+* ``draw_overhead``: each experiment's time over the in-process call;
+* ``draw_real_com``: real COM beside the kit's 32-bit surrogate and msl-loadlib, from one run
+  (this one, or the kit's recording, titled as such).
 
 Taught in notebook 07.
 """
@@ -26,15 +28,17 @@ from interopkit.bench.harness import PAYLOADS, Run
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from interopkit.bench.realcom import Shown
+
 __all__ = ["COLOURS", "PARTS", "Breakdown", "breakdown", "breakdowns", "draw_breakdown",
-           "draw_latency", "draw_overhead", "draw_throughput"]
+           "draw_latency", "draw_overhead", "draw_real_com", "draw_throughput"]
 
 COLOURS = {"native_inproc": "#2ca02c", "marshal_inproc": "#8c564b", "pipe_baseline": "#7f7f7f",
            "surrogate_same_bitness": "#1f77b4", "surrogate_cross_bitness": "#d62728",
-           "emulated": "#9467bd", "msl_loadlib": "#ff7f0e"}
+           "emulated": "#9467bd", "msl_loadlib": "#ff7f0e", "real_com": "#17becf"}
 """One colour per experiment, the same in every chart (no two alike, faded or not)."""
 
-MARKERS = {"surrogate_same_bitness": "s", "surrogate_cross_bitness": "o"}
+MARKERS = {"surrogate_same_bitness": "s", "surrogate_cross_bitness": "o", "real_com": "D"}
 """The two surrogates often lie within a marker of each other: the 64-bit one is drawn in
 hollow squares, larger, so it shows around the 32-bit one's dots instead of under them."""
 
@@ -99,6 +103,17 @@ def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None)
     if skipped:
         ax.text(0.99, 0.01, "not measured here: " + ", ".join(skipped), fontsize=7,
                 ha="right", va="bottom", transform=ax.transAxes, color="#555555")
+    return ax
+
+
+def draw_real_com(view: Shown, ax: Axes | None = None) -> Axes:
+    """The latency chart of ``view`` (``interopkit.bench.realcom.shown``: real COM, the kit's
+    32-bit surrogate, msl-loadlib and the in-process call, all from one run), titled with
+    whether that run is this one or a recording, and saying under it how each was timed."""
+    ax = draw_latency(view.run, ax=ax)
+    ax.set_title(view.title, fontsize=9)
+    ax.set_xlabel("payload ([in] buffer). real_com: each call timed inside its COM client "
+                  "(QueryPerformanceCounter); the others timed from Python", fontsize=8)
     return ax
 
 

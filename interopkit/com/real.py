@@ -49,7 +49,7 @@ from interopkit.winerror import WinError
 
 __all__ = ["ISAMPLE_IID", "SAMPLE_CLSID", "WINE_DLLHOST64", "ComRun", "Setup", "Surrogate",
            "demo", "failures", "hresult_name", "platform", "recipe", "register", "run",
-           "unregister"]
+           "timed_run", "unregister"]
 
 SAMPLE_CLSID = "{AC986C61-70B2-403C-B096-C720584D10FC}"
 """Class Sample (isample.idl); its AppID is the same GUID, as COM-SURRREG suggests."""
@@ -273,6 +273,24 @@ def demo(client_bits: int, server_bits: int, calls: int = 0,
     if server_bits not in (32, 64):
         raise UsageError(f"--server {server_bits}", "is not 32 or 64", "Give 32 or 64")
     return run(client_bits, recipe(server_bits, client_bits), calls=calls, echo=echo)
+
+
+def timed_run(client_bits: int, server_bits: int, args: Sequence[str],
+              timeout: float = _TIMEOUT) -> tuple[ComRun, dict]:
+    """``demo`` with the client's own extra arguments (the benchmark's ``--payload`` and
+    ``--cap-ms``: ``interopkit.bench.realcom``); also gives the client's whole JSON report."""
+    import json
+
+    setup, clsctx = recipe(server_bits, client_bits), int(CLSCTX.LOCAL_SERVER)
+    model = activate(setup.classes(), SAMPLE_CLSID, clsctx, client_bits, setup.proxy_bits)
+    with _session():
+        register(setup)
+        try:
+            report = _client(client_bits, ["--clsctx", f"0x{clsctx:x}", *args], timeout)
+        finally:
+            unregister(setup)
+    done = _parse(report, client_bits, clsctx, setup, model)  # HostError when no report
+    return done, json.loads(report.strip().splitlines()[-1])
 
 
 FAILURES: tuple[tuple[str, int, Setup, int], ...] = (

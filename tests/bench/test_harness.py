@@ -97,10 +97,12 @@ def test_json_schema_and_saving(tmp_path) -> None:
 
 
 def test_reference_run_is_a_full_run_of_every_experiment() -> None:
+    """Every experiment but real COM, which has its own recording (tests/bench/test_realcom)."""
     reference = load(REFERENCE)
     assert reference.host["quick"] is False and reference.host["cpu_model"]
     measured = {(r.experiment, r.payload_bytes) for r in reference.results}
-    assert measured == {(name, size) for name in EXPERIMENTS for size in PAYLOADS}
+    assert measured == {(name, size) for name in EXPERIMENTS for size in PAYLOADS
+                        if name != "real_com"}
 
 
 def test_quick_run_measures_every_available_experiment_fast() -> None:
@@ -117,6 +119,36 @@ def test_quick_run_measures_every_available_experiment_fast() -> None:
                                                     "surrogate_cross_bitness"}
     assert measured.host["os"] in measured.where()
     json.dumps(measured.as_json())
+
+
+def test_an_experiment_timed_elsewhere_gives_records_or_a_skip_with_the_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples timed in another process become records like any others, with how they were
+    timed in the host record; when that process fails, the run goes on and says why."""
+    from interopkit.bench import experiments
+    from interopkit.errors import HostError
+
+    def timed(payloads, repeats, cap):
+        assert (repeats, cap) == (15, 0.25)  # quick mode's plan, handed to the other process
+        return experiments.Timed({size: (1e-4, 2e-4, 3e-4) for size in payloads},
+                                 {"timer": "a clock over there"})
+
+    def broken(payloads, repeats, cap):
+        raise HostError("the other process", "failed", "Try again")
+
+    monkeypatch.setitem(experiments.EXPERIMENTS, "real_com", experiments.Experiment(
+        "real_com", "elsewhere", None, timed))
+    monkeypatch.setattr(experiments, "available", lambda name: None)
+    measured = run(["real_com"], quick=True, payloads=(0, 16))
+    assert [(r.payload_bytes, r.median_us, r.n) for r in measured.results] == [(0, 200.0, 3),
+                                                                                 (16, 200.0, 3)]
+    assert measured.host["timed_inside"] == {"real_com": {"timer": "a clock over there"}}
+    monkeypatch.setitem(experiments.EXPERIMENTS, "real_com", experiments.Experiment(
+        "real_com", "elsewhere", None, broken))
+    failed = run(["real_com"], quick=True, payloads=(0,))
+    assert failed.results == () and failed.host["timed_inside"] == {}
+    assert failed.host["skipped"] == {"real_com": "did not run here (the other process: failed. "
+                                                  "Try again)"}
 
 
 def test_unknown_experiment_is_a_usage_error() -> None:
@@ -184,6 +216,10 @@ def test_observations_are_phrased_from_the_run_and_skip_what_it_lacks() -> None:
     assert lines[3].startswith("bitness, scalar call") and "no difference" in lines[3]
     assert len(lines) == 4  # no emulator, pipe, msl-loadlib or 1 MiB same-bitness point
     assert observations(Run({}, ())) == []
+    com = Record("real_com", 0, 300.0, 300.0, 300.0, 15, 290.0, 310.0)
+    assert observations(Run({}, (*measured.results, com)))[-1] == (
+        "real COM (timed inside its client), scalar call: 300.0 us, 20.0x the kit's 32-bit "
+        "surrogate")
 
 
 def test_a_run_says_where_it_was_measured_and_what_hosted_each_surrogate() -> None:
@@ -194,4 +230,7 @@ def test_a_run_says_where_it_was_measured_and_what_hosted_each_surrogate() -> No
                                      "32-bit surrogate emulated")
     # A run saved without the field (the shipped reference) says so instead of printing nothing.
     assert Run({}, ()).where() == "? on ? (?); surrogate hosts not recorded"
+    com = {"timed_inside": {"real_com": {"where": "64-bit client -> 32-bit dllhost.exe"}}}
+    assert Run(host | com, ()).where().endswith(
+        "32-bit surrogate emulated; real_com 64-bit client -> 32-bit dllhost.exe")
     assert load(REFERENCE).where().endswith("surrogate hosts not recorded")

@@ -25,10 +25,34 @@ def test_cost_explorer_times_what_is_chosen_and_progress_follows() -> None:
     payload.value = 4096
     experiment.value = "marshal_inproc"
     assert "<b>marshal_inproc</b>" in output.value
+    if "real_com" in experiment.options:  # timed inside its client, activation apart
+        experiment.value = "real_com"
+        assert "<b>real_com</b>: median" in output.value, output.value
+        assert "Timed inside its COM client; activation, timed once and left out: " in \
+            output.value
     bar, progress = bench_progress()
     progress(3, 42, "emulated, 16 bytes")
     assert (bar.children[0].value, bar.children[0].max) == (3, 42)
     assert bar.children[1].value == "emulated, 16 bytes"
+
+
+def test_cost_explorer_says_why_a_chosen_experiment_did_not_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.bench import experiments
+    from interopkit.errors import HostError
+    from interopkit.lessons.marshaling_overhead import cost_explorer
+
+    def broken(payloads, repeats, cap):
+        raise HostError("real COM", "CoCreateInstance failed with E_NOINTERFACE", "Try again")
+
+    monkeypatch.setitem(experiments.EXPERIMENTS, "real_com", experiments.Experiment(
+        "real_com", "elsewhere", None, broken))
+    monkeypatch.setattr(experiments, "available", lambda name: None)
+    box = cost_explorer()
+    (experiment, _payload), output = box.children[0].children, box.children[1]
+    experiment.value = "real_com"
+    assert output.value == ("<p><b>real_com</b> did not run: did not run here (real COM: "
+                            "CoCreateInstance failed with E_NOINTERFACE. Try again)</p>")
 
 
 def test_the_cost_checkers_judge_against_the_learners_latest_measurement(
