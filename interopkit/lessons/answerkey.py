@@ -28,7 +28,9 @@ def exercises_by_notebook() -> dict[str, list[Exercise]]:
         if match is None:
             continue
         items = [getattr(module, name) for name in module.__all__]
-        found[match.group(1)] = [item for item in items if isinstance(item, Exercise)]
+        exercises = [item for item in items if isinstance(item, Exercise)]
+        if exercises:  # a helper module that names a notebook but asks nothing adds nothing
+            found.setdefault(match.group(1), []).extend(exercises)
     return dict(sorted(found.items()))
 
 
