@@ -153,6 +153,8 @@ SOURCES: dict[str, tuple[str, str]] = {
                   "https://gitlab.winehq.org/wine/wine/-/tree/master/tools/widl"),
     "WINE-RPCRT4": ("Wine, rpcrt4: the RPC runtime and its NDR engine (source)",
                     "https://gitlab.winehq.org/wine/wine/-/tree/master/dlls/rpcrt4"),
+    "HKCR-MERGED": ("Microsoft, Merged View of HKEY_CLASSES_ROOT",
+                    _LEARN + "windows/win32/sysinfo/merged-view-of-hkey-classes-root"),
 }
 
 
@@ -267,6 +269,9 @@ TAKES: dict[str, str] = {
     "WINE-RPCRT4": "the NDR engine Wine's proxies and stubs run: FC_INT3264 is 4 bytes on the "
                    "wire and is read as signed into a 64-bit variable (measured by the kit's "
                    "capture tool).",
+    "HKCR-MERGED": "COM reads HKEY_CLASSES_ROOT as HKCU\\Software\\Classes merged over HKLM's, so a "
+                   "per-user registration needs no administrator; a process run with "
+                   "administrator rights while UAC is off ignores per-user COM configuration.",
 }
 
 

@@ -11,7 +11,8 @@ proxy/stub DLLs that widl made from the same IDL. The client measures the server
 
 On Linux this runs under Wine, a real implementation of COM that is not Windows; every result
 names its platform. On Windows it runs against Windows itself, registered per user
-(HKEY_CURRENT_USER, no administrator): written, but untested here. The registration is removed
+(HKEY_CURRENT_USER, no administrator; COM reads it merged over HKLM's classes, except in a
+process run as administrator with UAC off: HKCR-MERGED): written, but untested here. The registration is removed
 after every run, even a failed one, and the prefix's processes (dllhost included) end with it.
 
 A Wine bug, taught as Wine's and not as Windows' behaviour, measured here with Wine 8.0: a
