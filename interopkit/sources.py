@@ -155,6 +155,8 @@ SOURCES: dict[str, tuple[str, str]] = {
                     "https://gitlab.winehq.org/wine/wine/-/tree/master/dlls/rpcrt4"),
     "HKCR-MERGED": ("Microsoft, Merged View of HKEY_CLASSES_ROOT",
                     _LEARN + "windows/win32/sysinfo/merged-view-of-hkey-classes-root"),
+    "WINE-COMBASE": ("Wine, dlls/combase/rpc.c: how CoCreateInstance starts a server (source)",
+                     "https://gitlab.winehq.org/wine/wine/-/blob/master/dlls/combase/rpc.c"),
 }
 
 
@@ -269,9 +271,14 @@ TAKES: dict[str, str] = {
     "WINE-RPCRT4": "the NDR engine Wine's proxies and stubs run: FC_INT3264 is 4 bytes on the "
                    "wire and is read as signed into a 64-bit variable (measured by the kit's "
                    "capture tool).",
-    "HKCR-MERGED": "COM reads HKEY_CLASSES_ROOT as HKCU\\Software\\Classes merged over HKLM's, so a "
-                   "per-user registration needs no administrator; a process run with "
+    "HKCR-MERGED": "COM reads HKEY_CLASSES_ROOT as HKCU\\Software\\Classes merged over HKLM's, "
+                   "so a per-user registration needs no administrator; a process run with "
                    "administrator rights while UAC is off ignores per-user COM configuration.",
+    "WINE-COMBASE": "how Wine starts a surrogate: with an empty DllSurrogate a 64-bit client "
+                    "always starts syswow64's dllhost (a 32-bit client system32's); the "
+                    "CLSCTX_ACTIVATE_32/64_BIT_SERVER flags are not read; after starting a "
+                    "server it waits a whole second before asking again (up to 30 times), "
+                    "and a server that exits first gives E_NOINTERFACE.",
 }
 
 

@@ -12,14 +12,22 @@ proxy/stub DLLs that widl made from the same IDL. The client measures the server
 On Linux this runs under Wine, a real implementation of COM that is not Windows; every result
 names its platform. On Windows it runs against Windows itself, registered per user
 (HKEY_CURRENT_USER, no administrator; COM reads it merged over HKLM's classes, except in a
-process run as administrator with UAC off: HKCR-MERGED): written, but untested here. The registration is removed
-after every run, even a failed one, and the prefix's processes (dllhost included) end with it.
+process run as administrator with UAC off: HKCR-MERGED): written, but untested here. The
+registration is removed after every run, even a failed one, and the prefix's processes
+(dllhost included) end with it.
 
-A Wine bug, taught as Wine's and not as Windows' behaviour, measured here with Wine 8.0: a
-64-bit client activating a 64-bit server whose ``DllSurrogate`` is empty gets E_NOINTERFACE
-(Wine starts a surrogate that cannot serve it), while a 32-bit client reaches the same
-registration in the 64-bit dllhost. Naming the 64-bit dllhost in ``DllSurrogate`` works around
-it, so ``recipe`` does that for that one pairing under Wine only; ``FAILURES`` shows the bug.
+Where Wine parts from Windows, the kit says so and cites Wine's source (WINE-COMBASE), as
+measured here with Wine 8.0. With an empty ``DllSurrogate`` Wine starts the dllhost of the
+view opposite to the client's: syswow64's for a 64-bit client, whatever the server's bitness,
+so a 64-bit client of a 64-bit server gets E_NOINTERFACE (the 32-bit dllhost cannot load the
+DLL and exits). Naming the 64-bit dllhost in ``DllSurrogate`` works around it, so ``recipe``
+does that for that one pairing under Wine only; ``FAILURES`` shows the bug. Wine also ignores
+CLSCTX_ACTIVATE_32/64_BIT_SERVER, and ``CoCreateInstance`` waits a whole second after starting
+a surrogate: the ~1 s activation measured under Wine is Wine's fixed wait, not the cost of
+starting a process.
+
+Runs are serialised per prefix (a lock file beside it): two runs registering the same class
+at once would remove each other's registration.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,7 +266,7 @@ def run(client_bits: int, setup: Setup, clsctx: int = CLSCTX.LOCAL_SERVER, *, ca
                              "Give a value from 0 to 0xffffffffffffffff")
         args += ["--echo", f"0x{value:x}"]
     model = activate(setup.classes(), SAMPLE_CLSID, int(clsctx), client_bits, setup.proxy_bits)
-    with _session():
+    with _one_at_a_time(), _session():
         register(setup)
         try:
             report = _client(client_bits, args, timeout)
@@ -330,6 +338,25 @@ def failures(progress: Callable[[str], None] = lambda line: None) -> list[tuple[
 def _session() -> AbstractContextManager[None]:
     """One Wine session (one wineserver for the whole block), or nothing on Windows."""
     return nullcontext() if _ON_WINDOWS else wine.session()
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Hold the prefix's COM lock: every run registers the same CLSID, so one run's unregister
+    would pull the registration from under another's activation."""
+    if _ON_WINDOWS:
+        yield
+        return
+    import fcntl
+
+    where = wine.prefix()
+    where.parent.mkdir(parents=True, exist_ok=True)
+    with open(where.parent / f".{where.name}.com.lock", "wb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _windows_path(path: Path) -> str:
