@@ -343,13 +343,17 @@ def _wine_rule(type_name: str, value: int, build: StubBuild) -> tuple[str, int] 
     return None
 
 
+def _key(type_name: str) -> str:
+    return ("unsigned-int3264-sign-extended" if type_name == "DWORD_PTR"
+            else "handle-ptr-without-win64")
+
+
 def _difference(type_name: str, value: int, build: StubBuild, real_hex: str,
                 real_saw: int | None) -> str | None:
     predicted = _wine_rule(type_name, value, build)
     if predicted is None or predicted != (real_hex, real_saw):
         return None
-    return ("unsigned-int3264-sign-extended" if type_name == "DWORD_PTR"
-            else "handle-ptr-without-win64")
+    return _key(type_name)
 
 
 def compare(real: Capture) -> Comparison:
@@ -397,20 +401,18 @@ and 64-bit without _WIN64), 4 bytes where a _WIN64 stub wants 8, a 32-bit DWORD_
 
 
 def compare_replay(sent: Capture, got: Replay) -> ReplayComparison:
-    """``got`` beside ``transfer(type, value, sender bits, receiver bits)``. The model knows
-    bitness only: a 64-bit stub without _WIN64 is modelled as reading HANDLE_PTR in 4 bytes,
-    as the 32-bit one does (what widl makes of it, KNOWN_DIFFERENCES)."""
-    receiver = got.build.bits
-    if sent.type == "HANDLE_PTR" and not got.build.win64:
-        receiver = 32
-    model = transfer(sent.type, sent.value, sent.build.bits, receiver)
+    """``got`` beside ``transfer(type, value, sender bits, receiver bits)``. The model follows
+    the documentation here as in ``compare``: a 64-bit stub reads HANDLE_PTR in 8 bytes, with or
+    without _WIN64. Where the stub received what Wine's rule predicts instead, the case is that
+    difference (``KNOWN_DIFFERENCES``), named as ``compare`` names it."""
+    model = transfer(sent.type, sent.value, sent.build.bits, got.build.bits)
     received = _mask(model.received)
     difference = None
-    if got.server_saw != received and received is not None and got.build.bits == 64:
-        wire = int.from_bytes(bytes.fromhex(sent.request_hex)[:4], "little")
+    if got.server_saw != received and received is not None:
+        wire = int.from_bytes(bytes.fromhex(got.request_hex)[:4], "little")
         rule = _wine_rule(sent.type, wire, got.build)
-        if rule is not None and rule[1] == got.server_saw and sent.type == "DWORD_PTR":
-            difference = "unsigned-int3264-sign-extended"
+        if rule is not None and rule[1] == got.server_saw:
+            difference = _key(sent.type)
     return ReplayComparison(sent, got, received, model.lossy, difference)
 
 

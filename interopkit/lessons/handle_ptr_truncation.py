@@ -24,6 +24,7 @@ __all__ = [
     "PORTED",
     "PREDICT",
     "PRINT_QUEUE",
+    "WINE_PHRASES",
     "bits_explorer",
     "bits_html",
     "check_prediction",
@@ -162,10 +163,16 @@ def _check_invalid(answer: Any) -> tuple[bool, str]:
         return True, (f"0x{expected:x}: DWORD_PTR is an unsigned __int3264, 4 bytes on the NDR20 "
                       "wire even between two 64-bit processes, so the sender cuts it and the "
                       "receiver zero-extends it. That is not INVALID_HANDLE_VALUE any more, "
-                      "which is all 64 bits set.")
+                      "which is all 64 bits set. (Wine's 64-bit stubs sign-extend instead and "
+                      "would give back 0xffffffffffffffff: section 3's real bytes.)")
     if answer in (-1, 2**64 - 1):
-        return False, ("That is what 8 bytes on the wire would give. How many bytes does an "
-                       "__int3264 type take on the NDR20 wire, whoever sends it?")
+        # Wine's stubs really do give this (capture.KNOWN_DIFFERENCES), but the question asks
+        # what the documented rule gives (MIDL-3264).
+        return False, ("That is what Wine's 64-bit stub gives (section 3: it sign-extends "
+                       "DWORD_PTR, which the documentation does not), and what 8 bytes on the "
+                       "wire would give. The question asks for the documented rule: 4 bytes "
+                       "on the NDR20 wire, then extended as the type's sign says. Is "
+                       "DWORD_PTR signed?")
     if answer == 0:
         return False, "The sender keeps the low 32 bits of -1. Are they zero?"
     return False, "Run transfer('DWORD_PTR', -1, 64, 64) and read its steps."
@@ -227,14 +234,19 @@ q1_cut_pointers = Exercise(
 q2_invalid_handle = Exercise(
     name="q2_invalid_handle",
     question="A 64-bit client passes INVALID_HANDLE_VALUE declared as DWORD_PTR to a 64-bit "
-             "server, and both stubs speak NDR20. What does the server's variable hold?",
+             "server, and both stubs speak NDR20. By the documented rules (the kit's model), "
+             "what does the server's variable hold?",
     checker=_check_invalid,
-    hint_text="Two steps: what the sending stub puts on the wire for an __int3264, then how an "
-              "unsigned type widens in the receiver.",
+    hint_text="Answer by the documentation (MIDL-3264), not by Wine: two steps, what the "
+              "sending stub puts on the wire for an __int3264, then how an unsigned type "
+              "widens in the receiver. Section 3 showed that Wine's 64-bit stubs widen it "
+              "otherwise.",
     solution_code=("from interopkit.ndr.rules import transfer\n"
                    "answer = transfer('DWORD_PTR', -1, 64, 64).received\n"),
     explanation="DWORD_PTR is an unsigned __int3264: 4 bytes on the NDR20 wire whoever sends "
-                "it, truncated by the sender and zero-extended by the receiver.",
+                "it, truncated by the sender and zero-extended by the receiver (MIDL-3264). "
+                "Wine's 64-bit stubs sign-extend it instead (WINE-RPCRT4), which gives "
+                "0xffffffffffffffff: Wine's behaviour, not the documented rule.",
 )
 
 
@@ -381,54 +393,149 @@ def real_bytes(quick: bool | None = None) -> Any:
     return _REAL[quick]
 
 
-def _hex(value: int | None) -> str:
-    return "nothing (not called)" if value is None else f"0x{value:x}"
+WINE_PHRASES = {"unsigned-int3264-sign-extended": "DWORD_PTR sign-extended",
+                "handle-ptr-without-win64": "HANDLE_PTR in 4 bytes, no _WIN64"}
+"""A short phrase for each of ``interopkit.com.capture.KNOWN_DIFFERENCES``, for the tables (the
+key itself shows as the phrase's tooltip and in the list under the tables)."""
+
+
+def _width(type_name: str, bits: int) -> int:
+    """How many bits a process of ``bits`` holds the type in: ULONG64 is 64 bits in every
+    build, the pointer-sized types are as wide as the process's pointers (SDK-BASETSD)."""
+    return 64 if type_name == "ULONG64" else bits
+
+
+def _held(value: int | None, type_name: str, bits: int) -> str:
+    """A variable as a process of ``bits`` holds it: its bits in hex, and a negative INT_PTR's
+    value in decimal (0x80000000 in 32 bits and 0xffffffff80000000 in 64 are one number)."""
+    if value is None:
+        return "nothing (not called)"
+    width = _width(type_name, bits)
+    held = value & ((1 << width) - 1)
+    negative = type_name == "INT_PTR" and held >> (width - 1)
+    return f"0x{held:x}" + (f" ({held - (1 << width):,})" if negative else "")
+
+
+def _sent(value: int, type_name: str, bits: int) -> str:
+    """The value the caller passed, and what it is in the caller's variable when that is
+    narrower (a 32-bit process cannot hold 0x180000000 in a DWORD_PTR)."""
+    width = _width(type_name, bits)
+    if value >> width:
+        return f"0x{value:x} → 0x{value & ((1 << width) - 1):x} in a {bits}-bit process"
+    return f"0x{value:x}"
+
+
+def _spaced(hex_text: str) -> str:
+    return f"<code>{bytes.fromhex(hex_text).hex(' ')}</code>"
 
 
 def _verdict(case: Any) -> str:
-    return "agree" if case.agree else f"Wine differs ({case.difference})" if case.difference \
-        else "DIFFER (unexplained)"
+    from interopkit.com.capture import KNOWN_DIFFERENCES
+
+    if case.agree:
+        return "agree"
+    if case.difference:
+        number = list(KNOWN_DIFFERENCES).index(case.difference) + 1
+        return (f"<span title='{html.escape(case.difference)}'>Wine differs: "
+                f"{html.escape(WINE_PHRASES[case.difference])} [{number}]</span>")
+    return "<b>DIFFER (unexplained)</b>"
+
+
+def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A table whose cells are HTML already (escaped where they hold text)."""
+    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{c}</td>" for c in row)
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _counts(cases: list[Any]) -> str:
+    known = sum(c.difference is not None for c in cases)
+    unexplained = sum(not c.agree and c.difference is None for c in cases)
+    return (f"{sum(c.agree for c in cases)} agree, {known} "
+            f"{'is' if known == 1 else 'are'} Wine's listed differences, {unexplained} "
+            "unexplained")
+
+
+def _capture_rows(shown: list[Any]) -> list[list[str]]:
+    rows = []
+    for c in shown:
+        cap, bits = c.capture, c.capture.build.bits
+        rows.append([f"{bits}-bit", html.escape(cap.build.label), cap.type,
+                     html.escape(_sent(cap.value, cap.type, bits)), _spaced(cap.request_hex),
+                     _spaced(c.model_hex), html.escape(_held(cap.server_saw, cap.type, bits)),
+                     html.escape(_held(c.model_received, cap.type, bits)), _verdict(c)])
+    return rows
+
+
+def _replay_rows(shown: list[Any]) -> list[list[str]]:
+    rows = []
+    for r in shown:
+        bits = r.replay.build.bits
+        model = "not defined" if r.model_received is None else _held(r.model_received,
+                                                                     r.sent.type, bits)
+        rows.append([html.escape(r.sent.build.label), html.escape(r.replay.build.label),
+                     r.sent.type, html.escape(_sent(r.sent.value, r.sent.type,
+                                                    r.sent.build.bits)),
+                     _spaced(r.replay.request_hex),
+                     html.escape(r.replay.error or _held(r.replay.server_saw, r.sent.type,
+                                                         bits)),
+                     html.escape(model), _verdict(r)])
+    return rows
 
 
 def real_bytes_html(real: Any = None, values: tuple[int, ...] = REAL_VALUES) -> str:
     """Section 3's real bytes: each build's proxy beside the model for ``values``, the replays
-    into the other bitness's stub, and where Wine parts from the documentation, with the
-    label saying live or recorded (``real_bytes``)."""
+    of the last value (and of DWORD_PTR at the first) into the other bitness's stub, and where
+    Wine parts from the documentation, with the label saying live or recorded
+    (``real_bytes``). The summary counts the whole sweep and says which part is shown."""
     from interopkit.com.capture import KNOWN_DIFFERENCES
 
     real = real or real_bytes()
     found = real.sweep
     shown = [c for c in found.comparisons if c.capture.value in values]
-    rows = [[c.capture.platform, c.capture.build.label, c.capture.type, f"0x{c.capture.value:x}",
-             c.capture.request_hex, c.model_hex, _hex(c.capture.server_saw),
-             _hex(c.model_received), _verdict(c)] for c in shown]
-    known = sum(c.difference is not None for c in found.comparisons)
+    swept = sorted({c.capture.value for c in found.comparisons})
+    listed = ", ".join(f"0x{v:x}" for v in values)
     times = sorted(c.capture.seconds for c in found.comparisons)
-    summary = (f"<p>{len(found.comparisons)} captures: <b>{found.agreeing} agree</b> with the "
-               f"model byte for byte and in what the server received, {known} are Wine's "
-               f"listed differences, {len(found.unexplained)} unexplained. Each run of the "
-               f"capture tool took {times[len(times) // 2]:.2f} s (the median), starting Wine "
-               "included."
-               " The bytes are the whole request buffer: each Echo method's value is its only "
-               "[in] parameter.</p>")
-    replays = [[r.sent.build.label, r.replay.build.label, r.sent.type, f"0x{r.sent.value:x}",
-                r.replay.request_hex, r.replay.error or _hex(r.replay.server_saw),
-                "not defined" if r.model_received is None else _hex(r.model_received),
-                _verdict(r)] for r in found.replays if r.sent.value == values[-1]
+    platforms = ", ".join(sorted({c.capture.platform.rsplit(", ", 1)[0]
+                                  for c in found.comparisons}))
+    summary = (f"<p>{len(found.comparisons)} captures: 3 builds, 4 types and {len(swept)} "
+               f"values ({', '.join(f'0x{v:x}' for v in swept)}). Beside the model, byte for "
+               f"byte and in what the server received: {_counts(list(found.comparisons))}. "
+               f"Each run of the capture tool took {times[len(times) // 2]:.2f} s (the "
+               "median), starting Wine included. The bytes are the whole request buffer: each "
+               "Echo method's value is its only [in] parameter.</p>"
+               f"<p>The table shows the {len(shown)} captures of {listed} "
+               f"({_counts(shown)}); <code>real_bytes_html(values=...)</code> shows others. "
+               f"Every row ran under {html.escape(platforms)}, in a 32-bit or a 64-bit process. "
+               "A 32-bit process holds a pointer-sized value in 32 bits, so its caller's cast "
+               "cuts 0x180000000 to 0x80000000 before the proxy sees it. The server columns show "
+               "the server's variable in its own width, and a negative INT_PTR also in "
+               "decimal.</p>")
+    replays = [r for r in found.replays if r.sent.value == values[-1]
                or (r.sent.type == "DWORD_PTR" and r.sent.value == values[0])]
+    replay_text = (f"<p>One side's bytes, replayed into the other side's stub: "
+                   f"{len(found.replays)} replays ({_counts(list(found.replays))}). Shown: "
+                   f"the {len(replays)} of 0x{values[-1]:x}, and of DWORD_PTR "
+                   f"0x{values[0]:x}. The model follows the documentation here too, so a "
+                   "64-bit stub reads HANDLE_PTR in 8 bytes whether or not _WIN64 was "
+                   "defined.</p>")
     differences = "".join(
-        f"<li><b>{html.escape(d.case)}</b>. Documented: {html.escape(d.documented)} "
+        f"<li><b>{html.escape(WINE_PHRASES[key])}</b> <small>(<code>{html.escape(key)}</code>)"
+        f"</small>: {html.escape(d.case)}. Documented: {html.escape(d.documented)} "
         f"<small>[{sources_html(d.documented_sources)}]</small>. Wine: {html.escape(d.wine)} "
         f"<small>[{sources_html(d.wine_sources)}]</small>.</li>"
-        for d in KNOWN_DIFFERENCES.values())
+        for key, d in KNOWN_DIFFERENCES.items())
     return (f"<p><small><b>{html.escape(real.label)}</b> (Wine is not Windows: where they "
             "differ, the differences are named)</small></p>" + summary
-            + _table(["process", "proxy/stub built", "type", "value", "real bytes",
-                      "model's bytes", "server received", "model says", ""], rows)
-            + "<p>One side's bytes, replayed into the other side's stub:</p>"
-            + _table(["sender built", "receiving stub", "type", "value", "bytes",
-                      "server received", "model says", ""], replays)
-            + f"<p>Where Wine parts from the documentation:</p><ul>{differences}</ul>")
+            + _html_table(["process", "proxy/stub built", "type", "value sent", "real bytes",
+                           "model's bytes", "server received", "model says", "verdict"],
+                          _capture_rows(shown))
+            + replay_text
+            + _html_table(["sender built", "receiving stub", "type", "value sent", "bytes",
+                           "server received", "model says", "verdict"], _replay_rows(replays))
+            + "<p>Where Wine parts from the documentation (the model follows the "
+            f"documentation in both tables):</p><ol>{differences}</ol>")
 
 
 def handle_trip_html(trip: dict[str, int]) -> str:

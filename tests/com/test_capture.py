@@ -115,7 +115,40 @@ def test_an_8_byte_handle_ptr_is_silently_misread_by_a_4_byte_stub(swept: Sweep)
         assert misread.replay.request_hex == "0000008001000000"
         assert misread.replay.invoke_hr == 0 and misread.replay.error is None
         assert misread.replay.server_saw == 0x8000_0000  # the low half, and no error
-        assert misread.lossy and misread.agree
+    (to_32,) = _replays(swept, "HANDLE_PTR", "isampleps_x64_win64.dll", "isampleps_x86.dll",
+                        0x1_8000_0000)
+    assert to_32.lossy and to_32.agree  # documented: a 32-bit stub reads 4 bytes
+    (to_64,) = _replays(swept, "HANDLE_PTR", "isampleps_x64_win64.dll", "isampleps_x64.dll",
+                        0x1_8000_0000)
+    # documented: a 64-bit stub reads 8 bytes; widl's stub without _WIN64 reads 4
+    assert to_64.model_received == 0x1_8000_0000 and not to_64.lossy
+    assert not to_64.agree and to_64.difference == "handle-ptr-without-win64"
+
+
+def _sent(type_name: str, value: int, build: cap.StubBuild, wire: str) -> Capture:
+    return Capture(type_name, value, build, wire, 0x8000, 0x10, None, 0, 0.0, "Wine 8.0, test")
+
+
+@pytest.mark.parametrize(("type_name", "value", "sender", "receiver", "wire", "saw", "model",
+                          "difference"), [
+    # the model follows the documentation for the 64-bit stub without _WIN64 too: 8 bytes
+    ("HANDLE_PTR", 0x1_8000_0000, X64W, X64, "0000008001000000", 0x8000_0000, 0x1_8000_0000,
+     "handle-ptr-without-win64"),
+    ("HANDLE_PTR", 0x1_8000_0000, X64W, X86, "0000008001000000", 0x8000_0000, 0x8000_0000,
+     None),
+    ("DWORD_PTR", 0x8000_0000, X86, X64, "00000080", 0xFFFF_FFFF_8000_0000, 0x8000_0000,
+     "unsigned-int3264-sign-extended"),
+    ("INT_PTR", 0x1_8000_0000, X64, X86, "00000080", 0xFFFF_FFFF_8000_0000,
+     0xFFFF_FFFF_8000_0000, None),
+])
+def test_replays_are_scored_against_the_documentation_as_captures_are(
+        type_name: str, value: int, sender: cap.StubBuild, receiver: cap.StubBuild, wire: str,
+        saw: int, model: int, difference: str | None) -> None:
+    got = cap.Replay(type_name, wire, receiver, 0, saw, 0.0, "Wine 8.0, test")
+    scored = cap.compare_replay(_sent(type_name, value, sender, wire), got)
+    assert scored.model_received == model
+    assert scored.difference == difference
+    assert scored.agree is (saw == model)
 
 
 def test_4_bytes_where_a_win64_stub_wants_8_are_refused(swept: Sweep) -> None:

@@ -4,7 +4,12 @@ import matplotlib
 
 from interopkit.com.lint import IDL_DIR
 from interopkit.lessons.exercise import State
-from interopkit.lessons.handle_ptr_truncation import PORTED, q1_cut_pointers, q3_mend
+from interopkit.lessons.handle_ptr_truncation import (
+    PORTED,
+    q1_cut_pointers,
+    q2_invalid_handle,
+    q3_mend,
+)
 
 
 def test_bits_html_colours_every_bit_and_reports_bad_input() -> None:
@@ -173,3 +178,17 @@ def test_q1_accepts_the_struct_dot_field_form() -> None:
 
 def test_q3_says_scanner_fixed_renames_and_is_no_answer() -> None:
     assert "scanner_fixed.idl renames" in q3_mend.question
+
+
+def test_q2_separates_the_documented_answer_from_wines_behaviour() -> None:
+    # Section 3 shows Wine's 64-bit stub sign-extending DWORD_PTR to all ones: the hint for
+    # that answer used to say only that 8 bytes on the wire would give it.
+    for wines in (-1, 2**64 - 1):
+        feedback = q2_invalid_handle.check(wines)
+        assert feedback.state is State.WRONG
+        assert "Wine's 64-bit stub gives" in feedback.message
+        assert "documented rule" in feedback.message
+    right = q2_invalid_handle.check(0xFFFF_FFFF)
+    assert right.state is State.RIGHT and "Wine's 64-bit stubs sign-extend" in right.message
+    assert "not by Wine" in q2_invalid_handle.hint().message
+    assert "documented rules" in q2_invalid_handle.question

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from interopkit.com.capture import KNOWN_DIFFERENCES, compare, sweep
+from interopkit.com.capture import KNOWN_DIFFERENCES, compare, compare_replay, sweep
 from interopkit.errors import UsageError
 from interopkit.kit import wine
 from interopkit.lessons import ndr_recording, recorded
@@ -40,6 +40,12 @@ def test_the_recorded_captures_still_compare_as_recorded_with_todays_model() -> 
     found, _rec = load_sweep()
     for recorded_comparison in found.comparisons:
         assert compare(recorded_comparison.capture) == recorded_comparison
+
+
+def test_the_recorded_replays_still_compare_as_recorded_with_todays_model() -> None:
+    found, _rec = load_sweep()
+    for recorded_replay in found.replays:
+        assert compare_replay(recorded_replay.sent, recorded_replay.replay) == recorded_replay
 
 
 def test_load_then_save_gives_the_same_dictionaries() -> None:
@@ -74,6 +80,70 @@ def test_without_wine_the_recording_is_shown_and_labelled(monkeypatch: pytest.Mo
     # Two values, four types, three builds; then the replays of 0x180000000 and of DWORD_PTR
     # 0x80000000.
     assert page.count("<tr>") == 1 + 24 + 1 + 6
+
+
+def _rows(page: str) -> list[list[str]]:
+    """The tables' rows as lists of cell texts, tags removed."""
+    import html
+    import re
+
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in
+             re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", page)]
+
+
+def _recorded_page(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(wine, "find_wine", lambda bits=64: None)
+    return real_bytes_html(real_sweep())
+
+
+def test_the_summary_counts_the_sweep_and_says_which_part_the_table_shows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _recorded_page(monkeypatch)
+    found, _rec = load_sweep()
+    # The old summary counted all 96 captures and showed 24 rows without saying so.
+    assert f"{len(found.comparisons)} captures: 3 builds, 4 types and 8 values" in page
+    shown = _rows(page.split("One side's bytes")[0])[1:]
+    agree = sum(row[-1] == "agree" for row in shown)
+    differ = sum(row[-1].startswith("Wine differs") for row in shown)
+    assert (len(shown), agree + differ) == (24, 24)
+    assert (f"The table shows the 24 captures of 0x80000000, 0x180000000 ({agree} agree, "
+            f"{differ} are Wine's listed differences, 0 unexplained)") in page
+    assert f"{len(found.replays)} replays (" in page and "Shown: the 6 of 0x180000000" in page
+
+
+def test_each_value_shows_as_the_process_holding_it_holds_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = {tuple(row[:4]): row for row in _rows(_recorded_page(monkeypatch))}
+    cut = rows[("32-bit", "32-bit", "INT_PTR", "0x180000000 → 0x80000000 in a 32-bit process")]
+    # the 32-bit server's INT_PTR in 32 bits, not the tool's 64-bit widening 0xffffffff80000000
+    assert cut[6] == cut[7] == "0x80000000 (-2,147,483,648)"
+    wide = rows[("64-bit", "64-bit", "INT_PTR", "0x180000000")]
+    assert wide[6] == "0xffffffff80000000 (-2,147,483,648)"
+    kept = rows[("32-bit", "32-bit", "ULONG64", "0x180000000")]  # ULONG64 is 64 bits anywhere
+    assert kept[4] == "00 00 00 80 01 00 00 00" and kept[6] == "0x180000000"
+    assert ("64-bit with _WIN64", "32-bit", "HANDLE_PTR", "0x180000000") in rows
+
+
+def test_one_rule_labels_wines_differences_alike_in_both_tables(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _recorded_page(monkeypatch)
+    rows = _rows(page)
+    assert rows[0][-1] == "verdict" and all(row[-1] for row in rows)  # every column is named
+    # the platform once above the tables, not in every row
+    assert "Every row ran under Wine 8.0" in page
+    assert not any(cell.startswith("Wine 8") for row in rows for cell in row)
+    plain = next(row for row in rows if row[:4] == ["64-bit", "64-bit", "HANDLE_PTR",
+                                                     "0x180000000"])
+    replayed = next(row for row in rows if row[:4] == ["64-bit with _WIN64", "64-bit",
+                                                        "HANDLE_PTR", "0x180000000"])
+    # The replay used to be scored as if the model knew widl leaves _WIN64 undefined: "agree".
+    assert replayed[5:] == ["0x80000000", "0x180000000",
+                            "Wine differs: HANDLE_PTR in 4 bytes, no _WIN64 [2]"]
+    assert plain[-1] == replayed[-1]
+    assert "title='handle-ptr-without-win64'" in page
+    assert "<code>unsigned-int3264-sign-extended</code>" in page
+    assert "unsigned-int3264-sign-extended)" not in page.split("<ol>")[0]  # no code in a cell
 
 
 def test_record_writes_a_live_run_with_its_provenance(
