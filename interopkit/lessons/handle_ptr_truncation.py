@@ -426,7 +426,7 @@ def _sent(value: int, type_name: str, bits: int) -> str:
 
 
 def _spaced(hex_text: str) -> str:
-    return f"<code>{bytes.fromhex(hex_text).hex(' ')}</code>"
+    return f"<code style='white-space:nowrap'>{bytes.fromhex(hex_text).hex(' ')}</code>"
 
 
 def _verdict(case: Any) -> str:
@@ -461,7 +461,7 @@ def _capture_rows(shown: list[Any]) -> list[list[str]]:
     rows = []
     for c in shown:
         cap, bits = c.capture, c.capture.build.bits
-        rows.append([f"{bits}-bit", html.escape(cap.build.label), cap.type,
+        rows.append([html.escape(cap.build.label), cap.type,
                      html.escape(_sent(cap.value, cap.type, bits)), _spaced(cap.request_hex),
                      _spaced(c.model_hex), html.escape(_held(cap.server_saw, cap.type, bits)),
                      html.escape(_held(c.model_received, cap.type, bits)), _verdict(c)])
@@ -507,7 +507,8 @@ def real_bytes_html(real: Any = None, values: tuple[int, ...] = REAL_VALUES) -> 
                "Echo method's value is its only [in] parameter.</p>"
                f"<p>The table shows the {len(shown)} captures of {listed} "
                f"({_counts(shown)}); <code>real_bytes_html(values=...)</code> shows others. "
-               f"Every row ran under {html.escape(platforms)}, in a 32-bit or a 64-bit process. "
+               f"Every row ran under {html.escape(platforms)}, in a 32-bit or a 64-bit process "
+               "with a proxy/stub of its bitness (the first column). "
                "A 32-bit process holds a pointer-sized value in 32 bits, so its caller's cast "
                "cuts 0x180000000 to 0x80000000 before the proxy sees it. The server columns show "
                "the server's variable in its own width, and a negative INT_PTR also in "
@@ -528,7 +529,7 @@ def real_bytes_html(real: Any = None, values: tuple[int, ...] = REAL_VALUES) -> 
         for key, d in KNOWN_DIFFERENCES.items())
     return (f"<p><small><b>{html.escape(real.label)}</b> (Wine is not Windows: where they "
             "differ, the differences are named)</small></p>" + summary
-            + _html_table(["process", "proxy/stub built", "type", "value sent", "real bytes",
+            + _html_table(["process and proxy/stub", "type", "value sent", "real bytes",
                            "model's bytes", "server received", "model says", "verdict"],
                           _capture_rows(shown))
             + replay_text
