@@ -58,8 +58,9 @@ def _x(size: int) -> float:
 def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None) -> Axes:
     """Median per-call time against payload, log-log, with the bootstrap interval as error
     bars; ``reference`` (another run) dashed and faint beneath, for the experiments this run
-    measured only (a line without a label is a legend nobody can read); the experiments this
-    run skipped are named under the chart."""
+    measured only (a line without a label is a legend nobody can read), and an experiment the
+    reference lacks says so in the legend; the experiments this run skipped are named under the
+    chart. The legend sits outside the axes, clear of every point."""
     from matplotlib.lines import Line2D
 
     ax = _axes(ax, (10, 5.5))
@@ -68,19 +69,22 @@ def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None)
                       key=lambda r: r.payload_bytes)
         if not mine:
             continue
+        label = name
         if reference is not None:
             old = sorted((r for r in reference.results if r.experiment == name),
                          key=lambda r: r.payload_bytes)
             if old:
                 ax.plot([_x(r.payload_bytes) for r in old], [r.median_us for r in old],
                         linestyle=":", color=colour, alpha=0.6, linewidth=1.2)
+            else:  # the reference run predates this experiment (real_com): say why no line
+                label = f"{name} (not in the reference run)"
         hollow = MARKERS.get(name) == "s"
         ax.errorbar([_x(r.payload_bytes) for r in mine], [r.median_us for r in mine],
                     yerr=[[r.median_us - r.ci_low_us for r in mine],
                           [r.ci_high_us - r.median_us for r in mine]],
                     marker=MARKERS.get(name, "o"), markersize=9 if hollow else 4,
                     markerfacecolor="none" if hollow else colour, markeredgewidth=1.5,
-                    linestyle="--" if hollow else "-", capsize=3, color=colour, label=name,
+                    linestyle="--" if hollow else "-", capsize=3, color=colour, label=label,
                     zorder=3 if hollow else 2)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
@@ -95,7 +99,8 @@ def draw_latency(run: Run, reference: Run | None = None, ax: Axes | None = None)
         handles.append(Line2D([], [], linestyle=":", color="black", alpha=0.6, linewidth=1.2))
         labels.append("reference run (same colour)")
     ax.set_title(title, fontsize=9)
-    ax.legend(handles, labels, fontsize=8, loc="upper left")
+    # Outside the axes: in the upper left it hid the scalar points (msl_loadlib's, highest).
+    ax.legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     # The bootstrap intervals are drawn, but on a log axis most are narrower than a marker.
     ax.text(0.99, 0.06, "error bars: 95% CI of the median, often narrower than the marker",
             fontsize=7, ha="right", va="bottom", transform=ax.transAxes, color="#555555")

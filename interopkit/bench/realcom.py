@@ -197,13 +197,47 @@ def lines(view: Shown) -> list[str]:
             out.append(str(compare(measured, NAME, "surrogate_cross_bitness", size)))
     if measured.record("msl_loadlib", 0) and measured.record(NAME, 0):
         out.append(str(compare(measured, "msl_loadlib", NAME, 0)))
+    per_byte = _per_byte(measured)
+    if per_byte:
+        out.append(per_byte)
     about = measured.host.get("timed_inside", {}).get(NAME, {})
     scalar = measured.record(NAME, 0)
     if about.get("create_ms") and scalar:
         create = float(about["create_ms"])
+        # Wine's CoCreateInstance sleeps a whole second after starting the server before it
+        # asks for the object again (WINE-COMBASE): its ~1 s is that wait, not a process start.
+        wine_wait = ("; under Wine that is mostly Wine's fixed one-second wait after starting "
+                     "the surrogate (WINE-COMBASE), not Windows' activation cost"
+                     if str(about.get("platform", "")).startswith("Wine") else "")
         out.append(f"activation (CoCreateInstance, once): {create:,.0f} ms, the time of "
-                   f"{create * 1000 / scalar.median_us:,.0f} scalar calls")
+                   f"{create * 1000 / scalar.median_us:,.0f} scalar calls{wine_wait}")
     return out
+
+
+_WORK = "native_inproc"
+_KIT = "surrogate_cross_bitness"
+
+
+def _per_byte(measured: Run) -> str | None:
+    """What one more byte costs between the run's two largest payloads: real COM, the kit's
+    32-bit surrogate and the checksum itself (the work both do), from the run's medians."""
+    sizes = sorted(size for size in {r.payload_bytes for r in measured.results}
+                   if size and all(measured.record(name, size) for name in (NAME, _KIT, _WORK)))
+    if len(sizes) < 2:
+        return None
+    low, high = sizes[-2:]
+
+    def ns(name: str) -> float:
+        return ((measured.record(name, high).median_us - measured.record(name, low).median_us)
+                * 1000 / (high - low))
+
+    com, kit, work = ns(NAME), ns(_KIT), ns(_WORK)
+    text = (f"per byte, from {low:,} to {high:,} bytes: real_com {com:.1f} ns, "
+            f"{_KIT} {kit:.1f} ns, the checksum itself ({_WORK}) {work:.1f} ns")
+    if kit > work and com > work:
+        text += (f"; beyond the work, real COM spends {(com - work) / (kit - work):,.0f} times "
+                 "as long on each byte as the kit's surrogate")
+    return text
 
 
 def record(path: str | Path = RECORDED) -> Path:

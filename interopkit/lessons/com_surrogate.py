@@ -35,7 +35,10 @@ __all__ = [
     "COM_PROGRESS",
     "FAILURES_PROGRESS",
     "FORGOTTEN",
+    "WINE_BUG",
+    "WINE_NOTES",
     "activations_html",
+    "differences_html",
     "draw_com_primer",
     "q1_force_32",
     "q2_missing_value",
@@ -441,7 +444,7 @@ def real_com_html() -> str:
         "client process", "CoCreateInstance (CLSCTX_LOCAL_SERVER)",
         "surrogate process, seen from outside", "pointer size, measured inside the server",
         "add(2, 3), computed in the server", "CoCreateInstance took", "median Add call",
-        "the model (section 3)")]
+        "the model (section 3's rules, this client's bitness)")]
     for run in runs:
         where = run["surrogate"]
         median = (f"{statistics.median(run['call_us']):.0f} us ({len(run['call_us'])} calls)"
@@ -475,19 +478,51 @@ COM_FAILURE_NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "CLSCTX_ACTIVATE_32_BIT_SERVER, 32-bit server registered": (
         "Documented: the flag picks the 32-bit server.", ("CLSCTX", "COM-PSB")),
     "CLSCTX_ACTIVATE_64_BIT_SERVER, only a 32-bit server registered": (
-        ("Documented: activation fails when the bitness asked for is not registered. Where "
-        "Wine started the 32-bit server instead, that is Wine's behaviour, not Windows'."),
+        "Documented: activation fails when the bitness asked for is not registered.",
         ("CLSCTX", "COM-PSB")),
     "both ACTIVATE flags at once": (
-        ("Documented: both flags at once is E_INVALIDARG. Where Wine accepted them, that is "
-        "Wine's behaviour, not Windows'."), ("CLSCTX", "WINERROR-H")),
+        "Documented: both flags at once is E_INVALIDARG.", ("CLSCTX", "WINERROR-H")),
     "64-bit client, 64-bit server, empty DllSurrogate (a Wine bug)": (
         ("Documented: an empty DllSurrogate means the system's dllhost.exe, so by the "
-        "documentation this works. Wine 8 fails it: a Wine bug, not a rule of COM. The kit's "
-        "recipe names the 64-bit dllhost in DllSurrogate for this one pairing under Wine."),
-        ("COM-SURR", "COM-SURRREG")),
+        "documentation this works."), ("COM-SURR", "COM-SURRREG")),
 }
-"""What the sources say about each case of ``interopkit.com.real.FAILURES``, with their keys."""
+"""What Microsoft's documentation says about each case of ``interopkit.com.real.FAILURES``,
+with the sources' keys: true wherever the case runs."""
+
+WINE_NOTES: dict[str, str] = {
+    "CLSCTX_ACTIVATE_64_BIT_SERVER, only a 32-bit server registered": (
+        "Wine does not read the CLSCTX_ACTIVATE_32/64_BIT_SERVER flags, so it started the "
+        "32-bit server registered, as for CLSCTX_LOCAL_SERVER alone."),
+    "both ACTIVATE flags at once": (
+        "Wine does not read the CLSCTX_ACTIVATE_32/64_BIT_SERVER flags, so it never sees the "
+        "pair that the documentation rejects with E_INVALIDARG."),
+    "64-bit client, 64-bit server, empty DllSurrogate (a Wine bug)": (
+        "With an empty DllSurrogate Wine starts the dllhost of the view opposite to the "
+        "client's: syswow64's 32-bit one for any 64-bit client, whatever the server's bitness. "
+        "That dllhost cannot load the 64-bit DLL and exits, and Wine answers E_NOINTERFACE. The "
+        "kit's recipe names the 64-bit dllhost in DllSurrogate for this one pairing under Wine."),
+}
+"""Why Wine parts from the documentation in a case, from Wine's source (WINE-COMBASE): shown
+only beside a run under Wine that differs from the model."""
+
+WINE_BUG = " (a Wine bug)"
+"""The end of the one ``FAILURES`` title that blames Wine: dropped unless the run shown is
+Wine's and differs from the model (on Windows the row is just a case)."""
+
+
+def _on_wine(run: dict[str, Any]) -> bool:
+    return str(run.get("platform", "")).startswith("Wine")
+
+
+def _wine_note(case: str, run: dict[str, Any]) -> str | None:
+    """Wine's reason for a case (``WINE_NOTES``), when the run is Wine's and differs."""
+    if not _on_wine(run) or not _agreement(run).startswith("differ"):
+        return None
+    return WINE_NOTES.get(case)
+
+
+def _case_title(case: str, run: dict[str, Any]) -> str:
+    return case if _wine_note(case, run) else case.removesuffix(WINE_BUG)
 
 
 def _agreement(run: dict[str, Any]) -> str:
@@ -516,9 +551,13 @@ def real_failures_html() -> str:
     for number, item in enumerate(got.result["cases"], 1):
         run = item["run"]
         note, keys = COM_FAILURE_NOTES.get(item["case"], ("", ()))
+        wine_note = _wine_note(item["case"], run)
+        if wine_note:
+            note, keys = f"{note} Under Wine: {wine_note}", (*keys, "WINE-COMBASE")
         agree = _agreement(run)
         colour = "#b03000" if agree.startswith("differ") else "#1a7f37"
-        cells = [str(number), item["case"], _real_text(run), _model_text(run["model"])]
+        cells = [str(number), _case_title(item["case"], run), _real_text(run),
+                 _model_text(run["model"])]
         rows.append("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>"
                                      for c in cells)
                     + f"<td style='text-align:left; color:{colour}'><b>{html.escape(agree)}"
@@ -530,6 +569,44 @@ def real_failures_html() -> str:
                     ("<span style='display:inline-block; min-width:16em'>what the sources say"
                     "</span>")))
     return labels_html(got) + f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def differences_html() -> str:
+    """Section 6's notice, computed from the run shown (live or recorded), so that it cannot
+    contradict the table: which rows differ from the documentation, what the real run did
+    there, and, for a run under Wine, why, from Wine's source (WINE-COMBASE). Notebook 05."""
+    cases = real_failures()
+    differ = [(number, item) for number, item in enumerate(cases, 1)
+              if _agreement(item["run"]).startswith("differ")]
+    where = cases[0]["run"]["platform"] if cases else "no run"
+    if not differ:
+        return (f"<p><b>In the run shown ({html.escape(where)}), every row agrees with the "
+                "documentation</b> on whether the client got an object.</p>")
+    numbers = [str(number) for number, _ in differ]
+    listed = (", ".join(numbers[:-1]) + " and " + numbers[-1]) if len(numbers) > 1 \
+        else numbers[0]
+    wine = _on_wine(differ[0][1]["run"])
+    head = (f"<p><b>{'Wine is not Windows. ' if wine else ''}In the run shown "
+            f"({html.escape(where)}), row{'s' if len(differ) > 1 else ''} {listed} "
+            f"differ{'' if len(differ) > 1 else 's'} from the documentation:</b></p>")
+    items = []
+    for number, item in differ:
+        run = item["run"]
+        did = (f"created the object, in {_real_text(run).removeprefix('S_OK: ')}, where "
+               "the documentation says activation fails" if run["create_hr"] == 0 else
+               f"failed with {_real_text(run).removeprefix('fails: ')}, where the "
+               "documentation says it works")
+        why, cite = _wine_note(item["case"], run), ""
+        if why:
+            cite = f" [{sources_html(('WINE-COMBASE',))}]"
+        elif wine:
+            why = "The kit has not traced this case in Wine's source."
+        else:
+            why = ("This is Windows itself: where it differs, the model (the kit's reading of "
+                   "the documentation) is what to question.")
+        items.append(f"<li>Row {number} ({html.escape(_case_title(item['case'], run))}) "
+                     f"{html.escape(did)}. {html.escape(why)}{cite}</li>")
+    return head + "<ul>" + "".join(items) + "</ul>"
 
 
 def wine_differences() -> set[int]:

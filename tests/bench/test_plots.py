@@ -109,3 +109,18 @@ def test_other_charts() -> None:
     shown = {t.get_text() for t in ax.yaxis.get_ticklabels(which="both")
              if t.get_text() and low <= t.get_position()[1] <= high}
     assert shown - {"1", "10", "100"}, shown  # not only the powers of ten
+
+
+def test_latency_legend_is_clear_of_the_points_and_names_what_the_reference_lacks() -> None:
+    """real_com is newer than the reference run: no dotted line, and the legend says why; the
+    legend sat over msl_loadlib's scalar point in the upper left."""
+    newer = Run({}, _run().results + tuple(
+        Record("real_com", size, 300.0, 0, 0, 5, 290.0, 310.0) for size in PAYLOADS))
+    ax = draw_latency(newer, reference=_run(2.0))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [*TIMES, "real_com (not in the reference run)", "reference run (same colour)"]
+    dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == len(TIMES)
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # outside the axes, right of them

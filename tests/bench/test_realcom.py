@@ -175,3 +175,29 @@ def test_the_client_refuses_what_it_cannot_time(args: list[str], message: str) -
 
     done = wine.run(probe_path("comclient_x64.exe"), args, bits=64, timeout=60)
     assert done.returncode == 2 and message in done.stderr and done.stdout == ""
+
+
+def test_lines_say_the_wine_second_is_wines_wait_and_price_each_byte() -> None:
+    def rec(name: str, size: int, median: float) -> Record:
+        return Record(name, size, median, median, median, 15, median * 0.99, median * 1.01)
+
+    medians = {"real_com": (300.0, 1_300.0, 19_300.0),
+               "surrogate_cross_bitness": (25.0, 150.0, 1_750.0),
+               "native_inproc": (0.5, 70.0, 1_150.0)}
+    about = {"create_ms": 1000.0, "platform": "Wine 8.0 (Debian), 64-bit process"}
+    measured = Run({"timed_inside": {"real_com": about}}, tuple(
+        rec(name, size, median) for name, times in medians.items()
+        for size, median in zip((0, 65536, 1048576), times, strict=True)))
+    got = realcom.lines(realcom.Shown(measured, True, "live"))
+    # (19,300 - 1,300) us over 983,040 bytes is 18.31 ns a byte; the surrogate's 1.628, the
+    # work's 1.099: beyond the work, (18.31 - 1.099) / (1.628 - 1.099) = 32.5 times.
+    assert got[-2] == ("per byte, from 65,536 to 1,048,576 bytes: real_com 18.3 ns, "
+                       "surrogate_cross_bitness 1.6 ns, the checksum itself (native_inproc) "
+                       "1.1 ns; beyond the work, real COM spends 33 times as long on each byte "
+                       "as the kit's surrogate")
+    assert got[-1] == ("activation (CoCreateInstance, once): 1,000 ms, the time of 3,333 scalar "
+                       "calls; under Wine that is mostly Wine's fixed one-second wait after "
+                       "starting the surrogate (WINE-COMBASE), not Windows' activation cost")
+    windows = Run({"timed_inside": {"real_com": about | {"platform": "Windows 10.0"}}},
+                  measured.results)
+    assert realcom.lines(realcom.Shown(windows, True, "live"))[-1].endswith("3,333 scalar calls")

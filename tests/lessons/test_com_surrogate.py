@@ -242,3 +242,72 @@ def test_q5_says_so_when_the_real_run_made_no_object(monkeypatch: pytest.MonkeyP
     feedback = com_surrogate.q5_dllhost_image.check(r"C:\windows\syswow64\dllhost.exe")
     assert feedback.state is State.WRONG
     assert "made no object here (CoCreateInstance: REGDB_E_CLASSNOTREG" in feedback.message
+
+
+def _shown_failures(monkeypatch: pytest.MonkeyPatch, platform: str,
+                    as_documented: bool = False) -> None:
+    """Section 6's run replaced by the recording's cases run on ``platform``; with
+    ``as_documented``, every case answered as the model says."""
+    import copy
+
+    from interopkit.lessons import recorded
+
+    _no_wine(monkeypatch)
+    cases = copy.deepcopy(recorded.cached("com_failures").result)
+    for item in cases["cases"]:
+        run = item["run"]
+        run["platform"] = platform
+        if as_documented:
+            model = run["model"]
+            run["create_hr"] = 0 if model["succeeded"] else model["hresult"]
+            run["surrogate"] = ({"image": "C:\\Windows\\System32\\dllhost.exe",
+                                 "bits": model["server_bits"]} if model["succeeded"] else None)
+    recorded._CACHE["com_failures"] = recorded.Answer(cases, f"live: {platform}", True)
+
+
+def test_the_notice_names_the_rows_that_differ_in_the_run_shown_with_wines_reasons(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons.com_surrogate import WINE_NOTES, differences_html, real_failures_html
+
+    _no_wine(monkeypatch)  # the recording: Wine 8.0, where rows 6, 7 and 8 differ
+    notice = differences_html()
+    assert "Wine is not Windows. In the run shown (Wine 8.0" in notice
+    assert "rows 6, 7 and 8 differ from the documentation" in notice
+    assert "Row 6 (CLSCTX_ACTIVATE_64_BIT_SERVER, only a 32-bit server registered) created " \
+           "the object, in C:\\windows\\syswow64\\dllhost.exe (32-bit)" in notice
+    assert "Row 8 (64-bit client, 64-bit server, empty DllSurrogate (a Wine bug)) failed with " \
+           "E_NOINTERFACE (0x80004002)" in notice
+    assert notice.count(">WINE-COMBASE</a>") == 3
+    table = real_failures_html()
+    for note in WINE_NOTES.values():
+        assert note.replace("'", "&#x27;") in notice and note.replace("'", "&#x27;") in table
+    assert "(a Wine bug)" in table
+
+
+def test_on_windows_nothing_blames_wine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons.com_surrogate import (
+        WINE_NOTES,
+        differences_html,
+        real_failures_html,
+        wine_differences,
+    )
+
+    _shown_failures(monkeypatch, "Windows 10.0.22631, 64-bit process")
+    table, notice = real_failures_html(), differences_html()
+    assert "Wine" not in table.replace("live: Windows", "")
+    assert ">64-bit client, 64-bit server, empty DllSurrogate</td>" in table
+    assert not any(note[:40] in table or note[:40] in notice for note in WINE_NOTES.values())
+    assert "Wine is not Windows" not in notice and "WINE-COMBASE" not in notice
+    assert "rows 6, 7 and 8 differ" in notice and "This is Windows itself" in notice
+    assert wine_differences() == {6, 7, 8}
+
+
+def test_a_run_that_follows_the_documentation_has_nothing_to_explain(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons.com_surrogate import differences_html, wine_differences
+
+    _shown_failures(monkeypatch, "Windows 10.0.22631, 64-bit process", as_documented=True)
+    assert wine_differences() == set()
+    assert differences_html() == ("<p><b>In the run shown (Windows 10.0.22631, 64-bit process), "
+                                  "every row agrees with the documentation</b> on whether the "
+                                  "client got an object.</p>")
