@@ -1,0 +1,25 @@
+"""The course as a website: the lessons, executed, with the glossary, the sources, the instructor
+guide and the JupyterHub page (``interopkit site --out DIR``).
+
+    source     the Sphinx project staged in a temporary folder: copies of the committed (cleared)
+               notebooks with a hidden worked solution after each exercise, the docs, an index in
+               learning-path order, a page of launch links, and the generated ``conf.py``
+    callouts   the Sphinx extension that boxes objectives, exercises and key points, puts each
+               solution behind a toggle and replaces a live widget by a note
+    build      runs Sphinx (MyST-NB executes every notebook, in quick mode by default) with
+               warnings as errors, and checks that the build left no process running
+
+Why Sphinx with MyST-NB and sphinx-book-theme rather than Jupyter Book 2: all of it installs
+with pip (Jupyter Book 2 is the Node.js ``mystmd`` tool, which fetches its page theme over the
+network on the first build, so an offline classroom server or CI could not build it); ``-W``
+turns every warning, a broken cross-reference included, into a failed build; MyST-NB executes the
+notebooks at build time and fails the build when a cell raises; search is Sphinx's own, in the
+page, with no server. Jupyter Book 1 was this same stack behind a ``_config.yml``.
+"""
+
+from __future__ import annotations
+
+from interopkit.site.build import SiteBuild, build_site
+from interopkit.site.source import Launch
+
+__all__ = ["Launch", "SiteBuild", "build_site"]
