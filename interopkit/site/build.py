@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -58,8 +59,11 @@ class SiteBuild:
 
 
 def build_site(out: str | os.PathLike[str], launch: Launch | None = None, *,
-               quick: bool = True, timeout: float = 3600.0) -> SiteBuild:
-    """Build the site into ``out`` from the kit's clone; raise ToolchainError if it fails."""
+               quick: bool = True, timeout: float = 3600.0,
+               root: str | os.PathLike[str] | None = None) -> SiteBuild:
+    """Build the site into ``out`` from the kit's clone (or ``root``, a folder laid out like
+    it); raise ToolchainError if Sphinx or a lesson fails, HostError if the build left a
+    process running."""
     launch = launch or Launch()
     target = Path(out)
     if target.exists() and not target.is_dir():
@@ -71,11 +75,11 @@ def build_site(out: str | os.PathLike[str], launch: Launch | None = None, *,
     if missing:
         raise ToolchainError(", ".join(missing), "not installed: the site builder needs them",
                              "Run: pip install -e \".[site]\" in the kit's clone")
-    root = kit_root()
+    source_root = Path(root) if root is not None else kit_root()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="interopkit-site-") as scratch:
         work = Path(scratch)
-        pages = stage(root, work / "src", launch, _built_on())
+        pages = stage(source_root, work / "src", launch, _built_on())
         _run_sphinx(work, quick, timeout)
         html = work / "build" / "html"
         figures = _figures(work / "build" / "jupyter_execute", pages)
@@ -84,6 +88,8 @@ def build_site(out: str | os.PathLike[str], launch: Launch | None = None, *,
             {"pages": pages, "figures": figures, "quick": quick, "seconds": round(seconds, 1)},
             indent=1) + "\n", encoding="utf-8")
         (html / ".nojekyll").touch()  # GitHub Pages would hide _static/ and _images/
+        for macros in html.glob("_static/*webpack-macros.html"):
+            macros.unlink()  # the themes' Jinja macros, copied with their static files: no page
         if (target / MANIFEST).is_file():
             shutil.rmtree(target)  # an earlier build of ours: replaced whole, no stale page
         shutil.copytree(html, target, dirs_exist_ok=True)
@@ -112,7 +118,8 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
     # With MPLBACKEND set, ipykernel keeps that backend instead of its inline one, and every
     # figure would show as "<Figure size ...>" text (the kit's tests hit this once).
     env.pop("MPLBACKEND", None)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
+    # -T: a crash's full traceback in the log, the failed cell's error included.
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-T",
                "-d", str(work / "doctrees"), str(work / "src"), str(work / "build" / "html")]
     try:
         with (work / "sphinx.log").open("w", encoding="utf-8") as log:
@@ -128,7 +135,12 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
                                      "(--timeout)") from exc
     finally:
         left = _wait_for_leftovers(token)
-    text = (work / "sphinx.log").read_text(encoding="utf-8", errors="replace")
+    # Pages named from the staged project's root (notebooks/00_start_here.ipynb), not /tmp/...;
+    # no terminal colours (a lesson's traceback has them).
+    text = re.sub(r"\x1b\[[0-9;]*m", "", (work / "sphinx.log").read_text(
+        encoding="utf-8", errors="replace")).replace(f"{work / 'src'}{os.sep}", "")
+    for saved in re.findall(r"has been saved in:\s*(\S+sphinx-err-\S+\.log)", text):
+        Path(saved).unlink(missing_ok=True)  # Sphinx's crash report; its text is in our log
     if code != 0:
         raise ToolchainError("the site build", f"Sphinx failed (exit {code}): "
                              f"{_problems(text)}", "Fix the notebook or page it names; "
@@ -140,11 +152,17 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
 
 
 def _problems(log: str) -> str:
-    """The lines of Sphinx's output that say what went wrong, at most a few."""
-    lines = [line for line in log.splitlines()
-             if ("WARNING" in line or "ERROR" in line or "Error" in line)
-             and "Kernel is running over TCP" not in line]
-    return " | ".join(lines[:6])[:3000] or log.strip()[-2000:]
+    """What went wrong, from Sphinx's output: the lesson that failed to execute and its error,
+    or the warnings (each names its page and line)."""
+    failed = re.findall(r"ExecutionError: (\S+\.ipynb)", log)
+    errors = [line.strip() for line in log.splitlines()
+              if re.match(r"\s*[\w.]*(Error|Exception|Interrupt)\b: ", line)
+              and "ExecutionError" not in line]
+    if failed:
+        return f"{failed[-1]} failed to execute" + (f": {errors[-1]}" if errors else "")
+    warnings = [line.strip() for line in log.splitlines() if "WARNING:" in line or
+                "ERROR:" in line]
+    return " | ".join(warnings[:6])[:3000] or log.strip()[-2000:]
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

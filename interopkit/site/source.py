@@ -128,7 +128,11 @@ def stage(root: Path, dest: Path, launch: Launch, built_on: str) -> list[str]:
             json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (dest / "docs").mkdir()
     for name in (name for names in DOC_PAGES.values() for name in names):
-        shutil.copy2(root / "docs" / f"{name}.md", dest / "docs" / f"{name}.md")
+        page = root / "docs" / f"{name}.md"
+        if not page.is_file():
+            raise UsageError(str(page), "is missing: the site includes it",
+                             "Build the site from a complete clone of the kit")
+        shutil.copy2(page, dest / "docs" / f"{name}.md")
     lesson_pages = [f"notebooks/{path.stem}" for path in lessons]
     (dest / "index.md").write_text(_index(lessons, lesson_pages, built_on), encoding="utf-8")
     (dest / "launch.md").write_text(_launch_page(launch, lessons), encoding="utf-8")

@@ -20,7 +20,8 @@ def _code(text: str, tags: tuple[str, ...] = ()) -> dict:
 def test_a_solution_cell_follows_each_verify_cell_and_nothing_else_changes() -> None:
     notebook = {"cells": [_code("q1_machine.check(answer)"),
                           _code("# checked\nq1_machine.verify_solution()", ("hide-cell",)),
-                          {"cell_type": "markdown", "id": "md", "metadata": {}, "source": ["**q2.**"]},
+                          {"cell_type": "markdown", "id": "md", "metadata": {},
+                           "source": ["**q2.**"]},
                           _code("q2_sixty_four.verify_solution()", ("hide-cell",))],
                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     before = json.dumps(notebook)
@@ -103,3 +104,13 @@ def test_a_notebook_without_a_title_is_named(tmp_path: Path) -> None:
     path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["no title"]}]}))
     with pytest.raises(UsageError, match="00_x.ipynb: has no title"):
         source.title_of(path)
+
+
+def test_stage_names_a_missing_docs_page(tmp_path: Path) -> None:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "notebooks" / "00_a.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "markdown", "id": "t", "metadata": {}, "source": ["# A"]}],
+         "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(UsageError, match=r"glossary.md: is missing"):
+        stage(tmp_path, tmp_path / "src", Launch(), "here")
