@@ -329,6 +329,12 @@ def test_a_lesson_that_raises_fails_the_build(tmp_path: Path) -> None:
     assert set(Path(tempfile.gettempdir()).glob("sphinx-err-*.log")) == reports
 
 
+def test_a_lesson_writing_to_stderr_fails_the_build(tmp_path: Path) -> None:
+    root = _mini_root(tmp_path, "import sys\nprint('a warning', file=sys.stderr)")
+    with pytest.raises(ToolchainError, match=r"00_lesson.ipynb:\d+: WARNING: .*stderr"):
+        build_site(tmp_path / "out", root=root, timeout=600)
+
+
 def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
     root = _mini_root(tmp_path, "print('fine')")
     (root / "docs" / "glossary.md").write_text(

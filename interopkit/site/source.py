@@ -243,6 +243,9 @@ def conf_text(launch: Launch) -> str:
         "nb_execution_raise_on_error": True,
         "nb_execution_show_tb": True,
         "nb_merge_streams": True,
+        # A cell that writes to stderr shows every reader an error or a warning: with -W, a
+        # failed build (the browser test fails the same notebook in JupyterLab).
+        "nb_output_stderr": "warn",
         # Widgets need a kernel: no widget JavaScript from a CDN (callouts puts a note instead).
         "nb_ipywidgets_js": {},
         # GitHub's anchors, which docs/ links use (#setup-on-learners-laptops).
