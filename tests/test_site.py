@@ -353,6 +353,15 @@ def test_a_lesson_that_leaves_a_process_running_fails_the_build(tmp_path: Path) 
         Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
+def test_a_build_past_its_timeout_is_stopped_with_its_kernel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _mini_root(tmp_path, "import time\ntime.sleep(600)")
+    monkeypatch.setattr(site_build.secrets, "token_hex", lambda size: "feedc0de")
+    with pytest.raises(ToolchainError, match=r"did not finish within 20 s and was stopped"):
+        build_site(tmp_path / "out", root=root, timeout=20)
+    assert site_build.leftover_processes("feedc0de") == []
+
+
 def test_a_missing_builder_names_the_extra(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     monkeypatch.setattr(site_build, "_absent", lambda module: module == "myst_nb")

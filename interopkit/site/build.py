@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,9 +113,7 @@ def _built_on() -> str:
 
 def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
     token = secrets.token_hex(8)
-    env = {**os.environ, _MARKER: token, "INTEROPKIT_QUICK": "1" if quick else ""}
-    if not quick:
-        env.pop("INTEROPKIT_QUICK")
+    env = {**os.environ, _MARKER: token, "INTEROPKIT_QUICK": "1" if quick else "0"}
     # With MPLBACKEND set, ipykernel keeps that backend instead of its inline one, and every
     # figure would show as "<Figure size ...>" text (the kit's tests hit this once).
     env.pop("MPLBACKEND", None)
@@ -133,6 +132,9 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
                 raise ToolchainError("the site build", f"did not finish within {timeout:g} s "
                                      "and was stopped", "Run it again with a longer timeout "
                                      "(--timeout)") from exc
+            except KeyboardInterrupt:
+                _end(process)  # Sphinx and its kernels go with the interrupted command
+                raise
     finally:
         left = _wait_for_leftovers(token)
     # Pages named from the staged project's root (notebooks/00_start_here.ipynb), not /tmp/...;
@@ -175,12 +177,17 @@ def _end(process: subprocess.Popen[bytes]) -> None:
 def leftover_processes(token: str) -> list[tuple[int, str]]:
     """(pid, name) of every running process whose environment carries the build's marker."""
     needle = f"{_MARKER}={token}".encode()
+    return _marked(lambda entry: entry == needle)
+
+
+
+def _marked(test: Callable[[bytes], bool]) -> list[tuple[int, str]]:
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             if int(proc.name) == os.getpid():
                 continue
-            if needle in (proc / "environ").read_bytes().split(b"\0"):
+            if any(test(entry) for entry in (proc / "environ").read_bytes().split(b"\0")):
                 found.append((int(proc.name), (proc / "comm").read_text().strip()))
         except (OSError, ValueError):
             continue  # ended meanwhile, or not ours to read
