@@ -239,7 +239,11 @@ def conf_text(launch: Launch) -> str:
         "html_last_updated_fmt": None,
         # Every notebook is run, whatever outputs it holds; a cell that raises fails the build.
         "nb_execution_mode": "force",
-        "nb_execution_timeout": 900,
+        # Per cell: the slowest lesson cell takes 11 s in full mode (data/classroom). A cell
+        # that shows a widget can, rarely, leave nbclient waiting after the kernel has finished
+        # it and gone idle (seen once here, nbclient 0.11 with ipykernel 7.4; nbclient issue
+        # 312): the build then fails after this long, naming the notebook, instead of hanging.
+        "nb_execution_timeout": 300,
         "nb_execution_raise_on_error": True,
         "nb_execution_show_tb": True,
         "nb_merge_streams": True,
