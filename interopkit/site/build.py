@@ -164,7 +164,9 @@ def _problems(log: str) -> str:
         return f"{failed[-1]} failed to execute" + (f": {errors[-1]}" if errors else "")
     warnings = [line.strip() for line in log.splitlines() if "WARNING:" in line or
                 "ERROR:" in line]
-    return " | ".join(warnings[:6])[:3000] or log.strip()[-2000:]
+    if warnings:
+        return " | ".join(warnings[:6])[:3000]
+    return errors[-1] if errors else log.strip()[-600:]
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

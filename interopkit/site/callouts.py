@@ -28,8 +28,9 @@ from interopkit.site.source import SOLUTION_TAG
 __all__ = ["WIDGET_NOTE", "box_lesson", "setup"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ("A widget runs here in JupyterLab: it needs a running kernel, which a web page "
-               "does not have. Open this lesson in JupyterLab to use it: ")
+WIDGET_NOTE = ("JupyterLab shows a widget here (an explorer, a slider or a progress bar): it "
+               "needs a running kernel, which a web page does not have. Open this lesson in "
+               "JupyterLab to use it: ")
 _CHECK = re.compile(r"(\w+)\.check\(")
 _QUESTION = re.compile(r"^(q\d+)\.$")
 

@@ -142,7 +142,7 @@ def stage(root: Path, dest: Path, launch: Launch, built_on: str) -> list[str]:
 
 
 def _index(lessons: list[Path], pages: list[str], built_on: str) -> str:
-    toc = [("Lessons", pages), ("Run them yourself", ["launch"])]
+    toc = [("Lessons", [*pages, "launch"])]
     toc += [(caption, [f"docs/{name}" for name in names]) for caption, names in DOC_PAGES.items()]
     trees = "\n".join(f"```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n:hidden:\n\n"
                       + "\n".join(entries) + "\n```\n" for caption, entries in toc)
@@ -205,7 +205,7 @@ exercises, open the notebooks in JupyterLab:
 The class hub link, for any file of the repository:
 
 ```
-{launch.hub_link('notebooks/<file>')}
+{launch.hub_link('notebooks/FILE').replace('FILE', '<file>')}
 ```
 """
 
