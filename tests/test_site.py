@@ -150,6 +150,10 @@ def test_lessons_have_their_boxes_toggles_and_launch_links(site: SiteBuild) -> N
                f"{lesson}.ipynb" in links, lesson
         assert f"{HUB}/hub/user-redirect/git-pull?repo=" in links, lesson
         assert f"urlpath=lab/tree/interopkit/{lesson}.ipynb" in links, lesson
+        # Its download button gives the notebook as the kit ships it (no added solution cell).
+        download = site.out / "_sources" / f"{lesson}.ipynb"
+        assert f"_sources/{lesson}.ipynb" in links, lesson
+        assert download.read_bytes() == (ROOT / f"{lesson}.ipynb").read_bytes(), lesson
     notes = sum(Page(_html(site, lesson)).count("admonition", "widget-note") for lesson in LESSONS)
     assert notes >= len(LESSONS) - 1  # every lesson has an explorer; they need a kernel
 
@@ -357,8 +361,8 @@ def test_a_build_past_its_timeout_is_stopped_with_its_kernel(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _mini_root(tmp_path, "import time\ntime.sleep(600)")
     monkeypatch.setattr(site_build.secrets, "token_hex", lambda size: "feedc0de")
-    with pytest.raises(ToolchainError, match=r"did not finish within 20 s and was stopped"):
-        build_site(tmp_path / "out", root=root, timeout=20)
+    with pytest.raises(ToolchainError, match=r"did not finish within 12 s and was stopped"):
+        build_site(tmp_path / "out", root=root, timeout=12)
     assert site_build.leftover_processes("feedc0de") == []
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from interopkit.errors import HostError, ToolchainError, UsageError
 from interopkit.kit import wine
-from interopkit.site.source import Launch, kit_root, stage
+from interopkit.site.source import Launch, kit_root, lesson_notebooks, stage
 
 __all__ = ["MANIFEST", "SiteBuild", "build_site", "leftover_processes"]
 
@@ -89,6 +89,10 @@ def build_site(out: str | os.PathLike[str], launch: Launch | None = None, *,
             {"pages": pages, "figures": figures, "quick": quick, "seconds": round(seconds, 1)},
             indent=1) + "\n", encoding="utf-8")
         (html / ".nojekyll").touch()  # GitHub Pages would hide _static/ and _images/
+        # The download button offers the notebook as the kit ships it, not the staged copy
+        # with its added solution cells.
+        for lesson in lesson_notebooks(source_root):
+            shutil.copyfile(lesson, html / "_sources" / "notebooks" / lesson.name)
         for macros in html.glob("_static/*webpack-macros.html"):
             macros.unlink()  # the themes' Jinja macros, copied with their static files: no page
         if (target / MANIFEST).is_file():
