@@ -326,8 +326,8 @@ def _mini_root(tmp_path: Path, source: str) -> Path:
 def test_a_lesson_that_raises_fails_the_build(tmp_path: Path) -> None:
     root = _mini_root(tmp_path, "raise ValueError('made to fail')")
     reports = set(Path(tempfile.gettempdir()).glob("sphinx-err-*.log"))
-    with pytest.raises(ToolchainError, match=r"Sphinx failed \(exit 2\): notebooks/00_lesson"
-                                             r".ipynb failed to execute: ValueError: made to fail"):
+    with pytest.raises(ToolchainError, match=r"a lesson failed: notebooks/00_lesson.ipynb: "
+                                             r"failed to execute: ValueError: made to fail"):
         build_site(tmp_path / "out", root=root, timeout=600)
     assert not (tmp_path / "out").exists()
     assert set(Path(tempfile.gettempdir()).glob("sphinx-err-*.log")) == reports

@@ -10,11 +10,13 @@ guide and the JupyterHub page (``interopkit site --out DIR``).
                warnings as errors, and checks that the build left no process running
 
 Why Sphinx with MyST-NB and sphinx-book-theme rather than Jupyter Book 2: all of it installs
-with pip (Jupyter Book 2 is the Node.js ``mystmd`` tool, which fetches its page theme over the
-network on the first build, so an offline classroom server or CI could not build it); ``-W``
-turns every warning, a broken cross-reference included, into a failed build; MyST-NB executes the
-notebooks at build time and fails the build when a cell raises; search is Sphinx's own, in the
-page, with no server. Jupyter Book 1 was this same stack behind a ``_config.yml``.
+with pip and builds offline. Jupyter Book 2 runs on the Node.js ``mystmd`` engine, whose web
+theme is a separate template archive it obtains over the network into ``_build/templates``, so a
+classroom server or CI without network access could not build it, and the kit would need Node.js
+beside Python. ``-W`` turns every warning, a broken cross-reference included, into a failed
+build; MyST-NB executes the notebooks at build time and fails the build when a cell raises;
+search is Sphinx's own, in the page, with no server. (Jupyter Book 1 was this same stack behind
+a ``_config.yml``.)
 """
 
 from __future__ import annotations

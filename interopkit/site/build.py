@@ -1,11 +1,12 @@
-"""Build the website: stage the Sphinx project, run Sphinx with warnings as errors, copy the HTML.
+"""Build the website: stage the Sphinx project, execute the lessons and run Sphinx with warnings
+as errors, copy the HTML.
 
-Sphinx runs in a child process (``python -m sphinx -W``) of this Python, in a temporary folder:
-MyST-NB writes its executed notebooks and a cache beside the HTML folder, and none of that may
-land beside ``--out``. The kernels that execute the lessons inherit the child's environment,
-quick mode included. Every process the build starts carries a marker in its environment, so that
-what it left running (a kernel, a surrogate, Wine) is found by that marker, not by name: other
-users of the machine's Wine prefix are left alone.
+Both run in a child process of this Python (``python -m interopkit.site.run``), in a temporary
+folder: Sphinx and MyST-NB write a cache beside the HTML folder, and none of that may land
+beside ``--out``; this process imports neither. The kernels that execute the lessons inherit
+the child's environment, quick mode included. Every process the build starts carries a marker
+in its environment, so that what it left running (a kernel, a surrogate, Wine) is found by that
+marker, not by name: other users of the machine's Wine prefix are left alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from interopkit.errors import HostError, ToolchainError, UsageError
 from interopkit.kit import wine
+from interopkit.site.run import FAILED
 from interopkit.site.source import Launch, kit_root, lesson_notebooks, stage
 
 __all__ = ["MANIFEST", "SiteBuild", "build_site", "leftover_processes"]
@@ -83,7 +85,7 @@ def build_site(out: str | os.PathLike[str], launch: Launch | None = None, *,
         pages = stage(source_root, work / "src", launch, _built_on())
         _run_sphinx(work, quick, timeout)
         html = work / "build" / "html"
-        figures = _figures(work / "build" / "jupyter_execute", pages)
+        figures = _figures(work / "src", pages)
         seconds = time.perf_counter() - started
         (html / MANIFEST).write_text(json.dumps(
             {"pages": pages, "figures": figures, "quick": quick, "seconds": round(seconds, 1)},
@@ -121,9 +123,7 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
     # With MPLBACKEND set, ipykernel keeps that backend instead of its inline one, and every
     # figure would show as "<Figure size ...>" text (the kit's tests hit this once).
     env.pop("MPLBACKEND", None)
-    # -T: a crash's full traceback in the log, the failed cell's error included.
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-T",
-               "-d", str(work / "doctrees"), str(work / "src"), str(work / "build" / "html")]
+    command = [sys.executable, "-m", "interopkit.site.run", str(work)]
     try:
         with (work / "sphinx.log").open("w", encoding="utf-8") as log:
             process = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL,
@@ -148,9 +148,11 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
     for saved in re.findall(r"has been saved in:\s*(\S+sphinx-err-\S+\.log)", text):
         Path(saved).unlink(missing_ok=True)  # Sphinx's crash report; its text is in our log
     if code != 0:
+        failed = re.search(rf"^{FAILED} (.+)$", text, re.MULTILINE)
+        if failed:
+            raise ToolchainError("the site build", f"a lesson failed: {failed.group(1)}")
         raise ToolchainError("the site build", f"Sphinx failed (exit {code}): "
-                             f"{_problems(text)}", "Fix the notebook or page it names; "
-                             "a lesson must run top to bottom (pytest notebooks/NN_x.ipynb)")
+                             f"{_problems(text)}", "Fix the page it names")
     if left:
         raise HostError("the site build", "left processes running, now ended: "
                         + ", ".join(f"{name} ({pid})" for pid, name in left),
@@ -158,18 +160,13 @@ def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
 
 
 def _problems(log: str) -> str:
-    """What went wrong, from Sphinx's output: the lesson that failed to execute and its error,
-    or the warnings (each names its page and line)."""
-    failed = re.findall(r"ExecutionError: (\S+\.ipynb)", log)
-    errors = [line.strip() for line in log.splitlines()
-              if re.match(r"\s*[\w.]*(Error|Exception|Interrupt)\b: ", line)
-              and "ExecutionError" not in line]
-    if failed:
-        return f"{failed[-1]} failed to execute" + (f": {errors[-1]}" if errors else "")
+    """What Sphinx said went wrong: its warnings (each names its page and line), or its crash."""
     warnings = [line.strip() for line in log.splitlines() if "WARNING:" in line or
                 "ERROR:" in line]
     if warnings:
         return " | ".join(warnings[:6])[:3000]
+    errors = [line.strip() for line in log.splitlines()
+              if re.match(r"\s*[\w.]*(Error|Exception|Interrupt)\b: ", line)]
     return errors[-1] if errors else log.strip()[-600:]
 
 

@@ -5,12 +5,11 @@ the clone itself is never written to. The staged folder mirrors the clone (``not
 ``docs/``), so that the links the notebooks and docs already hold (``../docs/glossary.md``,
 ``02_wow64.ipynb``, ``#troubleshooting``) resolve on the site as they do on GitHub.
 
-Two things are added to the copies, never to the committed notebooks:
-
-- after each exercise's collapsed solution cell (``q.verify_solution()``, tagged ``hide-cell``),
-  a cell that shows the worked solution (``q.solution()``), which ``interopkit.site.callouts``
-  puts behind a toggle: on the site no kernel answers ``q.solution()``;
-- nothing else: titles, objectives and key points come from the notebooks as they are.
+One thing is added to the copies, never to the committed notebooks: after each exercise's
+collapsed solution cell (``q.verify_solution()``, tagged ``hide-cell``), a cell that shows the
+worked solution (``q.solution()``), which ``interopkit.site.callouts`` puts behind a toggle: on
+the site no kernel answers ``q.solution()``. Titles, objectives and key points come from the
+notebooks as they are. The site's download button gives the committed notebook, not the copy.
 """
 
 from __future__ import annotations
@@ -237,15 +236,8 @@ def conf_text(launch: Launch) -> str:
         # Without it the theme's script logs "Got invalid theme mode" as a console error.
         "html_context": {"default_mode": "auto"},
         "html_last_updated_fmt": None,
-        # Every notebook is run, whatever outputs it holds; a cell that raises fails the build.
-        "nb_execution_mode": "force",
-        # Per cell: the slowest lesson cell takes 11 s in full mode (data/classroom). A cell
-        # that shows a widget can, rarely, leave nbclient waiting after the kernel has finished
-        # it and gone idle (seen once here, nbclient 0.11 with ipykernel 7.4; nbclient issue
-        # 312): the build then fails after this long, naming the notebook, instead of hanging.
-        "nb_execution_timeout": 300,
-        "nb_execution_raise_on_error": True,
-        "nb_execution_show_tb": True,
+        # interopkit.site.run has executed every lesson before Sphinx reads it.
+        "nb_execution_mode": "off",
         "nb_merge_streams": True,
         # A cell that writes to stderr shows every reader an error or a warning: with -W, a
         # failed build (the browser test fails the same notebook in JupyterLab).
