@@ -4,11 +4,17 @@
 
 The lessons are executed here with nbclient, one kernel per notebook, in the notebook's folder,
 before Sphinx reads them (MyST-NB then renders the outputs without executing anything). Doing it
-here, rather than through MyST-NB, lets the build wait for a kernel's replies patiently: once in
-a few builds, after a cell that shows a widget, the reply of a kernel that had already finished
-the cell and gone idle was never picked up, and the build sat waiting for the whole cell timeout
-(nbclient 0.11 with ipykernel 7.4; nbclient issue 312 reports the same). ``PatientChannel``
-polls in steps of a second, so a reply that a single long poll missed is read on the next step.
+here, rather than through MyST-NB, lets the build turn off nbclient's imitation of JupyterLab's
+Output widget, which answers each output an Output widget captures with a comm message on the
+kernel's shell channel while the cell still runs. With it, 3 builds in about 20 stalled until
+the cell timeout (nbclient 0.11, ipykernel 7.4): the two looked at had just run notebook 03's
+load-matrix explorer, whose Output widget draws a figure as it is made, and showed the kernel
+idle with the cell done and nbclient still waiting for the cell's reply. The likely reason is
+that comm message racing the reply (ipykernel tags what it sends with the last shell message it
+read; see the discussion in ipykernel pull request 589); nbclient issue 312 reports the same
+stall. Without the imitation, what an Output widget shows while its cell runs lands in the
+cell's own outputs: the site shows an explorer's first figure as a still picture, above the
+note that the explorer needs a kernel.
 
 A lesson that raises stops the build with exit status 3 and one line on stderr starting with
 ``LESSON FAILED:``, naming the notebook and its error; Sphinx's own status is returned otherwise.
@@ -19,21 +25,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from queue import Empty
-from typing import Any
 
 import nbformat
-from jupyter_client.asynchronous.client import AsyncKernelClient
-from jupyter_client.channels import AsyncZMQSocketChannel
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
-from traitlets import DottedObjectName, Type
 
 from interopkit.errors import ToolchainError
 
-__all__ = ["CELL_TIMEOUT_S", "FAILED", "PatientChannel", "PatientClient", "PatientManager",
-           "execute_lessons", "main"]
+__all__ = ["CELL_TIMEOUT_S", "FAILED", "execute_lessons", "main"]
 
 CELL_TIMEOUT_S = 300
 """Per cell: the slowest lesson cell takes 11 s in full mode (data/classroom/run_times.json)."""
@@ -41,35 +40,7 @@ CELL_TIMEOUT_S = 300
 FAILED = "LESSON FAILED:"
 """How a lesson's failure starts on stderr (``build.py`` reads it)."""
 
-_STEP_S = 1.0
 _REMEDY = "A lesson must run top to bottom: try it with pytest notebooks/NN_name.ipynb"
-
-
-class PatientChannel(AsyncZMQSocketChannel):
-    """A kernel channel whose wait for a message is a series of short polls (see above)."""
-
-    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = _STEP_S if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await super().get_msg(timeout=min(_STEP_S, left))
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-
-class PatientClient(AsyncKernelClient):
-    """nbclient's kernel client, with patient shell and IOPub channels."""
-
-    shell_channel_class = Type(PatientChannel)
-    iopub_channel_class = Type(PatientChannel)
-
-
-class PatientManager(AsyncKernelManager):
-    """A kernel manager whose clients are ``PatientClient``s."""
-
-    client_class = DottedObjectName("interopkit.site.run.PatientClient")
 
 
 def execute_lessons(src: Path) -> None:
@@ -77,8 +48,9 @@ def execute_lessons(src: Path) -> None:
     for path in sorted((src / "notebooks").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="",
-                                kernel_manager_class=PatientManager, allow_errors=False,
+                                allow_errors=False,
                                 resources={"metadata": {"path": str(path.parent)}})
+        client.widget_registry = {}  # no Output widget imitation: see the module's docstring
         started = time.perf_counter()
         name = path.relative_to(src).as_posix()
         try:
