@@ -361,9 +361,25 @@ def test_a_build_past_its_timeout_is_stopped_with_its_kernel(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _mini_root(tmp_path, "import time\ntime.sleep(600)")
     monkeypatch.setattr(site_build.secrets, "token_hex", lambda size: "feedc0de")
+    before = set(Path(tempfile.gettempdir()).glob("tmp*.json"))
     with pytest.raises(ToolchainError, match=r"did not finish within 12 s and was stopped"):
         build_site(tmp_path / "out", root=root, timeout=12)
     assert site_build.leftover_processes("feedc0de") == []
+    # No kernel connection file of the stopped build is left in the temporary folder (other
+    # kernels on this machine may come and go meanwhile: only new files that stay count).
+    new = set(Path(tempfile.gettempdir()).glob("tmp*.json")) - before
+    assert {path for path in new if path.exists() and not _kernel_running(path)} == set()
+
+
+def _kernel_running(connection_file: Path) -> bool:
+    """Whether a running process was started with this connection file (someone's kernel)."""
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if connection_file.name.encode() in path.read_bytes():
+                return True
+        except OSError:
+            continue  # ended meanwhile
+    return False
 
 
 def test_a_missing_builder_names_the_extra(monkeypatch: pytest.MonkeyPatch,

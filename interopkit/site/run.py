@@ -23,6 +23,7 @@ A lesson that raises stops the build with exit status 3 and one line on stderr s
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     errors; returns the exit status."""
     work = Path((argv if argv is not None else sys.argv[1:])[0])
     src = work / "src"
+    # This process's temporary files (the kernels' connection files, which a stopped build
+    # would leave behind) go in the build's folder, removed with it. The kernels' own
+    # environment is left as it is: the kit finds Wine's server folder through it.
+    tempfile.tempdir = str(work / "tmp")
+    (work / "tmp").mkdir(exist_ok=True)
     try:
         execute_lessons(src)
     except ToolchainError as exc:
