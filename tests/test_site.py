@@ -1,5 +1,6 @@
-"""The course as a website, built for real (``interopkit.site.build``): Sphinx with warnings as
-errors executes every lesson in quick mode, once for this module (about a minute).
+"""The course as a website, built for real (``interopkit.site.build``): every lesson executed in
+quick mode, then rendered by Sphinx with warnings as errors, once for this module (about a
+minute).
 
 Read from the HTML: every page is there in learning order with next/previous links, each lesson
 shows the figures its executed notebook holds, the glossary and sources pages are there, and no
@@ -7,7 +8,8 @@ internal link or anchor is broken. Then, in headless Chromium (Debian's ``chromi
 Playwright, as in tests/test_browser.py), over a server on 127.0.0.1: every page opens with no
 console error and no request leaving the machine, each lesson's plots are loaded and visible, a
 solution opens from its toggle, and the search finds a word. Small builds prove that a lesson
-which raises, or leaves a process running, fails the build.
+which raises, writes to stderr or leaves a process running, a broken link, and a build past its
+timeout each fail the build.
 """
 
 from __future__ import annotations
