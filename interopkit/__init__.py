@@ -19,6 +19,7 @@ The layout follows the course. Subpackages, one per family of concepts:
     ndr/        values on the wire: rules, basetsd, crossing
     bench/      what crossings cost: harness, experiments, plots
     kit/        the kit's own machinery: samples, host, wine, quick, timing
+    site/       the course as a website: source (the Sphinx project), callouts, run, build
     lessons/    one module per notebook (its tables, diagrams, explorers and checked
                 exercises), the exercise framework, the answer key and shared controls
 

@@ -17,6 +17,8 @@
     interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
                                           one value through NDR: wire bytes, what arrives
     interopkit solutions [--out FILE.md]  the instructor's answer key
+    interopkit site --out DIR [--repo URL] [--hub URL] [--full] [--json]
+                                          the course as a website, every lesson executed
     interopkit lint FILE [--same-bitness] [--json]
                                           pointers and handles an interface (MIDL) will
                                           truncate between 32-bit and 64-bit stubs
@@ -210,6 +212,23 @@ def _parser() -> argparse.ArgumentParser:
                                     "exercise's worked solution")
     solutions.add_argument("--out", metavar="FILE.md", help="write Markdown to this file")
     solutions.set_defaults(run=_solutions)
+
+    site = commands.add_parser("site", help="build the course as a website: every lesson "
+                               "executed, with the glossary, sources and guides")
+    site.add_argument("--out", required=True, metavar="DIR",
+                      help="a new or empty folder (an earlier site built there is replaced)")
+    site.add_argument("--repo", metavar="URL", help="the clone URL the launch links open "
+                      "(default: the links are shown as templates)")
+    site.add_argument("--branch", default="main", help="the branch the launch links follow")
+    site.add_argument("--hub", metavar="URL", help="a class JupyterHub with nbgitpuller")
+    site.add_argument("--binder", default="https://mybinder.org", metavar="URL",
+                      help="the BinderHub of the Binder links")
+    site.add_argument("--full", action="store_true",
+                      help="run the lessons in full mode (classroom length), not quick mode")
+    site.add_argument("--timeout", type=float, default=3600.0, metavar="SECONDS",
+                      help="stop the build after this long (default 3600)")
+    site.add_argument("--json", action="store_true", help="print JSON")
+    site.set_defaults(run=_site)
 
     surrogate = commands.add_parser("surrogate", help="host a DLL in a surrogate process")
     actions = surrogate.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -675,6 +694,27 @@ def _solutions(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         print(key)
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    # Sphinx and MyST-NB are imported by the build's own child process, never here.
+    from interopkit.site.build import build_site
+    from interopkit.site.source import Launch
+
+    launch = Launch(args.repo, args.branch, args.hub, args.binder)
+    if sys.stderr.isatty():
+        print("interopkit: building the site; every lesson is executed (a minute or more) ...",
+              file=sys.stderr)
+    built = build_site(args.out, launch, quick=not args.full, timeout=args.timeout)
+    summary = {"out": str(built.out), "pages": list(built.pages), "figures": built.figures,
+               "quick": built.quick, "seconds": round(built.seconds, 1), "bytes": built.bytes}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"built {len(built.pages)} pages ({sum(built.figures.values())} figures, "
+              f"{built.bytes / 1e6:.1f} MB) in {built.seconds:.0f} s "
+              f"({'quick' if built.quick else 'full'} mode): open {built.out / 'index.html'}")
     return 0
 
 

@@ -5,7 +5,8 @@
     │                          empty, truncated, random bytes, a format the kit does not read
     ├── HostError              this machine cannot do what was asked (no 32-bit processes,
     │                          not Windows, a probe that would not run)
-    ├── ToolchainError         the zig build failed or zig is not installed
+    ├── ToolchainError         the zig build or the website's build (Sphinx) failed, or
+    │                          its tool is not installed
     ├── SurrogateError         the surrogate process refused, failed or died
     └── UsageError             a wrong argument to a kit function or command
 
@@ -51,7 +52,7 @@ class HostError(InteropKitError):
 
 
 class ToolchainError(InteropKitError):
-    """Building the kit's binaries failed."""
+    """Building the kit's binaries or its website failed, or the tool is missing."""
 
 
 class SurrogateError(InteropKitError):
