@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,10 @@ def test_command_line_verbs_load_no_notebook_library(verb: list[str]) -> None:
     status, loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert status in (0, 1), (status, result.stderr[-500:])
     assert loaded == [], f"{verb[0]} loaded {loaded}"
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    # pytest imports test files by their base name (the tests are not packages): two files of
+    # one name in different folders stop the whole run at collection.
+    names = Counter(path.name for path in Path(__file__).parent.rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []

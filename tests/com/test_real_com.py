@@ -1,7 +1,7 @@
-"""Real COM across bitness under Wine: the kit's server in dllhost, activated by a client of the
-other bitness, the recipe's failures beside the model, and nothing left behind (no registration,
-no dllhost, no wineserver). Wine is not Windows: where it differs from the documentation, the
-test pins Wine's answer and says so."""
+"""interopkit.com.real, real COM across bitness under Wine: the kit's server in dllhost,
+activated by a client of the other bitness, the recipe's failures beside the model, and nothing
+left behind (no registration, no dllhost, no wineserver). Wine is not Windows: where it differs
+from the documentation, the test pins Wine's answer and says so."""
 
 import json
 import time
