@@ -16,7 +16,8 @@ from interopkit.images.machine import Machine
 from interopkit.images.pewriter import write_image
 from interopkit.kit.samples import sample_path
 
-__all__ = ["MYSTERY", "build_demo_app", "build_exercise_app", "build_mystery_folder"]
+__all__ = ["MYSTERY", "MYSTERY_FOLDER", "build_demo_app", "build_exercise_app",
+           "build_mystery_folder"]
 
 MYSTERY: dict[str, tuple[str, str]] = {
     "lib_a.bin": ("linux", "aarch64"), "lib_b.bin": ("windows", "x86"),
@@ -61,7 +62,12 @@ def build_exercise_app(folder: str | os.PathLike[str]) -> Path:
     return _build(Path(folder), Machine.AMD64, _EXERCISE_DLLS, exe="player.exe")
 
 
-def build_mystery_folder(folder: str | os.PathLike[str]) -> Path:
+MYSTERY_FOLDER = Path.home() / ".cache" / "interopkit" / "mystery"
+"""Where notebook 01 builds its mystery folder: one per user, rebuilt in place on every run, so
+runs do not pile up folders in the temporary directory."""
+
+
+def build_mystery_folder(folder: str | os.PathLike[str] = MYSTERY_FOLDER) -> Path:
     """The six real sample builds under names that say nothing (``MYSTERY``); notebook 01, q2."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)

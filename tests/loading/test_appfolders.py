@@ -1,10 +1,11 @@
 """The app folders and the mystery folder notebooks 01 and 03 build from the real samples."""
 
+import inspect
 from pathlib import Path
 
 from interopkit.images.headers import read_headers
 from interopkit.kit.samples import sample_path
-from interopkit.loading.appfolders import MYSTERY, build_mystery_folder
+from interopkit.loading.appfolders import MYSTERY, MYSTERY_FOLDER, build_mystery_folder
 
 
 def test_mystery_folder_holds_the_six_samples_under_names_that_say_nothing(tmp_path: Path) -> None:
@@ -14,3 +15,16 @@ def test_mystery_folder_holds_the_six_samples_under_names_that_say_nothing(tmp_p
         assert (folder / name).read_bytes() == sample_path(os_name, arch).read_bytes()
         assert arch not in name
     assert {read_headers(folder / n).bits for n in MYSTERY} == {32, 64}
+
+
+def test_the_notebooks_mystery_folder_is_one_folder_rebuilt_in_place(tmp_path: Path) -> None:
+    # Notebook 01 used to make a new temporary folder on every run, and nothing removed them:
+    # now it uses one folder per user in the kit's cache, and a run repairs what was changed.
+    default = inspect.signature(build_mystery_folder).parameters["folder"].default
+    assert default == MYSTERY_FOLDER == Path.home() / ".cache" / "interopkit" / "mystery"
+    first = build_mystery_folder(tmp_path / "mystery")
+    (first / "lib_a.bin").write_bytes(b"damaged by a learner")
+    second = build_mystery_folder(tmp_path / "mystery")
+    assert first == second and sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == \
+        sorted(MYSTERY)
+    assert (second / "lib_a.bin").read_bytes() == sample_path("linux", "aarch64").read_bytes()
