@@ -62,7 +62,11 @@ def test_large_address_aware_raises_the_ceiling(wine_bits: int) -> None:
     plain = real.wow64_facts(wine_bits)
     aware = real.wow64_facts(wine_bits, large_address_aware=True)
     assert aware.large_address_aware and not plain.large_address_aware
-    assert aware.max_application_address == 0xFFFEFFFF  # 4 GiB under a 64-bit kernel
+    # Windows gives 0xFFFEFFFF under a 64-bit kernel. Wine gave that in every run here but one,
+    # which reported 0xFFFBFFFF: Wine's ceiling is not fixed, so the test holds it to what the
+    # lesson teaches: above 2 GiB, at most Windows' value, on a 64 KiB boundary.
+    assert 0x7FFEFFFF < aware.max_application_address <= 0xFFFEFFFF
+    assert aware.max_application_address & 0xFFFF == 0xFFFF
     assert aware.highest_reserved is not None and plain.highest_reserved is not None
     assert aware.highest_reserved > 1 << 31 > plain.highest_reserved
     assert aware.reserved_bytes is not None and plain.reserved_bytes is not None
