@@ -39,6 +39,7 @@ from interopkit.bench.harness import Run, compare, load, make_payload, run
 from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import data_dir, probe_path
+from interopkit.kit.winprobe import wine_name
 
 __all__ = ["CLIENT_BITS", "COMMAND", "NAME", "RECORDED", "SERVER_BITS", "SHOWN", "Shown",
            "available", "checksum", "describe", "lines", "measure", "record", "shown"]
@@ -247,9 +248,8 @@ def record(path: str | Path = RECORDED) -> Path:
     if not any(r.experiment == NAME for r in measured.results):
         raise HostError("real COM", f"did not run: {measured.host['skipped'].get(NAME)}",
                         "Record where Wine of both bitnesses runs")
-    version = None if sys.platform == "win32" else (wine.version() or "wine-?")
     host = dict(measured.host) | {"recorded": {
-        "command": COMMAND, "wine": version and f"Wine {version.removeprefix('wine-')}"}}
+        "command": COMMAND, "wine": None if sys.platform == "win32" else wine_name()}}
     return Run(host, measured.results).save(path)
 
 

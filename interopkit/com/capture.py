@@ -19,17 +19,14 @@ one case; ``interopkit.lessons.ndr_recording`` keeps a recorded run.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from interopkit.errors import HostError, UsageError
-from interopkit.kit import wine
 from interopkit.kit.samples import BIN_DIR
+from interopkit.kit.winprobe import batch, native_path, run_exe
 from interopkit.ndr.rules import transfer
 from interopkit.winerror import WinError
 
@@ -224,12 +221,6 @@ def _tool(bits: int) -> Path:
     return tool
 
 
-def _platform(bits: int, version: str | None = None) -> str:
-    where = "Windows" if sys.platform == "win32" else \
-        f"Wine {(version or wine.version() or 'wine-?').removeprefix('wine-')}"
-    return f"{where}, {bits}-bit process"
-
-
 def _run(build: StubBuild, args: list[str]) -> tuple[dict, float, str]:
     tool = _tool(build.bits)
     dll = BIN_DIR / build.dll
@@ -237,22 +228,9 @@ def _run(build: StubBuild, args: list[str]) -> tuple[dict, float, str]:
         raise HostError(str(dll), "is missing", "Rebuild the kit's binaries: "
                         "python -m interopkit.build")
     what = f"{tool.name} {args[0]}"
-    if sys.platform == "win32":  # pragma: no cover - Windows runs the tool itself
-        command = [str(tool), args[0], str(dll), *args[1:]]
-        start = time.monotonic()
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT,
-                                  check=False, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            raise HostError(what, f"did not finish within {_TIMEOUT:g} s",
-                            "Check it with interopkit doctor") from exc
-        code, out, err, seconds, version = (done.returncode, done.stdout, done.stderr,
-                                            time.monotonic() - start, None)
-    else:
-        ran = wine.run(tool, [args[0], wine.windows_path(dll), *args[1:]], bits=build.bits,
-                       timeout=_TIMEOUT)
-        code, out, err, seconds, version = (ran.returncode, ran.stdout, ran.stderr, ran.seconds,
-                                            ran.version)
+    ran = run_exe(tool, [args[0], native_path(dll), *args[1:]], bits=build.bits,
+                  timeout=_TIMEOUT)
+    code, out, err = ran.returncode, ran.stdout, ran.stderr
     try:
         report = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError) as exc:
@@ -266,7 +244,7 @@ def _run(build: StubBuild, args: list[str]) -> tuple[dict, float, str]:
                         f"{hresult_name(number) if number > 0xFFFF else number}",
                         "Check the DLL's bitness and rebuild the kit's binaries",
                         WinError(number) if known else None)
-    return report, seconds, _platform(build.bits, version)
+    return report, ran.seconds, ran.platform
 
 
 def _saw(report: dict) -> int | None:
@@ -443,10 +421,6 @@ class Sweep:
                      if not c.agree and c.difference is None)
 
 
-def _batch() -> AbstractContextManager[None]:
-    return nullcontext() if sys.platform == "win32" else wine.session()
-
-
 def _each(values: tuple[int, ...]) -> Iterator[tuple[StubBuild, str, int]]:
     for build in BUILDS:
         for type_name in METHODS:
@@ -458,7 +432,7 @@ def sweep(values: tuple[int, ...] = VALUES) -> Sweep:
     """Capture every type and value in every build, and replay per ``REPLAYS``, in one Wine
     session (about 0.1 s a run here)."""
     start = time.monotonic()
-    with _batch():
+    with batch():
         captured = {(b.dll, t, v): capture(t, v, b.bits, b.win64) for b, t, v in _each(values)}
         replays = []
         for type_name, sender, receiver in REPLAYS:

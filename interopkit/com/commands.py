@@ -20,7 +20,6 @@ command runs.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -62,6 +61,12 @@ def _bitness(parser: argparse.ArgumentParser, flag: str, what: str,
              default: int | None = None) -> None:
     parser.add_argument(flag, type=int, choices=(32, 64), required=default is None,
                         default=default, help=what)
+
+
+def _print_json(data: Any) -> None:
+    from interopkit.cli import _print_json as print_json  # one JSON style for every command
+
+    print_json(data)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -131,8 +136,3 @@ def _ndr(args: argparse.Namespace) -> int:
                    f"{difference['wine']}"
     print(f"  {verdict}")
     return 0
-
-
-def _print_json(data: Any) -> None:
-    # As every interopkit command: indented at a terminal, compact when piped.
-    print(json.dumps(data, indent=2 if sys.stdout.isatty() else None))

@@ -37,8 +37,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +54,8 @@ from interopkit.com.registry import (
 from interopkit.errors import HostError, SurrogateError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import probe_path
+from interopkit.kit.winprobe import batch as _session
+from interopkit.kit.winprobe import native_path, platform, run_exe
 from interopkit.winerror import WinError
 
 __all__ = ["ISAMPLE_IID", "SAMPLE_CLSID", "WINE_DLLHOST64", "ComRun", "Setup", "Surrogate",
@@ -92,13 +94,13 @@ class Setup:
     def classes(self) -> list[ComClass]:
         """The model's CLSID registration."""
         arch = "x86" if self.server_bits == 32 else "x64"
-        return [ComClass(SAMPLE_CLSID, _windows_path(probe_path(f"comserver_{arch}.dll")),
+        return [ComClass(SAMPLE_CLSID, native_path(probe_path(f"comserver_{arch}.dll")),
                          self.server_bits, appid=SAMPLE_CLSID if self.appid else None,
                          dll_surrogate=self.dll_surrogate)]
 
     def stubs(self) -> list[ProxyStub]:
         """The model's proxy/stub registrations."""
-        return [ProxyStub(ISAMPLE_IID, "ISample", _windows_path(
+        return [ProxyStub(ISAMPLE_IID, "ISample", native_path(
             probe_path(f"isampleps_{'x86' if bits == 32 else 'x64'}.dll")), bits)
             for bits in sorted(self.proxy_bits)]
 
@@ -229,15 +231,6 @@ def hresult_name(code: int) -> str:
         return f"0x{code:08X}"
 
 
-def platform(bits: int) -> str:
-    """Where a client of ``bits`` runs here, as results are labelled."""
-    if _ON_WINDOWS:
-        import platform as host
-
-        return f"Windows {host.version()}, {bits}-bit process"
-    return f"Wine {(wine.version() or 'unknown').removeprefix('wine-')}, {bits}-bit process"
-
-
 def register(setup: Setup) -> None:
     """Write ``setup``'s registration: into the kit's Wine prefix with the 64-bit regedit (which
     sees Wow6432Node as the 32-bit view), or on Windows into HKEY_CURRENT_USER."""
@@ -259,20 +252,13 @@ def run(client_bits: int, setup: Setup, clsctx: int = CLSCTX.LOCAL_SERVER, *, ca
         raise UsageError(f"--client {client_bits}", "is not 32 or 64", "Give 32 or 64")
     if not 0 <= calls <= 100_000:
         raise UsageError(f"--calls {calls}", "is not between 0 and 100000", "Give fewer calls")
-    args = ["--clsctx", f"0x{int(clsctx):x}", "--calls", str(calls)]
+    args = ["--calls", str(calls)]
     for value in echo:
         if not 0 <= value < 1 << 64:
             raise UsageError(f"echo value {value:#x}", "does not fit in 64 bits",
                              "Give a value from 0 to 0xffffffffffffffff")
         args += ["--echo", f"0x{value:x}"]
-    model = activate(setup.classes(), SAMPLE_CLSID, int(clsctx), client_bits, setup.proxy_bits)
-    with _one_at_a_time(), _session():
-        register(setup)
-        try:
-            report = _client(client_bits, args, timeout)
-        finally:
-            unregister(setup)
-    return _parse(report, client_bits, int(clsctx), setup, model)
+    return _registered_run(client_bits, setup, int(clsctx), args, timeout)[0]
 
 
 def demo(client_bits: int, server_bits: int, calls: int = 0,
@@ -290,15 +276,8 @@ def timed_run(client_bits: int, server_bits: int, args: Sequence[str],
     ``--cap-ms``: ``interopkit.bench.realcom``); also gives the client's whole JSON report."""
     import json
 
-    setup, clsctx = recipe(server_bits, client_bits), int(CLSCTX.LOCAL_SERVER)
-    model = activate(setup.classes(), SAMPLE_CLSID, clsctx, client_bits, setup.proxy_bits)
-    with _session():
-        register(setup)
-        try:
-            report = _client(client_bits, ["--clsctx", f"0x{clsctx:x}", *args], timeout)
-        finally:
-            unregister(setup)
-    done = _parse(report, client_bits, clsctx, setup, model)  # HostError when no report
+    done, report = _registered_run(client_bits, recipe(server_bits, client_bits),
+                                   int(CLSCTX.LOCAL_SERVER), list(args), timeout)
     return done, json.loads(report.strip().splitlines()[-1])
 
 
@@ -335,32 +314,24 @@ def failures(progress: Callable[[str], None] = lambda line: None) -> list[tuple[
 # -- the machinery ----------------------------------------------------------------------------
 
 
-def _session() -> AbstractContextManager[None]:
-    """One Wine session (one wineserver for the whole block), or nothing on Windows."""
-    return nullcontext() if _ON_WINDOWS else wine.session()
-
-
-@contextmanager
-def _one_at_a_time() -> Iterator[None]:
-    """Hold the prefix's COM lock: every run registers the same CLSID, so one run's unregister
-    would pull the registration from under another's activation."""
-    if _ON_WINDOWS:
-        yield
-        return
-    import fcntl
-
-    where = wine.prefix()
-    where.parent.mkdir(parents=True, exist_ok=True)
-    with open(where.parent / f".{where.name}.com.lock", "wb") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def _registered_run(client_bits: int, setup: Setup, clsctx: int, args: list[str],
+                    timeout: float) -> tuple[ComRun, str]:
+    """Register ``setup``, run the client with ``clsctx`` and ``args``, remove the registration
+    whatever happens; the run and the client's report (HostError when there is none)."""
+    model = activate(setup.classes(), SAMPLE_CLSID, clsctx, client_bits, setup.proxy_bits)
+    with _one_at_a_time(), _session():
+        register(setup)
         try:
-            yield
+            report = _client(client_bits, ["--clsctx", f"0x{clsctx:x}", *args], timeout)
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            unregister(setup)
+    return _parse(report, client_bits, clsctx, setup, model), report
 
 
-def _windows_path(path: Path) -> str:
-    return str(path) if _ON_WINDOWS else wine.windows_path(path)
+def _one_at_a_time() -> AbstractContextManager[object]:
+    """Every run registers the same CLSID, so one run's unregister would pull the registration
+    from under another's activation: runs in one Wine prefix take turns."""
+    return nullcontext() if _ON_WINDOWS else wine.one_at_a_time("com")
 
 
 def _import_reg(text: str, what: str) -> None:
@@ -390,15 +361,8 @@ def _import_reg(text: str, what: str) -> None:
 
 def _client(bits: int, args: list[str], timeout: float) -> str:
     exe = probe_path(f"comclient_{'x86' if bits == 32 else 'x64'}.exe")
-    if _ON_WINDOWS:
-        try:
-            done = subprocess.run([str(exe), *args], capture_output=True, text=True,
-                                  timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise HostError(exe.name, f"did not finish within {timeout:g} s",
-                            "Check for a dllhost.exe left hanging in Task Manager") from exc
-        return done.stdout
-    return wine.run(exe, args, bits=bits, timeout=timeout).stdout
+    return run_exe(exe, args, bits=bits, timeout=timeout,
+                   remedy="Check for a dllhost.exe left hanging in Task Manager").stdout
 
 
 def _parse(report: str, client_bits: int, clsctx: int, setup: Setup,

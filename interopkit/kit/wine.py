@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PureWindowsPath
@@ -34,8 +34,8 @@ from typing import IO
 from interopkit.errors import HostError, UsageError
 
 __all__ = ["PREFIX", "SETUP_COMMAND", "WineRun", "ensure_prefix", "find_wine", "launcher",
-           "leftover_processes", "needs_build", "prefix", "run", "session", "version",
-           "windows_path"]
+           "leftover_processes", "needs_build", "one_at_a_time", "prefix", "run", "session",
+           "version", "windows_path"]
 
 _KIT_PREFIX = Path.home() / ".cache" / "interopkit" / "wineprefix"
 PREFIX = Path(os.environ.get("WINEPREFIX") or _KIT_PREFIX)
@@ -330,16 +330,25 @@ def _server_dir(where: Path) -> str:
     return f"{tempfile.gettempdir()}/.wine-{uid}/server-{info.st_dev:x}-{info.st_ino:x}"
 
 
+def one_at_a_time(purpose: str) -> AbstractContextManager[IO[bytes] | None]:
+    """An exclusive lock beside the prefix in use, one per ``purpose`` (``"com"``: every real
+    COM run registers the same class, so runs in one prefix must not overlap)."""
+    return _lock(prefix(), exclusive=True, purpose=purpose)
+
+
 @contextmanager
-def _lock(where: Path, *, exclusive: bool) -> Iterator[IO[bytes] | None]:
-    """A lock file beside the prefix: shared while programs run, exclusive while it is built."""
+def _lock(where: Path, *, exclusive: bool,
+          purpose: str = "") -> Iterator[IO[bytes] | None]:
+    """A lock file beside the prefix: shared while programs run, exclusive while it is built
+    (or, with a ``purpose``, a lock of that purpose's own)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Wine runs on Linux here
         yield None
         return
     where.parent.mkdir(parents=True, exist_ok=True)
-    with open(where.parent / f".{where.name}.lock", "wb") as handle:
+    name = f".{where.name}.{purpose}.lock" if purpose else f".{where.name}.lock"
+    with open(where.parent / name, "wb") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield handle

@@ -5,7 +5,9 @@ Windows process: under Wine on Linux, natively on Windows, and labelled accordin
 wineserver across several runs (batching: a learner's first run pays for starting Wine, about a
 second, the later ones inside a session about 0.1 s). ``interopkit.wow64.real`` and
 ``interopkit.loading.winload`` build the lessons' answers on it; ``CaseCheck`` is how they set
-a model's case beside the real answer.
+a model's case beside the real answer. ``run_exe``, ``platform``, ``native_path`` and ``batch``
+serve every Windows program the kit runs (the probe, the COM client and capture tool): natively
+on Windows, under Wine elsewhere, each run labelled with where it ran.
 
 Under Wine the probe runs through ``interopkit.kit.wine.run``: files instead of pipes, a
 timeout, and the prefix's wineserver ended afterwards unless inside ``session``.
@@ -14,10 +16,12 @@ timeout, and the prefix's wineserver ended afterwards unless inside ``session``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,8 @@ from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import BIN_DIR
 
-__all__ = ["CaseCheck", "ProbeRun", "prefix", "probe", "probe_exe", "session"]
+__all__ = ["CaseCheck", "ExeRun", "ProbeRun", "batch", "native_path", "platform", "prefix",
+           "probe", "probe_exe", "run_exe", "session", "wine_name"]
 
 _EXE = {32: "winprobe_x86.exe", 64: "winprobe_x64.exe"}
 _EXE_LAA = "winprobe_x86_laa.exe"
@@ -37,6 +42,71 @@ def prefix() -> Path:
 
 session = wine.session
 """Keep one wineserver across several probe runs, and end it when the block ends."""
+
+
+# --- any of the kit's Windows programs --------------------------------------------------------
+
+_ON_WINDOWS = sys.platform == "win32"
+
+
+@dataclass(frozen=True)
+class ExeRun:
+    """One run of a Windows program of the kit's, with where it ran."""
+
+    platform: str
+    """``Wine <version>, <bits>-bit process`` or ``Windows <version>, <bits>-bit process``."""
+    returncode: int
+    """Its exit status."""
+    stdout: str
+    """What it wrote to its standard output."""
+    stderr: str
+    """Its standard error (under Wine, with Wine's own messages; tail only)."""
+    seconds: float
+    """Wall time of the run (under Wine, starting Wine included)."""
+
+
+def wine_name(version: str | None = None) -> str:
+    """``Wine 8.0 (Debian 8.0~repack-4)``: Wine's version as the kit labels its runs."""
+    return f"Wine {(version or wine.version() or 'wine-?').removeprefix('wine-')}"
+
+
+def platform(bits: int, version: str | None = None) -> str:
+    """Where a Windows process of ``bits`` runs here, as every real answer is labelled."""
+    if _ON_WINDOWS:
+        import platform as host
+
+        return f"Windows {host.version()}, {bits}-bit process"
+    return f"{wine_name(version)}, {bits}-bit process"
+
+
+def native_path(path: str | os.PathLike[str]) -> str:
+    """A path as a Windows process here names it: itself on Windows, on drive Z: under Wine."""
+    return str(path) if _ON_WINDOWS else wine.windows_path(path)
+
+
+def batch() -> AbstractContextManager[None]:
+    """One wineserver for a batch of runs under Wine (``session``); nothing on Windows."""
+    return nullcontext() if _ON_WINDOWS else wine.session()
+
+
+def run_exe(exe: str | os.PathLike[str], args: Sequence[str] = (), *, bits: int,
+            timeout: float, cwd: str | None = None,
+            remedy: str = "Check it with interopkit doctor") -> ExeRun:
+    """Run a Windows EXE in a ``bits``-bit process: itself on Windows, under Wine elsewhere
+    (``wine.run``: files, a timeout, Wine ended afterwards). HostError on a timeout (with
+    ``remedy`` on Windows) or when Wine of that bitness is missing."""
+    if not _ON_WINDOWS:
+        ran = wine.run(exe, list(args), bits=bits, timeout=timeout, cwd=cwd)
+        return ExeRun(platform(bits, ran.version), ran.returncode, ran.stdout, ran.stderr,
+                      ran.seconds)
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([str(exe), *args], capture_output=True, text=True,
+                              timeout=timeout, check=False, cwd=cwd, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        raise HostError(Path(exe).name, f"did not finish within {timeout:g} s", remedy) from exc
+    return ExeRun(platform(bits), done.returncode, done.stdout, done.stderr,
+                  time.perf_counter() - started)
 
 
 # --- one probe run ----------------------------------------------------------------------------
@@ -70,19 +140,8 @@ def probe(bits: int, commands: Sequence[str], *, large_address_aware: bool = Fal
 
     HostError when this machine cannot run such a process (Wine of that bitness missing)."""
     exe = exe or probe_exe(bits, large_address_aware)
-    if sys.platform == "win32":
-        started = time.perf_counter()
-        done = subprocess.run([str(exe), *commands], capture_output=True, text=True,
-                              timeout=timeout, check=False, cwd=cwd)
-        import platform as host
-
-        stdout, seconds = done.stdout, time.perf_counter() - started
-        where = f"Windows {host.version()}, {bits}-bit process"
-        stderr, returncode = done.stderr, done.returncode
-    else:
-        run = wine.run(exe, list(commands), bits=bits, timeout=timeout, cwd=cwd)
-        stdout, seconds, stderr, returncode = run.stdout, run.seconds, run.stderr, run.returncode
-        where = f"Wine {run.version.removeprefix('wine-')}, {bits}-bit process"
+    run = run_exe(exe, commands, bits=bits, timeout=timeout, cwd=cwd)
+    stdout, stderr, returncode, where = run.stdout, run.stderr, run.returncode, run.platform
     report = next((line for line in stdout.splitlines() if line.startswith('{"probe"')), None)
     if report is None:
         raise HostError(f"{exe.name} under {where}", f"ended with status {returncode} "
@@ -93,7 +152,7 @@ def probe(bits: int, commands: Sequence[str], *, large_address_aware: bool = Fal
     except (ValueError, KeyError) as exc:
         raise HostError(exc.__class__.__name__, f"{exe.name} wrote a report the kit cannot "
                         "read", "Rebuild the probe: python -m interopkit.build") from exc
-    return ProbeRun(where, bits, results, seconds)
+    return ProbeRun(where, bits, results, run.seconds)
 
 
 

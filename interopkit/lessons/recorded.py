@@ -12,7 +12,6 @@ only those).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import json
@@ -20,7 +19,6 @@ import os
 import platform as host
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 from interopkit.kit.samples import PACKAGE_DIR, data_dir
+from interopkit.kit.winprobe import batch, wine_name
 
 __all__ = ["DATA_DIR", "QUESTIONS", "Answer", "Recording", "answer", "cached", "labels_html",
            "load", "record", "save"]
@@ -140,11 +139,6 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _wine_name() -> str:
-    """``Wine 8.0 (Debian 8.0~repack-4)``, as the probe's ``platform`` says it."""
-    return f"Wine {(wine.version() or 'wine-?').removeprefix('wine-')}"
-
-
 def _host() -> dict[str, str]:
     return {"os": f"{host.system()} {host.release()}", "cpu": host.machine()}
 
@@ -153,8 +147,8 @@ def save(folder: str | os.PathLike[str], name: str, result: Any,
          command: str = COMMAND) -> Path:
     """Write ``result`` with its provenance to ``folder/<name>.json``."""
     from interopkit import __version__
-    wine_name = _wine_name() if sys.platform != "win32" else None
-    rec = Recording(name, _scrub(_plain(result)), wine_name,
+    label = None if sys.platform == "win32" else wine_name()
+    rec = Recording(name, _scrub(_plain(result)), label,
                     datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), command,
                     _host(), __version__)
     path = Path(folder) / f"{name}.json"
@@ -183,14 +177,9 @@ def record(folder: str | os.PathLike[str] = DATA_DIR,
     if unknown:
         raise UsageError(", ".join(unknown), "is not a recorded question",
                          f"Use some of {sorted(QUESTIONS)}")
-    with _batch():
+    with batch():
         return [save(folder, name, ask()) for name, (_, ask) in QUESTIONS.items()
                 if not names or name in names]
-
-
-def _batch() -> AbstractContextManager[None]:
-    """One wineserver for the whole batch on Linux; nothing to keep alive on Windows."""
-    return contextlib.nullcontext() if sys.platform == "win32" else wine.session()
 
 
 def recorded_label(rec: Recording, why: str) -> str:
@@ -224,12 +213,12 @@ def answer(name: str, folder: str | os.PathLike[str] = DATA_DIR,
         print(PROGRESS, flush=True)
     _started = _started or sys.platform != "win32"
     try:
-        with _batch():
+        with batch():
             result = _plain(ask())
     except HostError as exc:  # Wine is there but did not run (a broken prefix, a timeout)
         rec = load(name, folder)
         return Answer(rec.result, recorded_label(rec, f"Wine did not run here: {exc}"), False)
-    where = "Windows" if sys.platform == "win32" else _wine_name()
+    where = "Windows" if sys.platform == "win32" else wine_name()
     kinds = " and ".join(f"{b}-bit" for b in bits)
     noun = "processes" if len(bits) > 1 else "process"
     return Answer(result, f"live: {where}, {kinds} {noun}", True)

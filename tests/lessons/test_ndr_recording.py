@@ -12,6 +12,7 @@ import pytest
 from interopkit.com.capture import KNOWN_DIFFERENCES, compare, compare_replay, sweep
 from interopkit.errors import UsageError
 from interopkit.kit import wine
+from interopkit.kit.winprobe import wine_name
 from interopkit.lessons import ndr_recording, recorded
 from interopkit.lessons.handle_ptr_truncation import real_bytes_html
 from interopkit.lessons.ndr_recording import (
@@ -150,7 +151,7 @@ def test_record_writes_a_live_run_with_its_provenance(
     monkeypatch.setattr(ndr_recording, "sweep", lambda values=(0x8000_0000,): sweep(values))
     path = record(tmp_path)
     found, rec = load_sweep(tmp_path)
-    assert path == tmp_path / f"{NAME}.json" and rec.wine_version == recorded._wine_name()
+    assert path == tmp_path / f"{NAME}.json" and rec.wine_version == wine_name()
     assert len(found.comparisons) == 12 and found.unexplained == ()
     live = real_sweep((0x8000_0000,), tmp_path)
     assert isinstance(live, RealSweep) and live.live and live.label.startswith("live: Wine ")
