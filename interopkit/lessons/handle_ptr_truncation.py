@@ -7,6 +7,8 @@ here before the pictures show the answer."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interopkit.com.idl import parse
@@ -34,6 +36,7 @@ __all__ = [
     "findings_html",
     "handle_trip_html",
     "lock_prediction",
+    "mend_checker",
     "q1_cut_pointers",
     "q2_invalid_handle",
     "q3_mend",
@@ -191,27 +194,34 @@ def _members(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _check_mend(answer: Any) -> tuple[bool, str]:
-    if not isinstance(answer, str):
-        return False, "Give the whole mended IDL as a string."
-    try:
-        findings = lint(answer, name="your IDL")
-        mended = _members(answer)
-    except UsageError as exc:
-        return False, f"The lint cannot read it: {exc}"
-    for where, names in _members(PORTED.read_text()).items():
-        if where not in mended:
-            return False, f"{where} is gone: mend it, do not delete it."
-        for name in names:
-            if name not in mended[where]:
-                return False, (f"{where} lost {name}: keep every parameter and field under its "
-                               "name, and change its type.")
-    if findings:
-        first = findings[0]
-        return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
-                       f"Fix: {first.rule.fix}.")
-    return True, ("The lint finds nothing, no address travels as a number, and every method, "
-                  "parameter and field is still there.")
+def mend_checker(ported: Path) -> Callable[[Any], tuple[bool, str]]:
+    """A checker for "mend ``ported`` so that the lint finds nothing": the answer is the mended
+    IDL text, which must keep every method, parameter and field of ``ported`` under its name
+    (notebook 06's q3, notebook 08's capstone)."""
+
+    def check(answer: Any) -> tuple[bool, str]:
+        if not isinstance(answer, str):
+            return False, "Give the whole mended IDL as a string."
+        try:
+            findings = lint(answer, name="your IDL")
+            mended = _members(answer)
+        except UsageError as exc:
+            return False, f"The lint cannot read it: {exc}"
+        for where, names in _members(ported.read_text()).items():
+            if where not in mended:
+                return False, f"{where} is gone: mend it, do not delete it."
+            for name in names:
+                if name not in mended[where]:
+                    return False, (f"{where} lost {name}: keep every parameter and field under "
+                                   "its name, and change its type.")
+        if findings:
+            first = findings[0]
+            return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
+                           f"Fix: {first.rule.fix}.")
+        return True, ("The lint finds nothing, no address travels as a number, and every "
+                      "method, parameter and field is still there.")
+
+    return check
 
 
 q1_cut_pointers = Exercise(
@@ -287,7 +297,7 @@ q3_mend = Exercise(
              "parameter and field under its name (change types and attributes; you may add "
              "interfaces and typedefs). scanner_fixed.idl renames parameters, so it is not an "
              "answer.",
-    checker=_check_mend,
+    checker=mend_checker(PORTED),
     hint_text="Each finding names a fix. An interface pointer replaces a handle to server "
               "state or a callback, data travels as data (size_is), a number that needs 64 "
               "bits is a ULONG64 (an address is not a number), and a window handle has its "

@@ -16,8 +16,8 @@ from interopkit.images.machine import Machine
 from interopkit.images.pewriter import write_image
 from interopkit.kit.samples import sample_path
 
-__all__ = ["MYSTERY", "MYSTERY_FOLDER", "build_demo_app", "build_exercise_app",
-           "build_mystery_folder"]
+__all__ = ["MYSTERY", "MYSTERY_FOLDER", "build_capstone_app", "build_demo_app",
+           "build_exercise_app", "build_mystery_folder"]
 
 MYSTERY: dict[str, tuple[str, str]] = {
     "lib_a.bin": ("linux", "aarch64"), "lib_b.bin": ("windows", "x86"),
@@ -60,6 +60,18 @@ def build_exercise_app(folder: str | os.PathLike[str]) -> Path:
     Named apart from the demo's ``viewer.exe`` so that a learner cannot mix the two folders up.
     """
     return _build(Path(folder), Machine.AMD64, _EXERCISE_DLLS, exe="player.exe")
+
+
+CAPSTONE_PLUGINS = {"charts.dll": "x64", "export_csv.dll": "x64", "legacy_meter.dll": "x86",
+                    "units.dll": "x64"}
+"""The capstone app's plug-ins (loaded at run time, so not imported) and the build each copies."""
+
+
+def build_capstone_app(folder: str | os.PathLike[str]) -> Path:
+    """An x64 ``studio.exe`` importing ``render.dll`` (x64), with a ``plugins`` folder of four
+    plug-ins, one of them 32-bit: notebook 08's case. Every file is rebuilt in place."""
+    return _build(Path(folder), Machine.AMD64, {"render.dll": "x64"},
+                  plugins=CAPSTONE_PLUGINS, exe="studio.exe")
 
 
 MYSTERY_FOLDER = Path.home() / ".cache" / "interopkit" / "mystery"
