@@ -28,3 +28,19 @@ def test_the_notebooks_mystery_folder_is_one_folder_rebuilt_in_place(tmp_path: P
     assert first == second and sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == \
         sorted(MYSTERY)
     assert (second / "lib_a.bin").read_bytes() == sample_path("linux", "aarch64").read_bytes()
+
+
+def test_capstone_app_has_one_32_bit_plugin_among_64_bit_ones(tmp_path: Path) -> None:
+    from interopkit.loading.appfolders import CAPSTONE_PLUGINS, build_capstone_app
+
+    app = build_capstone_app(tmp_path / "studio")
+    assert app.name == "studio.exe" and read_headers(app).bits == 64
+    plugins = app.parent / "plugins"
+    assert sorted(p.name for p in plugins.iterdir()) == sorted(CAPSTONE_PLUGINS)
+    for name, arch in CAPSTONE_PLUGINS.items():
+        assert (plugins / name).read_bytes() == sample_path("windows", arch).read_bytes()
+    assert [n for n in CAPSTONE_PLUGINS if read_headers(plugins / n).bits == 32] == \
+        ["legacy_meter.dll"]
+    (plugins / "legacy_meter.dll").write_bytes(b"damaged")
+    assert build_capstone_app(tmp_path / "studio") == app  # rebuilt in place, repaired
+    assert read_headers(plugins / "legacy_meter.dll").bits == 32
