@@ -449,12 +449,13 @@ def draw_chatty_batched(times: dict[str, Any], ax: Axes | None = None) -> Axes:
     seconds = [times["chatty_s"], times["batched_s"]]
     bars = ax.barh(labels, [s * 1e3 for s in seconds], color=["#d9822b", "#2b6cb0"])
     ax.set_xscale("log")
-    ax.set_xlabel("milliseconds, measured on this machine (log scale)")
+    ax.set_xlabel("milliseconds, measured on this machine (log scale; bars start at 1 us)")
     ax.invert_yaxis()
     for bar, value in zip(bars, seconds, strict=True):
-        ax.annotate(f"{value * 1e3:,.2f} ms", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+        text = f"{value * 1e3:,.1f} ms" if value >= 1e-3 else f"{value * 1e6:,.0f} us"
+        ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     xytext=(4, 0), textcoords="offset points", va="center")
-    ax.set_xlim(right=max(seconds) * 1e3 * 8)
+    ax.set_xlim(1e-3, max(seconds) * 1e3 * 8)  # 1 us: a bar's length is orders of magnitude
     ax.set_title(f"The same {4 * times['calls']:,} bytes of readings sent to the 32-bit plug-in")
     return ax
 
