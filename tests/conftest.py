@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
@@ -13,6 +14,13 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+
+# The kit's cache (interopkit.kit.cache) is a folder of this run's own, set before the kit is
+# imported: no test, and no kernel the tests start (nbval's inherit the environment), reads or
+# changes a learner's progress or mystery folder in ~/.cache/interopkit. The Wine prefix stays
+# in the default folder: it is made once (about 20 s) and shared by every run.
+SESSION_CACHE = Path(tempfile.mkdtemp(prefix="interopkit-cache-"))
+os.environ["INTEROPKIT_CACHE"] = str(SESSION_CACHE)
 
 from interopkit.errors import HostError
 from interopkit.kit import wine
@@ -24,6 +32,12 @@ os.environ.setdefault("INTEROPKIT_QUICK", "1")
 # the tests start (nbval, the browser test's JupyterLab) inherit the environment, and with
 # MPLBACKEND set ipykernel does not choose its inline backend, so a figure shows as text.
 matplotlib.use("Agg")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this run's cache folder."""
+    shutil.rmtree(SESSION_CACHE, ignore_errors=True)
+
 
 # What each sample must be, written here independently of the kit's own tables:
 # (os, arch) -> (format, machine name, bits, kind)

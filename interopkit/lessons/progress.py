@@ -164,6 +164,11 @@ def record(exercise: Exercise) -> str:
     notebook = _notebook_of(exercise)
     if notebook is None:  # not one of the kit's notebooks' exercises: nothing to count it in
         return ""
+    return _save(notebook, exercise.name)
+
+
+def _save(notebook: str, name: str) -> str:
+    """Add ``name`` of ``notebook`` to the record unless it is there; ``record``'s answer."""
     path = progress_file()
     moved = ""
     try:
@@ -176,9 +181,9 @@ def record(exercise: Exercise) -> str:
                 moved = (f"Your earlier progress file could not be read ({why}); it was kept as "
                          f"{target} and a new one was started with this answer.")
                 solved = {}
-            if exercise.name in solved.get(notebook, {}):
+            if name in solved.get(notebook, {}):
                 return moved
-            solved.setdefault(notebook, {})[exercise.name] = _now()
+            solved.setdefault(notebook, {})[name] = _now()
             _write(path, solved)
     except (OSError, ValueError) as exc:  # ValueError: a path the system refuses (a NUL in it)
         return (f"Your progress could not be saved in {path} ({_reason(exc)}); the answer is "
