@@ -1,10 +1,9 @@
 """The kit's cache folder: ~/.cache/interopkit, or $INTEROPKIT_CACHE; never the Wine prefix's."""
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import SESSION_CACHE
+from conftest import SESSION_CACHE, TESTS_CACHE
 
 from interopkit.kit import cache, wine
 from interopkit.loading import appfolders
@@ -28,8 +27,9 @@ def test_the_environment_variable_names_another_folder(monkeypatch: pytest.Monke
 
 def test_the_test_run_keeps_its_own_cache_and_the_wine_prefix_stays_put() -> None:
     # tests/conftest.py points the cache at a folder of the run's own before the kit is
-    # imported; the mystery folder follows it, the Wine prefix (made once, shared) does not.
-    assert os.environ["INTEROPKIT_CACHE"] == str(SESSION_CACHE)
-    assert cache.folder() == SESSION_CACHE != cache.DEFAULT_FOLDER
+    # imported (the Python tests at a folder inside it); the mystery folder follows it, the
+    # Wine prefix (made once, shared) does not.
+    assert cache.folder() == TESTS_CACHE and TESTS_CACHE.parent == SESSION_CACHE
+    assert not SESSION_CACHE.is_relative_to(cache.DEFAULT_FOLDER)
     assert appfolders.MYSTERY_FOLDER == SESSION_CACHE / "mystery"
     assert wine._KIT_PREFIX == Path.home() / ".cache" / "interopkit" / "wineprefix"
