@@ -51,8 +51,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if recorded.exists():
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"FAILED: running the notebooks recorded progress: "
-                                f"{recorded.read_text(encoding='utf-8', errors='replace')}",
+            text = " ".join(recorded.read_text(encoding="utf-8", errors="replace").split())
+            reporter.ensure_newline()
+            reporter.write_line(f"FAILED: running the notebooks recorded progress: {text}",
                                 red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
