@@ -222,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--json", action="store_true", help="print JSON")
     progress.add_argument("--reset", action="store_true", help="start again: move the record "
                           "aside (nothing is deleted)")
-    progress.set_defaults(run=_progress)
+    progress.set_defaults(run=_learner_progress)
 
     site = commands.add_parser("site", help="build the course as a website: every lesson "
                                "executed, with the glossary, sources and guides")
@@ -708,7 +708,7 @@ def _solutions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(args: argparse.Namespace) -> int:
+def _learner_progress(args: argparse.Namespace) -> int:
     from interopkit.lessons.progress import progress, progress_file, reset
 
     if args.reset:
