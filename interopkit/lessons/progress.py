@@ -110,8 +110,9 @@ class Progress:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td style='text-align:left'>{html.escape(label)}</td>"
-            f"<td style='text-align:right'>{done} / {total}</td><td>{_bar_html(done, total)}</td>"
+            f"<tr><td style='text-align:left; white-space:nowrap'>{html.escape(label)}</td>"
+            f"<td style='text-align:right; white-space:nowrap'>{done} / {total}</td>"
+            f"<td>{_bar_html(done, total)}</td>"
             f"<td style='text-align:left'>{html.escape(todo)}</td></tr>"
             for label, done, total, todo in self._lines())
         notes = "".join(f'<p style="color:#b03000">{html.escape(note)}</p>' for note in self.notes)
