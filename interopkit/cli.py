@@ -17,6 +17,10 @@
     interopkit wire TYPE VALUE --from 32|64 --to 32|64 [--syntax ndr20|ndr64] [--json]
                                           one value through NDR: wire bytes, what arrives
     interopkit solutions [--out FILE.md]  the instructor's answer key
+    interopkit progress [--json] [--reset]
+                                          the exercises this learner has solved, per
+                                          notebook (kept only on this machine; --reset
+                                          starts again and keeps the old record aside)
     interopkit site --out DIR [--repo URL] [--hub URL] [--full] [--json]
                                           the course as a website, every lesson executed
     interopkit lint FILE [--same-bitness] [--json]
@@ -212,6 +216,13 @@ def _parser() -> argparse.ArgumentParser:
                                     "exercise's worked solution")
     solutions.add_argument("--out", metavar="FILE.md", help="write Markdown to this file")
     solutions.set_defaults(run=_solutions)
+
+    progress = commands.add_parser("progress", help="the exercises solved on this machine, "
+                                   "per notebook and overall (nothing is graded)")
+    progress.add_argument("--json", action="store_true", help="print JSON")
+    progress.add_argument("--reset", action="store_true", help="start again: move the record "
+                          "aside (nothing is deleted)")
+    progress.set_defaults(run=_learner_progress)
 
     site = commands.add_parser("site", help="build the course as a website: every lesson "
                                "executed, with the glossary, sources and guides")
@@ -694,6 +705,28 @@ def _solutions(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         print(key)
+    return 0
+
+
+def _learner_progress(args: argparse.Namespace) -> int:
+    from interopkit.lessons.progress import progress, progress_file, reset
+
+    if args.reset:
+        moved = reset()
+        if args.json:
+            _print_json({"reset": True, "moved_to": None if moved is None else str(moved),
+                         "file": str(progress_file())})
+        elif moved is None:
+            print(f"There was no progress to reset: {progress_file()} does not exist.")
+        else:
+            print(f"Your progress starts again from nothing. The old record was moved to "
+                  f"{moved} (nothing was deleted; move it back to restore it).")
+        return 0
+    shown = progress()
+    if args.json:
+        _print_json(shown.as_json())
+    else:
+        print(shown)
     return 0
 
 

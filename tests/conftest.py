@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
@@ -13,6 +14,17 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+
+# The kit's cache (interopkit.kit.cache) is a folder of this run's own, set before the kit is
+# imported: no test, and no kernel the tests start (nbval's inherit the environment), reads or
+# changes a learner's progress or mystery folder in ~/.cache/interopkit. The Wine prefix stays
+# in the default folder: it is made once (about 20 s) and shared by every run. The Python tests
+# use a folder inside it (``_tests_cache``), so that the notebooks' kernels alone write to
+# SESSION_CACHE itself, where a progress record at the end means a notebook run counted as
+# solved what no learner solved (``pytest_sessionfinish``).
+SESSION_CACHE = Path(tempfile.mkdtemp(prefix="interopkit-cache-"))
+os.environ["INTEROPKIT_CACHE"] = str(SESSION_CACHE)
+TESTS_CACHE = SESSION_CACHE / "tests"
 
 from interopkit.errors import HostError
 from interopkit.kit import wine
@@ -24,6 +36,32 @@ os.environ.setdefault("INTEROPKIT_QUICK", "1")
 # the tests start (nbval, the browser test's JupyterLab) inherit the environment, and with
 # MPLBACKEND set ipykernel does not choose its inline backend, so a figure shows as text.
 matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _tests_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python tests' cache folder (a test that records progress may set its own)."""
+    monkeypatch.setenv("INTEROPKIT_CACHE", str(TESTS_CACHE))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when executing the notebooks recorded progress: their hidden cells check
+    the worked solutions, and those must never count as a learner's."""
+    recorded = SESSION_CACHE / "progress.json"
+    if recorded.exists():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            text = " ".join(recorded.read_text(encoding="utf-8", errors="replace").split())
+            reporter.ensure_newline()
+            reporter.write_line(f"FAILED: running the notebooks recorded progress: {text}",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this run's cache folder."""
+    shutil.rmtree(SESSION_CACHE, ignore_errors=True)
+
 
 # What each sample must be, written here independently of the kit's own tables:
 # (os, arch) -> (format, machine name, bits, kind)

@@ -402,3 +402,58 @@ def test_try_where_wine_of_that_bitness_is_missing_says_why(
     assert main(["redirect", "C:\\Windows\\System32", "--process", "x64", "--try"]) == 0
     out = capsys.readouterr().out
     assert "in a Windows process: not attempted:" in out and "64-bit" in out
+
+
+def test_progress_json_fields_follow_the_kits_exercises(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from interopkit.lessons.answerkey import exercises_by_notebook
+
+    monkeypatch.setenv("INTEROPKIT_CACHE", str(tmp_path))
+    (tmp_path / "progress.json").write_text(json.dumps({"solved": {"00": {
+        "q0_process_bits": "2026-01-01T00:00:00Z", "q_no_longer_asked": "2026-01-01T00:00:00Z"}}}))
+    result = run("progress", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    kit = exercises_by_notebook()
+    assert set(data) == {"notebooks", "solved", "total", "file", "notes"}
+    assert data["file"] == str(tmp_path / "progress.json") and data["notes"] == []
+    assert (data["solved"], data["total"]) == (1, sum(len(items) for items in kit.values()))
+    assert [row["notebook"] for row in data["notebooks"]] == list(kit)
+    first = data["notebooks"][0]
+    assert set(first) == {"notebook", "solved", "unsolved", "total"}
+    assert (first["solved"], first["unsolved"], first["total"]) == (["q0_process_bits"], [], 1)
+    assert data["notebooks"][1]["unsolved"] == [e.name for e in kit["01"]]
+
+
+def test_progress_text_and_a_damaged_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INTEROPKIT_CACHE", str(tmp_path))
+    assert main(["progress"]) == 0
+    assert "all notebooks    0 / " in capsys.readouterr().out
+    (tmp_path / "progress.json").write_bytes(b"\x00\xff not JSON")
+    assert main(["progress"]) == 0
+    out, err = capsys.readouterr()
+    [kept] = tmp_path.glob("progress.json.unreadable-*")
+    assert f"moved aside to {kept}" in out and err == ""
+    assert kept.read_bytes() == b"\x00\xff not JSON"
+
+
+def test_progress_reset_moves_the_record_aside_and_says_where(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INTEROPKIT_CACHE", str(tmp_path))
+    assert main(["progress", "--reset"]) == 0
+    assert "no progress to reset" in capsys.readouterr().out
+    record = json.dumps({"solved": {"00": {"q0_process_bits": "2026-01-01T00:00:00Z"}}})
+    (tmp_path / "progress.json").write_text(record)
+    result = run("progress", "--reset")  # asks nothing, as a script would run it
+    assert result.returncode == 0, result.stderr
+    [kept] = tmp_path.glob("progress.json.reset-*")
+    assert str(kept) in result.stdout and kept.read_text() == record
+    assert not (tmp_path / "progress.json").exists()
+    assert main(["progress", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["solved"] == 0
+    (tmp_path / "progress.json").write_text(record)
+    assert main(["progress", "--reset", "--json"]) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert moved["reset"] is True and Path(moved["moved_to"]).read_text() == record

@@ -77,9 +77,15 @@ def test_try_it_widget_key_points_and_sources(path: Path) -> None:
     assert "https://learn.microsoft.com" in text
 
 
+def before_progress(path: Path) -> list[dict]:
+    """The notebook's cells up to its closing "Your progress" section (00 has it mid-way)."""
+    all_cells = cells(path)
+    return all_cells[:-2] if source(all_cells[-2]).startswith("## Your progress") else all_cells
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_each_notebook_ends_with_the_next_step(path: Path) -> None:
-    last = source(cells(path)[-1])
+    last = source(before_progress(path)[-1])
     later = [p.name for p in NOTEBOOKS if p.name > path.name]
     if later:
         assert "**Next:** [" in last and f"]({later[0]})" in last
@@ -93,3 +99,22 @@ def test_solution_cells_are_collapsed_and_say_nothing_about_tests(path: Path) ->
         if "verify_solution()" in source(cell):
             assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
             assert not re.search(r"\btests?\b|NBVAL|nbval", source(cell)), source(cell)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_shows_the_learners_progress(path: Path) -> None:
+    # At the very end (00: the whole kit, before its key points), where it is kept said.
+    all_cells = cells(path)
+    texts = [source(c) for c in all_cells]
+    heading = next(i for i, t in enumerate(texts)
+                   if re.match(r"## (\d+\. )?Your progress\n", t))
+    shown = texts[heading + 1]
+    assert all_cells[heading + 1]["cell_type"] == "code"
+    assert shown.startswith("from interopkit.lessons.progress import progress\n")
+    assert "only on this machine" in texts[heading] and "nothing is graded" in texts[heading]
+    assert "`interopkit progress`" in texts[heading]
+    if path.name.startswith("00"):
+        assert shown.endswith("\nprogress()") and texts[heading + 2].startswith("## Key points")
+    else:
+        assert shown.endswith(f'\nprogress("{path.name[:2]}")') and heading == len(texts) - 2
+

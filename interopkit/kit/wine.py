@@ -32,12 +32,14 @@ from pathlib import Path, PureWindowsPath
 from typing import IO
 
 from interopkit.errors import HostError, UsageError
+from interopkit.kit import cache
 
 __all__ = ["PREFIX", "SETUP_COMMAND", "WineRun", "ensure_prefix", "find_wine", "launcher",
            "leftover_processes", "needs_build", "one_at_a_time", "prefix", "run", "session",
            "version", "windows_path"]
 
-_KIT_PREFIX = Path.home() / ".cache" / "interopkit" / "wineprefix"
+# The default cache folder, never $INTEROPKIT_CACHE: a temporary cache must not rebuild the prefix.
+_KIT_PREFIX = cache.DEFAULT_FOLDER / "wineprefix"
 PREFIX = Path(os.environ.get("WINEPREFIX") or _KIT_PREFIX)
 """The kit's Wine prefix (``$WINEPREFIX`` when set at import)."""
 

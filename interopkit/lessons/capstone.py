@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from interopkit.com.lint import IDL_DIR, lint_file
 from interopkit.errors import HostError, InteropKitError
+from interopkit.kit import cache
 from interopkit.lessons.exercise import Exercise
 from interopkit.lessons.handle_ptr_truncation import mend_checker
 from interopkit.lessons.html import _table
@@ -51,8 +52,9 @@ __all__ = [
     "time_chatty_batched",
 ]
 
-STUDIO_FOLDER = Path.home() / ".cache" / "interopkit" / "capstone" / "studio"
-"""Where notebook 08 builds the case: one folder per user, rebuilt in place on every run."""
+STUDIO_FOLDER = cache.folder() / "capstone" / "studio"
+"""Where notebook 08 builds the case: one folder per user in the kit's cache (as it was when the
+kit was imported), rebuilt in place on every run."""
 
 PLUGIN_IDL = IDL_DIR / "meter_plugin.idl"
 """The plug-in's interface as it was written for a 32-bit host."""

@@ -11,10 +11,15 @@ Solutions are code: ``q.solution()`` shows it and ``q.solve()`` runs it and retu
 answer. Each notebook has a collapsed cell calling ``q.verify_solution()``, which runs the
 worked solution and checks it without printing it, so nbval proves every solution right on
 every run while a learner who runs all cells does not see the answer.
+
+A learner's right answer is recorded on this machine (``interopkit.lessons.progress``), so that
+each notebook can show what is solved; the worked solution checked by ``verify_solution`` never
+is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,15 +53,21 @@ class Feedback:
     """Not attempted, wrong or right."""
     message: str
     """What to do next, or why the answer is right."""
+    progress: str = ""
+    """Why the learner's progress could not be saved, or what happened to an unreadable record;
+    empty when all went well."""
 
     def __str__(self) -> str:
-        return f"[{self.exercise}] {self.state.value}: {self.message}"
+        text = f"[{self.exercise}] {self.state.value}: {self.message}"
+        return f"{text}\n{self.progress}" if self.progress else text
 
     def _repr_html_(self) -> str:
         colour = _COLOURS[self.state]
+        note = (f'<br><small style="color: #b03000">{html.escape(self.progress)}</small>'
+                if self.progress else "")
         return (f'<div style="border-left: 4px solid {colour}; padding: 4px 8px;">'
                 f'<b style="color: {colour}">{html.escape(self.state.value.capitalize())}'
-                f'</b> ({html.escape(self.exercise)}): {html.escape(self.message)}</div>')
+                f'</b> ({html.escape(self.exercise)}): {html.escape(self.message)}{note}</div>')
 
     def __repr__(self) -> str:
         return str(self)
@@ -85,7 +96,20 @@ class Exercise:
     """What to do when the answer is ``...`` or None (the cell's own wording)."""
 
     def check(self, answer: Any = NOT_ATTEMPTED) -> Feedback:
-        """Check an answer; ``...`` or None means not attempted yet."""
+        """Check a learner's answer; ``...`` or None means not attempted yet. A right answer is
+        recorded in the learner's progress (``interopkit.lessons.progress``)."""
+        feedback = self._judge(answer)
+        if feedback.state is State.RIGHT:
+            # Imported here: progress finds the notebooks' exercises, which import this module.
+            from interopkit.lessons.progress import record
+
+            note = record(self)
+            if note:
+                feedback = dataclasses.replace(feedback, progress=note)
+        return feedback
+
+    def _judge(self, answer: Any) -> Feedback:
+        """The checker's verdict alone: recorded nowhere (``verify_solution`` uses it)."""
         if answer is NOT_ATTEMPTED or answer is None:
             return Feedback(self.name, State.NOT_ATTEMPTED,
                             f"{self.not_attempted_text} Stuck? Call {self.name}.hint().")
@@ -105,7 +129,8 @@ class Exercise:
 
     def verify_solution(self) -> Note:
         """Run the worked solution and check it; raise if it is wrong; reveal nothing."""
-        feedback = self.check(self.solve())
+        # Judged, never recorded: the worked solution solving it says nothing of the learner.
+        feedback = self._judge(self.solve())
         if feedback.state is not State.RIGHT:
             raise AssertionError(f"the worked solution of {self.name} is wrong: {feedback}")
         return Note(f"The worked solution of {self.name} was run and checked. When you have "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from interopkit.images.machine import Machine
 from interopkit.images.pewriter import write_image
+from interopkit.kit import cache
 from interopkit.kit.samples import sample_path
 
 __all__ = ["MYSTERY", "MYSTERY_FOLDER", "build_capstone_app", "build_demo_app",
@@ -74,9 +75,10 @@ def build_capstone_app(folder: str | os.PathLike[str]) -> Path:
                   plugins=CAPSTONE_PLUGINS, exe="studio.exe")
 
 
-MYSTERY_FOLDER = Path.home() / ".cache" / "interopkit" / "mystery"
-"""Where notebook 01 builds its mystery folder: one per user, rebuilt in place on every run, so
-runs do not pile up folders in the temporary directory."""
+MYSTERY_FOLDER = cache.folder() / "mystery"
+"""Where notebook 01 builds its mystery folder: one per user in the kit's cache (as it was when
+the kit was imported), rebuilt in place on every run, so runs do not pile up folders in the
+temporary directory."""
 
 
 def build_mystery_folder(folder: str | os.PathLike[str] = MYSTERY_FOLDER) -> Path:

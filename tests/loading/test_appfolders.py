@@ -3,6 +3,8 @@
 import inspect
 from pathlib import Path
 
+from conftest import SESSION_CACHE
+
 from interopkit.images.headers import read_headers
 from interopkit.kit.samples import sample_path
 from interopkit.loading.appfolders import MYSTERY, MYSTERY_FOLDER, build_mystery_folder
@@ -21,7 +23,8 @@ def test_the_notebooks_mystery_folder_is_one_folder_rebuilt_in_place(tmp_path: P
     # Notebook 01 used to make a new temporary folder on every run, and nothing removed them:
     # now it uses one folder per user in the kit's cache, and a run repairs what was changed.
     default = inspect.signature(build_mystery_folder).parameters["folder"].default
-    assert default == MYSTERY_FOLDER == Path.home() / ".cache" / "interopkit" / "mystery"
+    # In the kit's cache folder (the test run's own: tests/conftest.py sets INTEROPKIT_CACHE).
+    assert default == MYSTERY_FOLDER == SESSION_CACHE / "mystery"
     first = build_mystery_folder(tmp_path / "mystery")
     (first / "lib_a.bin").write_bytes(b"damaged by a learner")
     second = build_mystery_folder(tmp_path / "mystery")
