@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from interopkit.errors import HostError, ToolchainError, UsageError
-from interopkit.kit import wine
+from interopkit.kit import cache, wine
 from interopkit.site.run import FAILED
 from interopkit.site.source import Launch, kit_root, lesson_notebooks, stage
 
@@ -119,7 +119,9 @@ def _built_on() -> str:
 
 def _run_sphinx(work: Path, quick: bool, timeout: float) -> None:
     token = secrets.token_hex(8)
-    env = {**os.environ, _MARKER: token, "INTEROPKIT_QUICK": "1" if quick else "0"}
+    env = {**os.environ, _MARKER: token, "INTEROPKIT_QUICK": "1" if quick else "0",
+           # a cache of the build's own: pages show a new learner's progress, not the builder's
+           cache.ENVIRONMENT_VARIABLE: str(work / "cache")}
     # With MPLBACKEND set, ipykernel keeps that backend instead of its inline one, and every
     # figure would show as "<Figure size ...>" text (the kit's tests hit this once).
     env.pop("MPLBACKEND", None)
