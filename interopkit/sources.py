@@ -157,6 +157,7 @@ SOURCES: dict[str, tuple[str, str]] = {
                     _LEARN + "windows/win32/sysinfo/merged-view-of-hkey-classes-root"),
     "WINE-COMBASE": ("Wine, dlls/combase/rpc.c: how CoCreateInstance starts a server (source)",
                      "https://gitlab.winehq.org/wine/wine/-/blob/master/dlls/combase/rpc.c"),
+    "MIDL-VOID": ("Microsoft, void (MIDL)", _LEARN + "windows/win32/midl/void"),
 }
 
 
@@ -279,6 +280,7 @@ TAKES: dict[str, str] = {
                     "CLSCTX_ACTIVATE_32/64_BIT_SERVER flags are not read; after starting a "
                     "server it waits a whole second before asking again (up to 30 times), "
                     "and a server that exits first gives E_NOINTERFACE.",
+    "MIDL-VOID": "MIDL limits the pointer type void * to context handles.",
 }
 
 

@@ -194,10 +194,53 @@ def _members(text: str) -> dict[str, list[str]]:
     return found
 
 
+_DECLARED_ELSEWHERE = {"IUnknown", "IDispatch"}
+"""Interfaces a mended IDL may use without declaring them (oaidl.idl and unknwn.idl hold them)."""
+
+
+def _unsound(text: str) -> str | None:
+    """What the lint does not look for but MIDL or COM would refuse in a mend: an interface
+    used and never declared, a bare ``void *``, or a HANDLE that COM is not told to duplicate."""
+    scopes = parse(text, "your IDL")
+    declared = {scope.name for scope in scopes if scope.kind == "interface"}
+    for scope in scopes:
+        for method, declaration in scope.members:
+            where = f"{scope.name}.{method}({declaration.name})" if method else \
+                f"{scope.name}.{declaration.name}"
+            base, attributes = declaration.base, declaration.attributes
+            if base.startswith("I") and declaration.pointers and base not in declared \
+                    and base not in _DECLARED_ELSEWHERE and base[1:2].isupper():
+                return (f"{where}: {base} is used but never declared. Declare it, as "
+                        f"[object, uuid(...)] interface {base} : IUnknown {{ ... }}.")
+            if base == "void" and declaration.pointers:
+                if "context_handle" in attributes and "object" in scope.attributes:
+                    return (f"{where}: a context handle is RPC's way to keep server state; in "
+                            "a COM ([object]) interface the state is an object the client holds "
+                            "an interface pointer to.")
+                if "context_handle" not in attributes:
+                    return (f"{where}: MIDL allows void * only as a context handle "
+                            "(MIDL-VOID): say what travels.")
+            if base == "HANDLE" and not any(a.startswith("system_handle") for a in attributes):
+                return (f"{where}: a HANDLE's value means nothing in another process unless COM "
+                        "duplicates it ([system_handle], MIDL-SYSHANDLE). State of the server's "
+                        "own is an object (an interface pointer).")
+    return None
+
+
+def _left(findings: list[Any]) -> str:
+    """The findings left, grouped by rule, with the parameters each names."""
+    by_rule: dict[str, list[str]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule.name, []).append(finding.parameter)
+    return "; ".join(f"{len(names)} x {rule} ({', '.join(dict.fromkeys(names))})"
+                     for rule, names in by_rule.items())
+
+
 def mend_checker(ported: Path) -> Callable[[Any], tuple[bool, str]]:
     """A checker for "mend ``ported`` so that the lint finds nothing": the answer is the mended
-    IDL text, which must keep every method, parameter and field of ``ported`` under its name
-    (notebook 06's q3, notebook 08's capstone)."""
+    IDL text, which must keep every method, parameter and field of ``ported`` under its name,
+    and must not swap a finding for something MIDL or COM refuses (notebook 06's q3, notebook
+    08's capstone)."""
 
     def check(answer: Any) -> tuple[bool, str]:
         if not isinstance(answer, str):
@@ -205,6 +248,7 @@ def mend_checker(ported: Path) -> Callable[[Any], tuple[bool, str]]:
         try:
             findings = lint(answer, name="your IDL")
             mended = _members(answer)
+            unsound = _unsound(answer)
         except UsageError as exc:
             return False, f"The lint cannot read it: {exc}"
         for where, names in _members(ported.read_text()).items():
@@ -216,8 +260,10 @@ def mend_checker(ported: Path) -> Callable[[Any], tuple[bool, str]]:
                                    "its name, and change its type.")
         if findings:
             first = findings[0]
-            return False, (f"{len(findings)} finding(s) left; the first: {first.message}. "
-                           f"Fix: {first.rule.fix}.")
+            return False, (f"{len(findings)} finding(s) left: {_left(findings)}. The first: "
+                           f"{first.message}. Fix: {first.rule.fix}.")
+        if unsound:
+            return False, f"The lint finds nothing, but {unsound}"
         return True, ("The lint finds nothing, no address travels as a number, and every "
                       "method, parameter and field is still there.")
 

@@ -115,6 +115,12 @@ class CallResult:
     seconds: float
     """Round-trip time, from sending the request to reading the reply."""
 
+    def __repr__(self) -> str:
+        # A buffer of 8,000 bytes would bury the result: long buffers show as their length.
+        shown = [repr(b) if len(b) <= 32 else f"<{len(b):,} bytes>" for b in self.buffers]
+        buffers = f"({shown[0]},)" if len(shown) == 1 else f"({', '.join(shown)})"
+        return f"CallResult(result={self.result}, buffers={buffers}, seconds={self.seconds:.6f})"
+
 
 def choose_kind(bits: int) -> str:
     """``native`` where this machine can run the kit's surrogate of ``bits``, else
@@ -418,8 +424,12 @@ def _argument(value: int | Buffer | Argument) -> Argument:
         return Argument(ArgType.INOUT, value.data)
     if isinstance(value, int) and not isinstance(value, bool):
         return Argument(ArgType.PTR, value)
-    raise UsageError(repr(value), "is not an int, a Buffer or an Argument",
-                     "Pass integers, Buffer(bytes) or wire.Argument objects")
+    shown = repr(value)
+    if len(shown) > 60:  # a list of readings or a bytes object would fill the screen
+        shown = f"{shown[:40]}... ({type(value).__name__} of {len(shown):,} characters)"
+    raise UsageError(shown, "is not an int, a Buffer or an Argument",
+                     "Pass integers, Buffer(bytes) for bytes in and out, or wire.Argument "
+                     "objects")
 
 
 _F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's capacity

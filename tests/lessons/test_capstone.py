@@ -54,11 +54,16 @@ def test_each_step_untouched_right_and_solved(step: capstone.Exercise) -> None:
     (q2_code, 5, "error column"),
     (q2_code, "193", "as an int"),
     (q2_code, True, "as an int"),
-    (q3_machine, "AMD64", "Read the plug-in's own header"),
-    (q3_machine, "ARM64EC", "Read the plug-in's own header"),
-    (q3_machine, "x86-ish", "COFF header"),
-    (q3_machine, 0x14C, "by name"),
-    (q5_lost, {"pValues", "hMeter"}, "hMeter is a warning (handle-in-32-bits)"),
+    (q2_code, 216, "starting an EXE"),
+    (q3_machine, "I386", "The header stores a number"),
+    (q3_machine, "x86", "The header stores a number"),
+    (q3_machine, "ARM64EC", "give it as an int"),
+    (q3_machine, 0x8664, "studio.exe's own Machine"),
+    (q3_machine, 0x10B, "optional header's Magic"),
+    (q3_machine, 0xAA64, "COFF header's Machine field"),
+    (q3_machine, 3.5, "as an int"),
+    (q5_lost, {"pValues", "pvContext", "hMeter"}, "made by the 32-bit plug-in itself"),
+    (q5_lost, {"pValues", "hwndNotify"}, "hwndNotify is a warning (handle-ptr-crossing)"),
     (q5_lost, {"pValues", "pvContext", "pcbSeen"}, "pcbSeen is a note (int3264-truncates)"),
     (q5_lost, {"pValues", "pvContext", "channel"}, "says nothing about channel"),
     (q5_lost, {"pValues"}, "1 missing"),
@@ -79,7 +84,8 @@ def test_wrong_answers_are_named_for_the_mistake(step: capstone.Exercise, answer
 
 def test_the_unmended_interface_and_a_half_mend_are_wrong() -> None:
     text = capstone.PLUGIN_IDL.read_text()
-    assert "10 finding(s) left" in q6_mend.check(text).message
+    assert "10 finding(s) left: 6 x handle-in-32-bits (phMeter, hMeter); 1 x pointer-in-32-bits" \
+        in q6_mend.check(text).message
     half = text.replace("[in] DWORD pValues", "[in, size_is(count)] const LONG *pValues")
     assert "9 finding(s) left" in q6_mend.check(half).message
     renamed = q6_mend.solve().replace("pValues", "values")
@@ -87,6 +93,25 @@ def test_the_unmended_interface_and_a_half_mend_are_wrong() -> None:
     removed = q6_mend.solve().replace(
         "    HRESULT CloseMeter([in] HMETER hMeter);\n", "")
     assert "IMeterPlugin.CloseMeter is gone" in q6_mend.check(removed).message
+
+
+@pytest.mark.parametrize(("state", "says"), [
+    ("typedef HANDLE HMETER;", "unless COM duplicates it"),
+    ("typedef void *HMETER;", "void * only as a context handle"),
+    ("typedef [context_handle] void *HMETER;", "in a COM ([object]) interface"),
+    ("typedef IMeter *HMETER;", "IMeter is used but never declared"),
+])
+def test_a_mend_the_lint_passes_but_midl_or_com_refuses_is_wrong(state: str, says: str) -> None:
+    # A fresh learner found these four accepted: the lint looks for what crossing bitness loses,
+    # not for what MIDL refuses, so the checker asks both.
+    declared = ("[object, uuid(7D3A1F52-0C4B-4E6D-9A81-2B5C6D7E8F91), pointer_default(unique)]\n"
+                "interface IMeter : IUnknown { HRESULT GetChannel([out] ULONG *pChannel); }\n"
+                "typedef IMeter *HMETER;")
+    mended = q6_mend.solve()
+    assert declared in mended
+    feedback = q6_mend.check(mended.replace(declared, state))
+    assert feedback.state is State.WRONG and "The lint finds nothing, but" in feedback.message
+    assert says in feedback.message, feedback.message
 
 
 def test_the_checksum_step_recognises_the_sum_and_a_length_in_readings() -> None:
@@ -109,6 +134,7 @@ def test_chatty_and_batched_are_timed_on_the_running_plugin(meter: Surrogate) ->
     readings = capstone.sensor_readings(300)
     times = capstone.time_chatty_batched(meter, readings, repeats=3)
     assert times["calls"] == 300 and times["sum"] == sum(readings)
+    assert times["checksum"] == capstone._plugin_checksum(capstone.readings_bytes(readings))
     assert times["chatty_s"] > times["batched_s"] > 0
     ax = capstone.draw_chatty_batched(times)
     assert ax.get_xscale() == "log" and len(ax.patches) == 2

@@ -113,8 +113,9 @@ def test_one_pointer_left_in_a_ulong64_is_named() -> None:
     sneaky = solved.replace("[in, unique] IUnknown *lpUserData", "[in] ULONG64 lpUserData")
     feedback = q3_mend.check(sneaky)
     assert feedback.state is State.WRONG
-    assert feedback.message.startswith("1 finding(s) left; the first: IScanSession.SetUserData"
-                                       "(lpUserData): ULONG64: a pointer in a 64-bit integer")
+    assert feedback.message.startswith(
+        "1 finding(s) left: 1 x pointer-in-64-bits (lpUserData). The first: "
+        "IScanSession.SetUserData(lpUserData): ULONG64: a pointer in a 64-bit integer")
 
 
 def test_the_model_mend_keeps_every_name_as_the_prompt_asks() -> None:

@@ -754,3 +754,13 @@ def test_a_write_to_a_child_that_does_not_read_ends_at_its_deadline(how: str) ->
         for stream in (idle.stdin, idle.stdout):
             assert stream is not None
             stream.close()
+
+
+def test_a_wrong_argument_and_a_long_buffer_stay_short_on_screen(surrogate: Surrogate) -> None:
+    # A learner who passes bytes instead of a Buffer got all 8,000 bytes back in the message.
+    with pytest.raises(UsageError, match=r"\.\.\. \(bytes of 32,003 characters\): is not an int"):
+        surrogate.call("checksum", bytes(8000), 8000)
+    shown = repr(surrogate.call("checksum", Buffer(bytes(8000)), 8000))
+    assert shown.startswith("CallResult(result=") and "buffers=(<8,000 bytes>,)" in shown
+    assert len(shown) < 100
+    assert "buffers=(b'ab',)" in repr(surrogate.call("checksum", Buffer(b"ab"), 2))
