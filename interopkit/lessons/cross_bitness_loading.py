@@ -536,8 +536,8 @@ m11_error_codes = choice_quiz(
     right="193 from LoadLibrary (216 is possible too: which of the two appears when is not "
           "documented), and 0xC000007B when the DLL is a static import and the process cannot "
           "start. Do not promise one code (ERR0-499, DSVC-7B).",
-    hint="Compare section 2's codes with what the checker reported for the demo app's static "
-         "import in section 8.",
+    hint="Compare section 3's list of codes with what the checker reported for the demo app's "
+         "static import in section 8.",
     solution_code="# load_outcome('x64', 'I386', 'win11-x64') gives 193, or 216 instead; "
                   "check_app on the\n# demo app gives 0xC000007B for its static import.\n"
                   "answer = 'b'\n",

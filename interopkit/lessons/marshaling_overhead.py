@@ -309,7 +309,8 @@ m14_msl_loadlib = choice_quiz(
     # No model of the kit computes this: msl-loadlib's own account is the answer (MSL-40).
     believed=0, model=lambda: "http",
     right="HTTP on localhost and a pickled temporary file per call (MSL-40): every argument and "
-          "result must pickle. Its row in section 3 shows what a call costs on this machine.",
+          "result must pickle. Where it ran, its row in this notebook's results shows what that "
+          "costs per call.",
     hint="Section 5 says how its calls travel.",
     solution_code="# msl-loadlib pickles each call into a temporary file and sends an HTTP request "
                   "(MSL-40).\nanswer = 'b'\n",
