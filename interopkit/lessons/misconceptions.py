@@ -228,9 +228,8 @@ def choice_quiz(key: str, question: str, choices: list[Choice], believed: int,
 
 
 def value_quiz(key: str, question: str, kind: type | tuple[type, ...], form: str,
-               wrong: list[Wrong],
-               believed: int, model: Callable[[], Any], right: str, hint: str,
-               solution_code: str, explanation: str,
+               wrong: list[Wrong], believed: int, model: Callable[[], Any], right: str,
+               hint: str, solution_code: str, explanation: str,
                same: Callable[[Any, Any], bool] = lambda a, b: a == b) -> Quiz:
     """A quiz whose answer is a value of ``kind`` (``form`` says it in words: "a number"):
     ``model`` computes the right one when the check runs, ``same`` compares;
