@@ -712,15 +712,15 @@ m3_inprocserver32 = choice_quiz(
     "on 64-bit Windows. Where does each DLL's path go?",
     [Choice("The 32-bit DLL under `InprocServer32`, the 64-bit one under `InprocServer64`",
             {32: ("InprocServer32", False), 64: ("InprocServer64", False)}),
-     Choice("Both under a key named `InprocServer32`: the 64-bit one in the 64-bit view, the "
-            "32-bit one under `Wow6432Node` (the 32-bit view)",
-            {32: ("InprocServer32", True), 64: ("InprocServer32", False)}),
      Choice("Both under `InprocServer32`, the 64-bit one under `Wow6432Node`",
             {32: ("InprocServer32", False), 64: ("InprocServer32", True)},
             "Wow6432Node holds the 32-bit view: it is where a 32-bit registration lands."),
      Choice("Only the 32-bit one: a 64-bit DLL cannot be an in-process COM server",
             {32: ("InprocServer32", True)},
-            "64-bit in-process servers exist, under the same key name.")],
+            "64-bit in-process servers exist, under the same key name."),
+     Choice("Both under a key named `InprocServer32`: the 64-bit one in the 64-bit view, the "
+            "32-bit one under `Wow6432Node` (the 32-bit view)",
+            {32: ("InprocServer32", True), 64: ("InprocServer32", False)})],
     believed=0, model=_server_keys,
     right="One key name for both: InprocServer32 says in-process, not 32-bit. The registry view "
           "tells the bitness: CLSID is redirected, so the 32-bit registration lands under "
@@ -728,7 +728,7 @@ m3_inprocserver32 = choice_quiz(
     hint="registry_values(ComClass(clsid, dll, bits)) in interopkit.com.registry shows the keys "
          "for bits=32 and bits=64.",
     solution_code="# registry_values(ComClass(SAMPLE_CLSID, dll, bits)) for bits 32 and 64: the "
-                  "same key name,\n# the 32-bit registration under Wow6432Node.\nanswer = 'b'\n",
+                  "same key name,\n# the 32-bit registration under Wow6432Node.\nanswer = 'd'\n",
     explanation="The 32 in InprocServer32 is historical; 64-bit servers use the same name, in "
                 "the 64-bit view (W64-PROCINT).",
 )

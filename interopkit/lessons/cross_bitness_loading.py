@@ -489,22 +489,22 @@ m9_x64_plugin = choice_quiz(
     "x64_plugin",
     "Your x64 plug-in DLL (Machine 0x8664, no hybrid code) must load into host programs on "
     "Windows 11 on Arm. Which processes can load it?",
-    [Choice("Any 64-bit process, Arm64 ones included", frozenset({"x64", "arm64", "arm64ec"})),
-     Choice("x64 and ARM64EC processes only", frozenset({"x64", "arm64ec"})),
+    [Choice("x64 and ARM64EC processes only", frozenset({"x64", "arm64ec"})),
+     Choice("Any 64-bit process, Arm64 ones included", frozenset({"x64", "arm64", "arm64ec"})),
      Choice("Arm64 processes only: Windows translates the DLL when it loads it",
             frozenset({"arm64"}),
             "A classic Arm64 process cannot host x64 code at all: emulated x64 code needs a "
             "process that follows x64 conventions."),
      Choice("None: x64 code does not run on Arm", frozenset(),
             "Windows 11 on Arm emulates x64 code (ARM-EMU).")],
-    believed=0, model=_x64_plugin_hosts,
+    believed=1, model=_x64_plugin_hosts,
     right="Only a process that follows x64 conventions hosts x64 code: an x64 process "
           "(emulated) or an ARM64EC one. For Arm64 hosts, ship the plug-in as ARM64X "
           "(ARM64EC, ARM64X).",
     hint="The matrix of section 4 answers it row by row, or ask "
          "load_outcome(process, 'AMD64', 'win11-arm64') for each process kind.",
     solution_code="# [p.value for p in ProcessKind if load_outcome(p, 'AMD64', "
-                  "'win11-arm64').loads]\n# gives x64 and arm64ec.\nanswer = 'b'\n",
+                  "'win11-arm64').loads]\n# gives x64 and arm64ec.\nanswer = 'a'\n",
     explanation="An Arm64 process runs classic Arm64 code only; x64 code needs an x64 or "
                 "ARM64EC process (ARM64EC).",
 )
@@ -524,11 +524,11 @@ m11_error_codes = choice_quiz(
     "error_codes",
     "A 64-bit app meets an x86 DLL. Which error codes may Windows report for that mistake?",
     [Choice("Only 193, `ERROR_BAD_EXE_FORMAT`: that is the bitness error", frozenset({193})),
-     Choice("193 (or 216) when `LoadLibrary` refuses the DLL, and 0xC000007B when the process "
-            "cannot start because it imports the DLL", frozenset({193, 216, 0xC000007B})),
      Choice("Only 0xC000007B", frozenset({0xC000007B}),
             "0xC000007B appears at process start, for a static import; a DLL loaded later "
             "with LoadLibrary gives 193."),
+     Choice("193 (or 216) when `LoadLibrary` refuses the DLL, and 0xC000007B when the process "
+            "cannot start because it imports the DLL", frozenset({193, 216, 0xC000007B})),
      Choice("126, `ERROR_MOD_NOT_FOUND`", frozenset({126}),
             "126 means a DLL, or one it depends on, was not found: a missing file, not a wrong "
             "bitness.")],
@@ -540,7 +540,7 @@ m11_error_codes = choice_quiz(
          "static import in section 8.",
     solution_code="# load_outcome('x64', 'I386', 'win11-x64') gives 193, or 216 instead; "
                   "check_app on the\n# demo app gives 0xC000007B for its static import.\n"
-                  "answer = 'b'\n",
+                  "answer = 'c'\n",
     explanation="The code depends on how the DLL was loaded: by LoadLibrary (193 or 216) or "
                 "as a static import while the process starts (0xC000007B).",
 )
@@ -582,19 +582,17 @@ m17_arm32_removal = choice_quiz(
     "By Microsoft's word, which release of Windows 11 ends support for 32-bit Arm (ARM32) apps?",
     [Choice("Windows 11 24H2", "24H2",
             "24H2 is often repeated, but no source the kit has names it."),
-     Choice('None is named: Microsoft says "a future release of Windows 11", on Arm processors '
-            "that drop AArch32", None),
      Choice("Insider build 25905", "25905",
             "Build 25905 comes from press reports (PRESS-ARM32), not from Microsoft, and an "
-            "Insider build is a preview, not a release.")],
-    # No model computes this: the kit's Windows host for it is named for what changes, not for
-    # a version, because the sources name none (ARM32-DOC).
+            "Insider build is a preview, not a release."),
+     Choice('None is named: Microsoft says "a future release of Windows 11", on Arm processors '
+            "that drop AArch32", None)],
     believed=0, model=lambda: None,
     right='Microsoft names no release: ARM32 support goes "in a future release of Windows 11", '
           "as Arm processors drop AArch32 (ARM32-DOC). The press reported 32-bit Arm apps gone "
           "from Insider build 25905 (PRESS-ARM32). No source names 24H2.",
     hint="Section 4's note on the Windows without 32-bit Arm, and its sources, answer it.",
-    solution_code="# ARM32-DOC says only \"a future release of Windows 11\".\nanswer = 'b'\n",
+    solution_code="# ARM32-DOC says only \"a future release of Windows 11\".\nanswer = 'c'\n",
     explanation="Teach what the sources say: a future release, announced by Microsoft; a build "
                 "number from the press; 24H2 from neither.",
 )

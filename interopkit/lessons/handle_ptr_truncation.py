@@ -659,10 +659,10 @@ m4_handle_ptr = choice_quiz(
             "64-bit code", {32: 4, 64: 4},
             "Four bytes from either side is the rule of __int3264 (DWORD_PTR, INT_PTR), which "
             "truncates."),
-     Choice("4 from the 32-bit stub, 8 from the 64-bit one: the two lay the message out "
-            "differently", {32: 4, 64: 8}),
      Choice("8 from either", {32: 8, 64: 8},
-            "In a 32-bit build HANDLE_PTR is an unsigned long: 4 bytes.")],
+            "In a 32-bit build HANDLE_PTR is an unsigned long: 4 bytes."),
+     Choice("4 from the 32-bit stub, 8 from the 64-bit one: the two lay the message out "
+            "differently", {32: 4, 64: 8})],
     believed=0, model=lambda: _wire_bytes("HANDLE_PTR"),
     right="HANDLE_PTR is not __int3264: 8 bytes in a 64-bit build and 4 in a 32-bit one, on the "
           "wire too (W64-PROCINT, SDK-BASETSD). The type that is 4 bytes on the NDR20 wire from "
@@ -670,7 +670,7 @@ m4_handle_ptr = choice_quiz(
     hint="Section 1's table, or len(transfer('HANDLE_PTR', value, bits, bits).wire) for each "
          "bitness.",
     solution_code="# len(transfer('HANDLE_PTR', 1, bits, bits).wire) is 4 for bits=32 and 8 for "
-                  "bits=64.\nanswer = 'b'\n",
+                  "bits=64.\nanswer = 'c'\n",
     explanation="HANDLE_PTR follows the build's width; only __int3264 has one wire size, 4 bytes "
                 "under NDR20 (W64-PROCINT, MIDL-3264).",
 )
@@ -697,20 +697,20 @@ m5_handles_pointers = choice_quiz(
     f"window handle, 0x{_HWND:X}, cut with `HandleToLong` and widened back with "
     f"`Handle32ToHandle`, and the address of a heap buffer, 0x{_BUFFER:X}, cut with "
     "`PtrToUlong` and widened back with `Ptr32ToPtr`. Which comes back as it was?",
-    [Choice("Both: both are pointer-sized, so both are cut and restored alike",
+    [Choice("The handle only", frozenset({"handle"})),
+     Choice("Both: both are pointer-sized, so both are cut and restored alike",
             frozenset({"handle", "pointer"})),
-     Choice("The handle only", frozenset({"handle"})),
      Choice("The address only", frozenset({"pointer"}),
             "Ptr32ToPtr cannot invent the upper bits that PtrToUlong threw away."),
      Choice("Neither", frozenset(),
             "Cutting a handle to 32 bits and sign-extending it back is safe (W64-IPC).")],
-    believed=0, model=_round_trips,
+    believed=1, model=_round_trips,
     right=f"A handle has 32 significant bits, so the helpers give it back; the address needed "
           f"{_BUFFER.bit_length()} bits and lost the upper ones (W64-IPC, W64-PTR).",
     hint="interopkit.ndr.basetsd.CONVERSIONS has each helper: apply the cut, then the widening, "
          "to each value.",
     solution_code="# Handle32ToHandle(HandleToLong(hwnd)) == hwnd, but Ptr32ToPtr(PtrToUlong(p)) "
-                  "loses p's\n# upper bits.\nanswer = 'b'\n",
+                  "loses p's\n# upper bits.\nanswer = 'a'\n",
     explanation="Only handles are defined to fit in 32 bits; an address above 4 GiB cannot "
                 "survive a cut (W64-IPC, W64-PTR).",
 )
@@ -752,20 +752,18 @@ m7_handle_value = choice_quiz(
     "32-bit process reads 0x1F4. What can it do with that number?",
     [Choice("Wait on the event with it: the value fits in 32 bits, so it works in both "
             "processes", "use it"),
-     Choice("Nothing reliable: a handle value means something only in the process that holds "
-            "it. The 32-bit process needs its own handle: a duplicate (`DuplicateHandle`), an "
-            "inherited one, or one it opens by the event's name", "its own handle"),
      Choice("Wait on it once it has widened the value with `Handle32ToHandle`", "widen it",
             "Widening mends a value's width, not where it is valid: in another process the "
-            "number names another process's handle, or none.")],
-    # No model of the kit computes this: kernel object handles are process specific
-    # (KERNEL-OBJ).
+            "number names another process's handle, or none."),
+     Choice("Nothing reliable: a handle value means something only in the process that holds "
+            "it. The 32-bit process needs its own handle: a duplicate (`DuplicateHandle`), an "
+            "inherited one, or one it opens by the event's name", "its own handle")],
     believed=0, model=lambda: "its own handle",
     right="Kernel object handles are process specific (KERNEL-OBJ): the other process gets its "
           "own handle to the same event, by DuplicateHandle, inheritance or the event's name. "
           "The 32-significant-bits rule is about a handle's width, not about where it is valid.",
     hint="Section 5's first caution.",
-    solution_code="# Kernel object handles are process specific (KERNEL-OBJ).\nanswer = 'b'\n",
+    solution_code="# Kernel object handles are process specific (KERNEL-OBJ).\nanswer = 'c'\n",
     explanation="A handle is an index into its own process's handle table; another process "
                 "needs its own handle to the object (KERNEL-OBJ).",
 )
@@ -774,18 +772,18 @@ m15_ndr64 = choice_quiz(
     "ndr64",
     "A 64-bit client whose stubs were built for both NDR20 and NDR64 (MIDL `/protocol all`) "
     "calls a 32-bit server. Which transfer syntax carries the call?",
-    [Choice("NDR64: it was made for 64-bit code, so it settles the 32/64 differences", "ndr64"),
-     Choice("NDR20: a 32-bit stub speaks only NDR20, and both sides must use one syntax",
+    [Choice("NDR20: a 32-bit stub speaks only NDR20, and both sides must use one syntax",
             "ndr20"),
+     Choice("NDR64: it was made for 64-bit code, so it settles the 32/64 differences", "ndr64"),
      Choice("Each side its own: NDR64 from the client, NDR20 from the server", "both",
             "Client and server agree on one transfer syntax for the call (MS-RPCE-NEG).")],
-    believed=0, model=lambda: transfer("INT_PTR", 1, 64, 32, syntax="ndr64").syntax,
+    believed=1, model=lambda: transfer("INT_PTR", 1, 64, 32, syntax="ndr64").syntax,
     right="NDR64 exists only for 64-bit stubs. The server accepts a syntax both sides offer, so "
           "a 32/64 pair always talks NDR20, where __int3264 is 4 bytes (MIDL-PROTO, "
           "MS-RPCE-NEG, RPC-NDR64).",
     hint="transfer(type, value, 64, 32, syntax='ndr64') says which syntax was really used.",
     solution_code="# transfer('INT_PTR', 1, 64, 32, syntax='ndr64').syntax is 'ndr20'.\n"
-                  "answer = 'b'\n",
+                  "answer = 'a'\n",
     explanation="Only 64-bit stubs speak NDR64, so mixed-bitness RPC negotiates NDR20 "
                 "(MIDL-PROTO, RPC-NDR64).",
 )

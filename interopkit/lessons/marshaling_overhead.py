@@ -301,19 +301,18 @@ m14_msl_loadlib = choice_quiz(
     "How does msl-loadlib carry a call from its 64-bit client (`Client64`) to its 32-bit server "
     "(`Server32`)?",
     [Choice("Through shared memory that both processes map", "shared memory"),
-     Choice("Over HTTP on localhost, with each call's data pickled in a temporary file", "http"),
      Choice("Through a COM surrogate, `dllhost.exe`", "com",
             "COM takes no part: msl-loadlib starts a 32-bit server process of its own."),
      Choice("Through a pipe, like the kit's surrogate", "pipe",
-            "The kit's surrogate uses pipes; msl-loadlib does not (MSL-40).")],
-    # No model of the kit computes this: msl-loadlib's own account is the answer (MSL-40).
+            "The kit's surrogate uses pipes; msl-loadlib does not (MSL-40)."),
+     Choice("Over HTTP on localhost, with each call's data pickled in a temporary file", "http")],
     believed=0, model=lambda: "http",
     right="HTTP on localhost and a pickled temporary file per call (MSL-40): every argument and "
           "result must pickle. Where it ran, its row in this notebook's results shows what that "
           "costs per call.",
     hint="Section 5 says how its calls travel.",
     solution_code="# msl-loadlib pickles each call into a temporary file and sends an HTTP request "
-                  "(MSL-40).\nanswer = 'b'\n",
+                  "(MSL-40).\nanswer = 'd'\n",
     explanation="Shared memory is one of the ways to cross bitness, but not msl-loadlib's: it "
                 "uses HTTP and a temporary file (MSL-40).",
 )

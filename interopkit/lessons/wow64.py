@@ -548,9 +548,9 @@ m1_system32 = choice_quiz(
     "file on disk?",
     [Choice("`C:\\Windows\\SysWOW64`", "c:\\windows\\syswow64",
             "SysWOW64 is where the redirector sends 32-bit processes."),
-     Choice("`C:\\Windows\\System32`", "c:\\windows\\system32"),
      Choice("`C:\\Windows\\Sysnative`", "c:\\windows\\sysnative",
             "Sysnative is no folder on disk: it is an alias that only 32-bit processes see."),
+     Choice("`C:\\Windows\\System32`", "c:\\windows\\system32"),
      Choice("`C:\\Windows\\System64`", "c:\\windows\\system64",
             "Windows has no System64 folder.")],
     believed=0, model=lambda: _folder(redirect_path(_KERNEL32, "x64").result),
@@ -559,7 +559,7 @@ m1_system32 = choice_quiz(
     hint="Ask the model where a 64-bit process's System32 path leads: "
          "redirect_path(path, 'x64').",
     solution_code="# redirect_path('C:\\\\Windows\\\\System32\\\\kernel32.dll', 'x64') is not "
-                  "redirected:\n# the 64-bit kernel32.dll is in System32 itself.\nanswer = 'b'\n",
+                  "redirected:\n# the 64-bit kernel32.dll is in System32 itself.\nanswer = 'c'\n",
     explanation="System32 holds the native, 64-bit files; the 32-bit ones are in SysWOW64, "
                 "where the redirector sends 32-bit processes (W64-FSR).",
 )
@@ -569,22 +569,22 @@ _SYSNATIVE_NOTEPAD = "C:\\Windows\\Sysnative\\notepad.exe"
 m2_sysnative = choice_quiz(
     "sysnative",
     f"A 64-bit program opens `{_SYSNATIVE_NOTEPAD}`. Which file does it get?",
-    [Choice("`C:\\Windows\\System32\\notepad.exe`, the 64-bit one",
-            "c:\\windows\\system32\\notepad.exe"),
-     Choice("None: nothing redirects the path, and there is no folder called Sysnative, so the "
+    [Choice("None: nothing redirects the path, and there is no folder called Sysnative, so the "
             "open fails", _SYSNATIVE_NOTEPAD.lower()),
+     Choice("`C:\\Windows\\System32\\notepad.exe`, the 64-bit one",
+            "c:\\windows\\system32\\notepad.exe"),
      Choice("`C:\\Windows\\SysWOW64\\notepad.exe`, the 32-bit one",
             "c:\\windows\\syswow64\\notepad.exe",
             "Only a 32-bit process's System32 paths go to SysWOW64, and this path does not "
             "name System32.")],
-    believed=0, model=lambda: canonical_path(redirect_path(_SYSNATIVE_NOTEPAD, "x64").result
+    believed=1, model=lambda: canonical_path(redirect_path(_SYSNATIVE_NOTEPAD, "x64").result
                                              ).lower(),
     right="Sysnative is a virtual alias that only 32-bit processes see. A 64-bit process looks "
           "for a real folder of that name, and there is none (W64-FSR). From 64-bit code, name "
           "System32.",
     hint="Try redirect_path(path, 'x64') and read the reason.",
     solution_code="# redirect_path('C:\\\\Windows\\\\Sysnative\\\\notepad.exe', 'x64') is not "
-                  "redirected,\n# and a 64-bit process has no Sysnative folder.\nanswer = 'b'\n",
+                  "redirected,\n# and a 64-bit process has no Sysnative folder.\nanswer = 'a'\n",
     explanation="The alias exists for 32-bit processes, to reach the real System32 without "
                 "turning redirection off (W64-FSR).",
 )
@@ -605,14 +605,14 @@ m8_x64_on_arm = choice_quiz(
     "On Windows 11 on Arm, how does an x64 app run?",
     [Choice("Under WOW64, like x86 apps: its System32 is redirected to a folder of x64 files",
             (True, False, True, True)),
-     Choice("Emulated, without WOW64: nothing is redirected, and the System32 DLLs it loads are "
-            "ARM64X files", (True, False, False, False)),
      Choice("Natively: Arm64 processors execute x64 instructions", (True, True, False, False),
             "An Arm64 processor does not execute x64 instructions: they are emulated "
             "(ARM-EMU)."),
      Choice("Not at all: Windows on Arm runs only x86 and Arm64 apps",
             (False, False, False, False),
-            "That was Windows 10 on Arm; Windows 11 on Arm emulates x64 too (ARM-EMU).")],
+            "That was Windows 10 on Arm; Windows 11 on Arm emulates x64 too (ARM-EMU)."),
+     Choice("Emulated, without WOW64: nothing is redirected, and the System32 DLLs it loads are "
+            "ARM64X files", (True, False, False, False))],
     believed=0, model=_x64_on_arm,
     right="Only x86 apps go through WOW64 on Arm. x64 code is emulated in a process that "
           "follows x64 conventions, and System32's DLLs are ARM64X files that x64 and Arm64 "
@@ -621,7 +621,7 @@ m8_x64_on_arm = choice_quiz(
          "interopkit.loading.loader, and redirect_path(path, 'x64', 'win11-arm64').",
     solution_code="# start_outcome('AMD64', 'win11-arm64').how is 'x64 emulation (no WOW64)', "
                   "and\n# redirect_path(path, 'x64', 'win11-arm64') is not redirected.\n"
-                  "answer = 'b'\n",
+                  "answer = 'd'\n",
     explanation="On Arm, WOW64 serves x86 (and ARM32) processes only; x64 runs through "
                 "emulation with ARM64X system DLLs (ARM-EMU, ARM64X).",
 )
@@ -632,12 +632,11 @@ m10_iswow64process = choice_quiz(
     "on Windows on Arm too. Which call answers that?",
     [Choice("`IsWow64Process`: TRUE means a 32-bit process on 64-bit Windows, and that is all "
             "there is to know", "IsWow64Process"),
-     Choice("`IsWow64Process2`: it returns the process's machine and the native machine",
-            "IsWow64Process2"),
      Choice("`sizeof(void*)`: 4 bytes means WOW64", "sizeof",
             "The pointer size tells a process its own bitness only: an x64 process on Arm has "
-            "8-byte pointers and runs emulated (ARM-EMU).")],
-    # No model of the kit computes this: Microsoft's page is the answer (ISWOW2).
+            "8-byte pointers and runs emulated (ARM-EMU)."),
+     Choice("`IsWow64Process2`: it returns the process's machine and the native machine",
+            "IsWow64Process2")],
     believed=0, model=lambda: "IsWow64Process2",
     right="IsWow64Process2 gives both machines: the process's (IMAGE_FILE_MACHINE_UNKNOWN when "
           "it is not a WOW64 process) and the native one (ISWOW2). A single TRUE or FALSE cannot "
@@ -645,7 +644,7 @@ m10_iswow64process = choice_quiz(
     hint="Section 6's table shows what each call told the real processes. Which call gives two "
          "machines?",
     solution_code="# IsWow64Process2 returns the process machine and the native machine "
-                  "(ISWOW2).\nanswer = 'b'\n",
+                  "(ISWOW2).\nanswer = 'c'\n",
     explanation="On Arm, IsWow64Process's one flag is ambiguous; IsWow64Process2 names both "
                 "machines (ISWOW2).",
 )
