@@ -534,8 +534,8 @@ m16_laa_ceiling = value_quiz(
     (int, float), "a number",
     [Wrong(3), Wrong(2, "2 GiB is what a 32-bit process gets without the flag.")],
     believed=0, model=lambda: _gib(_LAA_LIMIT), same=_same_gib,
-    right="4 GiB: under WOW64 a large-address-aware 32-bit process may use the whole 32-bit "
-          "address space; without the flag it gets 2 GiB (W64-PERF).",
+    right="4 GiB: under WOW64 a large-address-aware 32-bit process gets 4 GiB of address "
+          "space, and 2 GiB without the flag (W64-PERF).",
     hint="Section 5 gives both figures; interopkit.wow64.measure.WOW64_LIMITS holds them in "
          "bytes.",
     solution_code=("from interopkit.wow64.measure import GIB, WOW64_LIMITS\n"
