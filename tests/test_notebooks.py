@@ -61,10 +61,10 @@ def test_cleaner_finds_saved_outputs_and_widget_state() -> None:
 def test_exercises_have_hidden_executed_solutions(path: Path) -> None:
     all_cells = cells(path)
     checks = {m for c in all_cells if c["cell_type"] == "code"
-              for m in re.findall(r"(q\d\w*)\.check\(answer\)", source(c))}
+              for m in re.findall(r"([qm]\d+\w*)\.check\(answer\)", source(c))}
     solved = {m for c in all_cells if "hide-cell" in c.get("metadata", {}).get("tags", [])
               and c["metadata"].get("jupyter", {}).get("source_hidden")
-              for m in re.findall(r"(q\d\w*)\.verify_solution\(\)", source(c))}
+              for m in re.findall(r"([qm]\d+\w*)\.verify_solution\(\)", source(c))}
     assert checks, "every notebook has at least one checked exercise"
     assert checks == solved
 

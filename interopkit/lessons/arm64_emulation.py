@@ -11,13 +11,16 @@ from interopkit.emulation.emulator import Buffer, Emulator
 from interopkit.errors import InteropKitError
 from interopkit.kit.samples import sample_path
 from interopkit.lessons.exercise import Exercise
+from interopkit.lessons.misconceptions import Wrong, value_quiz
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.controls import _arguments_problem, _call_controls
 from interopkit.lessons.html import _sample_export, _table
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "draw_emulation_cost",
     "draw_translation",
     "emulator_explorer",
@@ -25,6 +28,7 @@ __all__ = [
     "q2_third_register",
     "q3_arm64_processes",
     "q4_arm64_per_byte",
+    "m13_arm64ec_machine",
 ]
 
 
@@ -371,3 +375,47 @@ def emulator_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([arch, export]), arguments, output])
+
+
+# --- Check your understanding: the guide's misconception on ARM64EC's header ------------------
+
+def _arm64ec_header() -> int:
+    """The Machine field of the finished image that the kit's inspector and loader model take
+    for ARM64EC: each finished machine, built with hybrid metadata, is inspected and classified
+    (as section 5 does)."""
+    import tempfile
+    from pathlib import Path
+
+    from interopkit.images.inspection import inspect
+    from interopkit.images.machine import Machine
+    from interopkit.images.pewriter import write_image
+    from interopkit.loading.loader import ImageKind, image_kind
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for machine in (Machine.I386, Machine.AMD64, Machine.ARM64):
+            info = inspect(write_image(Path(tmp) / f"{machine.name}.dll", machine, hybrid=True))
+            if image_kind(info) is ImageKind.ARM64EC:
+                return info.machine_value
+    from interopkit.errors import UsageError
+
+    raise UsageError("the loader model", "took no finished image for ARM64EC",
+                          "Mend interopkit.loading.loader.image_kind")
+
+
+m13_arm64ec_machine = value_quiz(
+    "arm64ec_machine",
+    "A finished ARM64EC DLL, as a linker ships it: what number does the Machine field of its "
+    "COFF header hold? (an int, such as 0x14C)",
+    int, "an int, such as 0x14C", [Wrong(0xA641),
+          Wrong(0xA64E, "0xA64E is ARM64X's COFF value, and a finished ARM64X image says "
+                "0xAA64."),
+          Wrong(0xAA64, "0xAA64 is classic Arm64, the header of a finished ARM64X image.")],
+    believed=0, model=_arm64ec_header,
+    right="0x8664, the x64 value: from its header an ARM64EC image looks like x64, and hybrid "
+          "metadata, found through its load configuration, marks it (ARM64EC, LLVM-D149089).",
+    hint="Section 5 builds one and inspects it: read the header column, not the format's name.",
+    solution_code="# Section 5: arm64ec.dll has header 0x8664 and hybrid metadata ARM64EC.\n"
+                  "answer = 0x8664\n",
+    explanation="0xA641 is a COFF value of ARM64EC object and library files; a finished ARM64EC "
+                "image carries the x64 Machine value (ARM64EC, SYSINF-376).",
+)

@@ -18,6 +18,7 @@ from interopkit.com.registry import CLSCTX, ComClass, activate
 from interopkit.errors import InteropKitError
 from interopkit.kit.samples import sample_path
 from interopkit.lessons.exercise import Exercise
+from interopkit.lessons.misconceptions import Choice, choice_quiz
 from interopkit.surrogate.client import Surrogate
 from interopkit.surrogate.wire import ArgType, Argument
 
@@ -27,7 +28,9 @@ from interopkit.lessons.controls import _arguments_problem, _call_controls
 from interopkit.lessons.html import _sample_export, _table, sources_html
 from interopkit.lessons.recorded import cached, labels_html
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "BOTH_VIEWS",
     "CANDIDATES",
     "COM_FAILURE_NOTES",
@@ -57,6 +60,7 @@ __all__ = [
     "surrogate_explorer",
     "wine_differences",
     "wire_html",
+    "m3_inprocserver32",
 ]
 
 
@@ -684,4 +688,47 @@ q6_wine_differs = Exercise(
     solution_code=("from interopkit.lessons.com_surrogate import wine_differences\n"
                    "answer = wine_differences()\n"),
     explanation="Every case whose real outcome (object or no object) is not the model's.",
+)
+
+
+# --- Check your understanding: the guide's misconception on InprocServer32 --------------------
+
+def _server_keys() -> dict[int, tuple[str, bool]]:
+    """For a 32-bit and a 64-bit registration of one class: the name of the key that holds the
+    DLL's path, and whether it lies under Wow6432Node (the registration model)."""
+    from interopkit.com.registry import registry_values
+
+    keys = {}
+    for bits in (32, 64):
+        cls = ComClass(SAMPLE_CLSID, f"C:\\Vendor\\sample{bits}.dll", bits)
+        path = next(v for v in registry_values(cls) if v.name == "" and v.data == cls.dll)
+        keys[bits] = (path.key.rsplit("\\", 1)[1], "\\wow6432node\\" in path.key.lower())
+    return keys
+
+
+m3_inprocserver32 = choice_quiz(
+    "inprocserver32",
+    "A vendor ships one COM class as two DLLs, a 32-bit and a 64-bit build, and registers both "
+    "on 64-bit Windows. Where does each DLL's path go?",
+    [Choice("The 32-bit DLL under `InprocServer32`, the 64-bit one under `InprocServer64`",
+            {32: ("InprocServer32", False), 64: ("InprocServer64", False)}),
+     Choice("Both under `InprocServer32`, the 64-bit one under `Wow6432Node`",
+            {32: ("InprocServer32", False), 64: ("InprocServer32", True)},
+            "Wow6432Node holds the 32-bit view: it is where a 32-bit registration lands."),
+     Choice("Only the 32-bit one: a 64-bit DLL cannot be an in-process COM server",
+            {32: ("InprocServer32", True)},
+            "64-bit in-process servers exist, under the same key name."),
+     Choice("Both under a key named `InprocServer32`: the 64-bit one in the 64-bit view, the "
+            "32-bit one under `Wow6432Node` (the 32-bit view)",
+            {32: ("InprocServer32", True), 64: ("InprocServer32", False)})],
+    believed=0, model=_server_keys,
+    right="One key name for both: InprocServer32 says in-process, not 32-bit. The registry view "
+          "tells the bitness: CLSID is redirected, so the 32-bit registration lands under "
+          "Wow6432Node (W64-PROCINT, W64-REGKEYS).",
+    hint="registry_values(ComClass(clsid, dll, bits)) in interopkit.com.registry shows the keys "
+         "for bits=32 and bits=64.",
+    solution_code="# registry_values(ComClass(SAMPLE_CLSID, dll, bits)) for bits 32 and 64: the "
+                  "same key name,\n# the 32-bit registration under Wow6432Node.\nanswer = 'd'\n",
+    explanation="The 32 in InprocServer32 is historical; 64-bit servers use the same name, in "
+                "the 64-bit view (W64-PROCINT).",
 )

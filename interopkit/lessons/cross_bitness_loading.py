@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
+from interopkit.lessons.misconceptions import Choice, choice_quiz
 from interopkit.loading.appfolders import build_demo_app, build_exercise_app
 from interopkit.loading.checker import check_app
 from interopkit.loading.loader import load_outcome
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 from interopkit.lessons.html import _table, sources_html
 from interopkit.lessons.recorded import cached, labels_html
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "PAIRS",
     "check_report_html",
     "comparison_table_html",
@@ -45,6 +48,10 @@ __all__ = [
     "real_loader_cases_html",
     "real_loads_html",
     "start_table_html",
+    "m9_x64_plugin",
+    "m11_error_codes",
+    "m12_load_as_data",
+    "m17_arm32_removal",
 ]
 
 
@@ -466,3 +473,126 @@ def real_loader_cases_html() -> str:
                      f"took {order['module']}" if order["loaded"]
                      else f"error {order['code']}"])
     return labels_html(*answers) + _table(["process", "case", "real process"], rows)
+
+
+# --- Check your understanding: the guide's misconceptions on loading -------------------------
+
+def _x64_plugin_hosts() -> frozenset[str]:
+    """The process kinds that load an x64 DLL on Windows 11 on Arm (the loader matrix)."""
+    from interopkit.loading.kinds import ProcessKind
+
+    return frozenset(p.value for p in ProcessKind
+                     if load_outcome(p, "AMD64", "win11-arm64").loads)
+
+
+m9_x64_plugin = choice_quiz(
+    "x64_plugin",
+    "Your x64 plug-in DLL (Machine 0x8664, no hybrid code) must load into host programs on "
+    "Windows 11 on Arm. Which processes can load it?",
+    [Choice("x64 and ARM64EC processes only", frozenset({"x64", "arm64ec"})),
+     Choice("Any 64-bit process, Arm64 ones included", frozenset({"x64", "arm64", "arm64ec"})),
+     Choice("Arm64 processes only: Windows translates the DLL when it loads it",
+            frozenset({"arm64"}),
+            "A classic Arm64 process cannot host x64 code at all: emulated x64 code needs a "
+            "process that follows x64 conventions."),
+     Choice("None: x64 code does not run on Arm", frozenset(),
+            "Windows 11 on Arm emulates x64 code (ARM-EMU).")],
+    believed=1, model=_x64_plugin_hosts,
+    right="Only a process that follows x64 conventions hosts x64 code: an x64 process "
+          "(emulated) or an ARM64EC one. For Arm64 hosts, ship the plug-in as ARM64X "
+          "(ARM64EC, ARM64X).",
+    hint="The matrix of section 4 answers it row by row, or ask "
+         "load_outcome(process, 'AMD64', 'win11-arm64') for each process kind.",
+    solution_code="# [p.value for p in ProcessKind if load_outcome(p, 'AMD64', "
+                  "'win11-arm64').loads]\n# gives x64 and arm64ec.\nanswer = 'a'\n",
+    explanation="An Arm64 process runs classic Arm64 code only; x64 code needs an x64 or "
+                "ARM64EC process (ARM64EC).",
+)
+
+
+def _bitness_codes() -> frozenset[int]:
+    """The codes the models give for an x86 DLL meeting an x64 app: LoadLibrary's, and the
+    checker's for a static import that stops the process at start."""
+    outcome = load_outcome("x64", "I386", "win11-x64")
+    codes = {int(code) for code in (outcome.error, *outcome.alternatives) if code is not None}
+    with tempfile.TemporaryDirectory() as tmp:
+        report = check_app(build_demo_app(Path(tmp)), host="win11-x64")
+    return frozenset(codes | {int(d.error) for d in report.dlls if d.error is not None})
+
+
+m11_error_codes = choice_quiz(
+    "error_codes",
+    "A 64-bit app meets an x86 DLL. Which error codes may Windows report for that mistake?",
+    [Choice("Only 193, `ERROR_BAD_EXE_FORMAT`: that is the bitness error", frozenset({193})),
+     Choice("Only 0xC000007B", frozenset({0xC000007B}),
+            "0xC000007B appears at process start, for a static import; a DLL loaded later "
+            "with LoadLibrary gives 193."),
+     Choice("193 (or 216) when `LoadLibrary` refuses the DLL, and 0xC000007B when the process "
+            "cannot start because it imports the DLL", frozenset({193, 216, 0xC000007B})),
+     Choice("126, `ERROR_MOD_NOT_FOUND`", frozenset({126}),
+            "126 means a DLL, or one it depends on, was not found: a missing file, not a wrong "
+            "bitness.")],
+    believed=0, model=_bitness_codes,
+    right="193 from LoadLibrary (216 is possible too: which of the two appears when is not "
+          "documented), and 0xC000007B when the DLL is a static import and the process cannot "
+          "start. Do not promise one code (ERR0-499, DSVC-7B).",
+    hint="Compare section 3's list of codes with what the checker reported for the demo app's "
+         "static import in section 8.",
+    solution_code="# load_outcome('x64', 'I386', 'win11-x64') gives 193, or 216 instead; "
+                  "check_app on the\n# demo app gives 0xC000007B for its static import.\n"
+                  "answer = 'c'\n",
+    explanation="The code depends on how the DLL was loaded: by LoadLibrary (193 or 216) or "
+                "as a static import while the process starts (0xC000007B).",
+)
+
+
+def _load_modes() -> tuple[bool, ...]:
+    """Whether an x64 process loads an x86 DLL, per load mode (execute, datafile,
+    image_resource)."""
+    from interopkit.loading.loader import LOAD_MODES
+
+    return tuple(load_outcome("x64", "I386", "win11-x64", mode).loads for mode in LOAD_MODES)
+
+
+m12_load_as_data = choice_quiz(
+    "load_as_data",
+    "A 64-bit tool wants to read the version information and icons of a 32-bit DLL. Which ways "
+    "of loading the DLL work?",
+    [Choice("None: a 64-bit process cannot open a 32-bit DLL at all", (False, False, False)),
+     Choice("`LoadLibraryEx` with `LOAD_LIBRARY_AS_DATAFILE` or "
+            "`LOAD_LIBRARY_AS_IMAGE_RESOURCE`; only loading it to run its code is refused",
+            (False, True, True)),
+     Choice("Any way, `LoadLibrary` included: the bitness rule is for EXEs", (True, True, True),
+            "LoadLibrary maps the DLL to run its code, and that fails with 193 (section 1)."),
+     Choice("`LOAD_LIBRARY_AS_DATAFILE` only: as an image resource it is refused",
+            (False, True, False),
+            "LOAD_LIBRARY_AS_IMAGE_RESOURCE works across bitness too: no code of the DLL runs.")],
+    believed=0, model=_load_modes,
+    right="As data or as an image resource no code of the DLL runs, so the bitness rule does "
+          "not apply; only loading it for execution is refused (W64-RUN).",
+    hint="load_outcome takes a load mode: 'execute', 'datafile' or 'image_resource'.",
+    solution_code="# [load_outcome('x64', 'I386', 'win11-x64', m).loads for m in LOAD_MODES]\n"
+                  "# is False for 'execute' only.\nanswer = 'b'\n",
+    explanation="Microsoft's rule is about execution: a process cannot run code of the other "
+                "bitness, but it can map such a DLL as data (W64-RUN).",
+)
+
+m17_arm32_removal = choice_quiz(
+    "arm32_removal",
+    "By Microsoft's word, which release of Windows 11 ends support for 32-bit Arm (ARM32) apps?",
+    [Choice("Windows 11 24H2", "24H2",
+            "24H2 is often repeated, but no source the kit has names it."),
+     Choice("Insider build 25905", "25905",
+            "Build 25905 comes from press reports (PRESS-ARM32), not from Microsoft, and an "
+            "Insider build is a preview, not a release."),
+     Choice('None is named: Microsoft says "a future release of Windows 11", on Arm processors '
+            "that drop AArch32", None)],
+    believed=0, model=lambda: None,
+    right='Microsoft names no release: ARM32 support goes "in a future release of Windows 11", '
+          "as Arm processors drop AArch32 (ARM32-DOC). The press reported 32-bit Arm apps gone "
+          "from Insider build 25905 (PRESS-ARM32). No source names 24H2.",
+    hint="Section 4's note on the Windows without 32-bit Arm, and its sources, answer it.",
+    solution_code="# ARM32-DOC says only \"a future release of Windows 11\".\nanswer = 'c'\n",
+    explanation="Teach what the sources say: a future release, announced by Microsoft; a build "
+                "number from the press; 24H2 from neither.",
+)

@@ -15,13 +15,17 @@ from interopkit.com.idl import parse
 from interopkit.com.lint import IDL_DIR, lint, meaning
 from interopkit.errors import InteropKitError, UsageError
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
+from interopkit.lessons.misconceptions import Choice, choice_quiz
+from interopkit.ndr.basetsd import CONVERSIONS, INVALID_HANDLE_VALUE
 from interopkit.ndr.rules import TYPES, show, transfer
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.html import _table, sources_html
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "BIT_COLOURS",
     "PORTED",
     "PREDICT",
@@ -42,6 +46,11 @@ __all__ = [
     "q3_mend",
     "real_bytes",
     "real_bytes_html",
+    "m4_handle_ptr",
+    "m5_handles_pointers",
+    "m6_sign_extension",
+    "m7_handle_value",
+    "m15_ndr64",
 ]
 
 
@@ -689,3 +698,148 @@ def bits_explorer(type_name: str = "DWORD_PTR", value: str = "0x123456789") -> A
     update()
     return widgets.VBox([widgets.HBox([kind, number]), widgets.HBox([sender, receiver, syntax]),
                          output])
+
+
+# --- Check your understanding: the guide's misconceptions on handles and NDR -----------------
+
+def _wire_bytes(type_name: str) -> dict[int, int]:
+    """The bytes each stub, 32-bit and 64-bit, puts on the NDR20 wire for one value."""
+    return {bits: len(transfer(type_name, 1, bits, bits).wire) for bits in (32, 64)}
+
+
+m4_handle_ptr = choice_quiz(
+    "handle_ptr",
+    "A 32-bit and a 64-bit stub are built from one IDL that declares a parameter `HANDLE_PTR`. "
+    "How many bytes does each put on the NDR20 wire for it?",
+    [Choice("4 from either: `HANDLE_PTR` is there to make handles travel between 32-bit and "
+            "64-bit code", {32: 4, 64: 4},
+            "Four bytes from either side is the rule of __int3264 (DWORD_PTR, INT_PTR), which "
+            "truncates."),
+     Choice("8 from either", {32: 8, 64: 8},
+            "In a 32-bit build HANDLE_PTR is an unsigned long: 4 bytes."),
+     Choice("4 from the 32-bit stub, 8 from the 64-bit one: the two lay the message out "
+            "differently", {32: 4, 64: 8})],
+    believed=0, model=lambda: _wire_bytes("HANDLE_PTR"),
+    right="HANDLE_PTR is not __int3264: 8 bytes in a 64-bit build and 4 in a 32-bit one, on the "
+          "wire too (W64-PROCINT, SDK-BASETSD). The type that is 4 bytes on the NDR20 wire from "
+          "either side is __int3264, and it truncates (MIDL-3264).",
+    hint="Section 1's table, or len(transfer('HANDLE_PTR', value, bits, bits).wire) for each "
+         "bitness.",
+    solution_code="# len(transfer('HANDLE_PTR', 1, bits, bits).wire) is 4 for bits=32 and 8 for "
+                  "bits=64.\nanswer = 'c'\n",
+    explanation="HANDLE_PTR follows the build's width; only __int3264 has one wire size, 4 bytes "
+                "under NDR20 (W64-PROCINT, MIDL-3264).",
+)
+
+_HWND = 0x0003_0A2E
+"""A window handle as a 64-bit process may hold it."""
+_BUFFER = 0x0000_01F4_2A10_0000
+"""A heap address as a 64-bit process may hold it: above 4 GiB."""
+
+
+def _round_trips() -> frozenset[str]:
+    """Which of the two values the basetsd.h helpers give back after a cut to 32 bits."""
+    kept = set()
+    if CONVERSIONS["Handle32ToHandle"].apply(CONVERSIONS["HandleToLong"].apply(_HWND)) == _HWND:
+        kept.add("handle")
+    if CONVERSIONS["Ptr32ToPtr"].apply(CONVERSIONS["PtrToUlong"].apply(_BUFFER)) == _BUFFER:
+        kept.add("pointer")
+    return frozenset(kept)
+
+
+m5_handles_pointers = choice_quiz(
+    "handles_pointers",
+    "A 64-bit process passes two values through a 32-bit one, which keeps 32 bits of each: a "
+    f"window handle, 0x{_HWND:X}, cut with `HandleToLong` and widened back with "
+    f"`Handle32ToHandle`, and the address of a heap buffer, 0x{_BUFFER:X}, cut with "
+    "`PtrToUlong` and widened back with `Ptr32ToPtr`. Which comes back as it was?",
+    [Choice("The handle only", frozenset({"handle"})),
+     Choice("Both: both are pointer-sized, so both are cut and restored alike",
+            frozenset({"handle", "pointer"})),
+     Choice("The address only", frozenset({"pointer"}),
+            "Ptr32ToPtr cannot invent the upper bits that PtrToUlong threw away."),
+     Choice("Neither", frozenset(),
+            "Cutting a handle to 32 bits and sign-extending it back is safe (W64-IPC).")],
+    believed=1, model=_round_trips,
+    right=f"A handle has 32 significant bits, so the helpers give it back; the address needed "
+          f"{_BUFFER.bit_length()} bits and lost the upper ones (W64-IPC, W64-PTR).",
+    hint="interopkit.ndr.basetsd.CONVERSIONS has each helper: apply the cut, then the widening, "
+         "to each value.",
+    solution_code="# Handle32ToHandle(HandleToLong(hwnd)) == hwnd, but Ptr32ToPtr(PtrToUlong(p)) "
+                  "loses p's\n# upper bits.\nanswer = 'a'\n",
+    explanation="Only handles are defined to fit in 32 bits; an address above 4 GiB cannot "
+                "survive a cut (W64-IPC, W64-PTR).",
+)
+
+
+def _handle_widener() -> str:
+    """The basetsd.h helper that rebuilds INVALID_HANDLE_VALUE from its 32 bits."""
+    fits = [name for name in ("Ptr32ToPtr", "Handle32ToHandle")
+            if CONVERSIONS[name].apply(0xFFFF_FFFF) == INVALID_HANDLE_VALUE]
+    return fits[0] if len(fits) == 1 else ("either" if fits else "neither")
+
+
+m6_sign_extension = choice_quiz(
+    "sign_extension",
+    "A 32-bit process hands back `INVALID_HANDLE_VALUE`, which it holds as 0xFFFFFFFF. Which "
+    "`basetsd.h` helper must the 64-bit side widen it with, so that it still equals the 64-bit "
+    "`INVALID_HANDLE_VALUE`?",
+    [Choice("`Ptr32ToPtr`, which zero-extends it, as any unsigned value", "Ptr32ToPtr",
+            "It gives 0x00000000FFFFFFFF, which no API takes for INVALID_HANDLE_VALUE."),
+     Choice("`Handle32ToHandle`, which sign-extends it", "Handle32ToHandle"),
+     Choice("Either: the upper half of a handle is always zero", "either",
+            "INVALID_HANDLE_VALUE is -1: its upper half is all ones, so the two helpers "
+            "differ.")],
+    believed=0, model=_handle_widener,
+    right="Handle32ToHandle sign-extends: 0xFFFFFFFF becomes 0xFFFFFFFFFFFFFFFF, the 64-bit "
+          "INVALID_HANDLE_VALUE, which is (HANDLE)(LONG_PTR)-1 for exactly this reason "
+          "(W64-IPC, CHEN-IHV).",
+    hint="Apply each helper of interopkit.ndr.basetsd.CONVERSIONS to 0xFFFFFFFF and compare "
+         "with INVALID_HANDLE_VALUE.",
+    solution_code="# CONVERSIONS['Handle32ToHandle'].apply(0xFFFFFFFF) == INVALID_HANDLE_VALUE; "
+                  "Ptr32ToPtr's is not.\nanswer = 'b'\n",
+    explanation="Handles widen by sign extension, pointers and unsigned numbers by zero "
+                "extension (W64-IPC, SDK-BASETSD).",
+)
+
+m7_handle_value = choice_quiz(
+    "handle_value",
+    "A 64-bit process creates an event and writes its handle's value, 0x1F4, into a pipe. A "
+    "32-bit process reads 0x1F4. What can it do with that number?",
+    [Choice("Wait on the event with it: the value fits in 32 bits, so it works in both "
+            "processes", "use it"),
+     Choice("Wait on it once it has widened the value with `Handle32ToHandle`", "widen it",
+            "Widening mends a value's width, not where it is valid: in another process the "
+            "number names another process's handle, or none."),
+     Choice("Nothing reliable: a handle value means something only in the process that holds "
+            "it. The 32-bit process needs its own handle: a duplicate (`DuplicateHandle`), an "
+            "inherited one, or one it opens by the event's name", "its own handle")],
+    believed=0, model=lambda: "its own handle",
+    right="Kernel object handles are process specific (KERNEL-OBJ): the other process gets its "
+          "own handle to the same event, by DuplicateHandle, inheritance or the event's name. "
+          "The 32-significant-bits rule is about a handle's width, not about where it is valid.",
+    hint="Section 5's first caution.",
+    solution_code="# Kernel object handles are process specific (KERNEL-OBJ).\nanswer = 'c'\n",
+    explanation="A handle is an index into its own process's handle table; another process "
+                "needs its own handle to the object (KERNEL-OBJ).",
+)
+
+m15_ndr64 = choice_quiz(
+    "ndr64",
+    "A 64-bit client whose stubs were built for both NDR20 and NDR64 (MIDL `/protocol all`) "
+    "calls a 32-bit server. Which transfer syntax carries the call?",
+    [Choice("NDR20: a 32-bit stub speaks only NDR20, and both sides must use one syntax",
+            "ndr20"),
+     Choice("NDR64: it was made for 64-bit code, so it settles the 32/64 differences", "ndr64"),
+     Choice("Each side its own: NDR64 from the client, NDR20 from the server", "both",
+            "Client and server agree on one transfer syntax for the call (MS-RPCE-NEG).")],
+    believed=1, model=lambda: transfer("INT_PTR", 1, 64, 32, syntax="ndr64").syntax,
+    right="NDR64 exists only for 64-bit stubs. The server accepts a syntax both sides offer, so "
+          "a 32/64 pair always talks NDR20, where __int3264 is 4 bytes (MIDL-PROTO, "
+          "MS-RPCE-NEG, RPC-NDR64).",
+    hint="transfer(type, value, 64, 32, syntax='ndr64') says which syntax was really used.",
+    solution_code="# transfer('INT_PTR', 1, 64, 32, syntax='ndr64').syntax is 'ndr20'.\n"
+                  "answer = 'a'\n",
+    explanation="Only 64-bit stubs speak NDR64, so mixed-bitness RPC negotiates NDR20 "
+                "(MIDL-PROTO, RPC-NDR64).",
+)

@@ -19,8 +19,11 @@ from typing import Any
 from interopkit.bench.harness import Run, latest, run
 from interopkit.errors import UsageError
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
+from interopkit.lessons.misconceptions import Choice, choice_quiz
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "CALLS",
     "GUESSED",
     "Prediction",
@@ -31,6 +34,7 @@ __all__ = [
     "lock",
     "q1_chatty_ms",
     "q2_batched_speedup",
+    "m14_msl_loadlib",
 ]
 
 
@@ -288,3 +292,27 @@ def cost_explorer() -> Any:
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([experiment, payload]), output])
+
+
+# --- Check your understanding: the guide's misconception on msl-loadlib -----------------------
+
+m14_msl_loadlib = choice_quiz(
+    "msl_loadlib",
+    "How does msl-loadlib carry a call from its 64-bit client (`Client64`) to its 32-bit server "
+    "(`Server32`)?",
+    [Choice("Through shared memory that both processes map", "shared memory"),
+     Choice("Through a COM surrogate, `dllhost.exe`", "com",
+            "COM takes no part: msl-loadlib starts a 32-bit server process of its own."),
+     Choice("Through a pipe, like the kit's surrogate", "pipe",
+            "The kit's surrogate uses pipes; msl-loadlib does not (MSL-40)."),
+     Choice("Over HTTP on localhost, with each call's data pickled in a temporary file", "http")],
+    believed=0, model=lambda: "http",
+    right="HTTP on localhost and a pickled temporary file per call (MSL-40): every argument and "
+          "result must pickle. Where it ran, its row in this notebook's results shows what that "
+          "costs per call.",
+    hint="Section 5 says how its calls travel.",
+    solution_code="# msl-loadlib pickles each call into a temporary file and sends an HTTP request "
+                  "(MSL-40).\nanswer = 'd'\n",
+    explanation="Shared memory is one of the ways to cross bitness, but not msl-loadlib's: it "
+                "uses HTTP and a temporary file (MSL-40).",
+)

@@ -8,6 +8,7 @@ nothing), and q5 needs combining what the lesson showed."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -34,13 +35,16 @@ from interopkit.images.headers import (
 from interopkit.images.inspection import inspect
 from interopkit.kit.samples import SAMPLES, probe_path, sample_path
 from interopkit.lessons.exercise import Exercise
+from interopkit.lessons.misconceptions import Wrong, value_quiz
 from interopkit.loading.appfolders import MYSTERY, build_mystery_folder
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.html import _table
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "Region",
     "draw_file_map",
     "fields_table_html",
@@ -51,6 +55,7 @@ __all__ = [
     "q3_image_base",
     "q4_large_address_aware",
     "q5_x86_only_exe",
+    "m16_laa_ceiling",
 ]
 
 
@@ -503,3 +508,38 @@ def _callouts(ax: Any, narrow: list[Region], row: int, span: int,
                     xytext=(middle, row - 0.37 - 0.13 * (index % 2)), fontsize=8.5,
                     ha="left" if middle < span * 0.85 else "right", va="bottom",
                     arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
+
+
+# --- Check your understanding: the guide's misconception on a 32-bit process's memory ---------
+
+_LAA_LIMIT = "32-bit EXE, large-address-aware, under WOW64"
+
+
+def _gib(limit: str) -> float:
+    """One of Windows' documented WOW64 limits (W64-PERF), in GiB."""
+    from interopkit.wow64.measure import GIB, WOW64_LIMITS
+
+    return WOW64_LIMITS[limit] / GIB
+
+
+def _same_gib(answer: float, gib: float) -> bool:
+    """The same size, given in GiB or (a learner's other reading) in bytes."""
+    return math.isclose(answer, gib) or math.isclose(answer, gib * 2**30)
+
+
+m16_laa_ceiling = value_quiz(
+    "laa_ceiling",
+    "A 32-bit EXE is marked large-address-aware. How many GiB of address space does its process "
+    "get on 64-bit Windows, under WOW64? (a number)",
+    (int, float), "a number",
+    [Wrong(3), Wrong(2, "2 GiB is what a 32-bit process gets without the flag.")],
+    believed=0, model=lambda: _gib(_LAA_LIMIT), same=_same_gib,
+    right="4 GiB: under WOW64 a large-address-aware 32-bit process gets 4 GiB of address "
+          "space, and 2 GiB without the flag (W64-PERF).",
+    hint="Section 5 gives both figures; interopkit.wow64.measure.WOW64_LIMITS holds them in "
+         "bytes.",
+    solution_code=("from interopkit.wow64.measure import GIB, WOW64_LIMITS\n"
+                   f"answer = WOW64_LIMITS[{_LAA_LIMIT!r}] / GIB\n"),
+    explanation="Microsoft's WOW64 page gives 2 GB without IMAGE_FILE_LARGE_ADDRESS_AWARE and "
+                "4 GB with it (W64-PERF).",
+)

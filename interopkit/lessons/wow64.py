@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from interopkit.errors import InteropKitError
 from interopkit.lessons.exercise import Exercise
+from interopkit.lessons.misconceptions import Choice, choice_quiz
 from interopkit.wow64.redirect import (
     canonical_key,
     canonical_path,
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 from interopkit.lessons.html import _table
 from interopkit.lessons.recorded import cached, labels_html
 
-__all__ = [
+# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
+# them in the order of __all__.
+__all__ = [  # noqa: RUF022
     "draw_address_spaces",
     "draw_address_spaces_linear",
     "draw_wow64_layers",
@@ -36,6 +39,10 @@ __all__ = [
     "real_threads_html",
     "real_wow64_html",
     "redirect_explorer",
+    "m1_system32",
+    "m2_sysnative",
+    "m8_x64_on_arm",
+    "m10_iswow64process",
 ]
 
 
@@ -524,3 +531,120 @@ def real_registry_html() -> str:
     return (labels_html(got) + _table(["process, flags", "key", "status", "value writer"], rows)
             + f"<p><small>Test keys removed afterwards: {r['removed']}. Known Wine difference:"
             f" {note}</small></p>")
+
+
+# --- Check your understanding: the guide's misconceptions on WOW64 ----------------------------
+
+_KERNEL32 = "C:\\Windows\\System32\\kernel32.dll"
+
+
+def _folder(path: str) -> str:
+    return canonical_path(path).rsplit("\\", 1)[0].lower()
+
+
+m1_system32 = choice_quiz(
+    "system32",
+    "On 64-bit Windows, a 64-bit process loads the 64-bit kernel32.dll. In which folder is that "
+    "file on disk?",
+    [Choice("`C:\\Windows\\SysWOW64`", "c:\\windows\\syswow64",
+            "SysWOW64 is where the redirector sends 32-bit processes."),
+     Choice("`C:\\Windows\\Sysnative`", "c:\\windows\\sysnative",
+            "Sysnative is no folder on disk: it is an alias that only 32-bit processes see."),
+     Choice("`C:\\Windows\\System32`", "c:\\windows\\system32"),
+     Choice("`C:\\Windows\\System64`", "c:\\windows\\system64",
+            "Windows has no System64 folder.")],
+    believed=0, model=lambda: _folder(redirect_path(_KERNEL32, "x64").result),
+    right="System32 is the 64-bit folder: a 64-bit process is never redirected. The name stayed "
+          "because so much code had hard-coded it (W64-FSR, CHEN-TECHNET).",
+    hint="Ask the model where a 64-bit process's System32 path leads: "
+         "redirect_path(path, 'x64').",
+    solution_code="# redirect_path('C:\\\\Windows\\\\System32\\\\kernel32.dll', 'x64') is not "
+                  "redirected:\n# the 64-bit kernel32.dll is in System32 itself.\nanswer = 'c'\n",
+    explanation="System32 holds the native, 64-bit files; the 32-bit ones are in SysWOW64, "
+                "where the redirector sends 32-bit processes (W64-FSR).",
+)
+
+_SYSNATIVE_NOTEPAD = "C:\\Windows\\Sysnative\\notepad.exe"
+
+m2_sysnative = choice_quiz(
+    "sysnative",
+    f"A 64-bit program opens `{_SYSNATIVE_NOTEPAD}`. Which file does it get?",
+    [Choice("None: nothing redirects the path, and there is no folder called Sysnative, so the "
+            "open fails", _SYSNATIVE_NOTEPAD.lower()),
+     Choice("`C:\\Windows\\System32\\notepad.exe`, the 64-bit one",
+            "c:\\windows\\system32\\notepad.exe"),
+     Choice("`C:\\Windows\\SysWOW64\\notepad.exe`, the 32-bit one",
+            "c:\\windows\\syswow64\\notepad.exe",
+            "Only a 32-bit process's System32 paths go to SysWOW64, and this path does not "
+            "name System32.")],
+    believed=1, model=lambda: canonical_path(redirect_path(_SYSNATIVE_NOTEPAD, "x64").result
+                                             ).lower(),
+    right="Sysnative is a virtual alias that only 32-bit processes see. A 64-bit process looks "
+          "for a real folder of that name, and there is none (W64-FSR). From 64-bit code, name "
+          "System32.",
+    hint="Try redirect_path(path, 'x64') and read the reason.",
+    solution_code="# redirect_path('C:\\\\Windows\\\\Sysnative\\\\notepad.exe', 'x64') is not "
+                  "redirected,\n# and a 64-bit process has no Sysnative folder.\nanswer = 'a'\n",
+    explanation="The alias exists for 32-bit processes, to reach the real System32 without "
+                "turning redirection off (W64-FSR).",
+)
+
+
+def _x64_on_arm() -> tuple[bool, bool, bool, bool]:
+    """(runs, natively, through WOW64, System32 redirected) for an x64 app on Windows 11 on Arm,
+    from the loader and redirector models."""
+    from interopkit.loading.loader import start_outcome
+
+    started = start_outcome("AMD64", "win11-arm64")
+    redirected = redirect_path(_KERNEL32, "x64", "win11-arm64").redirected
+    return started.runs, started.how == "native", started.how.startswith("WOW64"), redirected
+
+
+m8_x64_on_arm = choice_quiz(
+    "x64_on_arm",
+    "On Windows 11 on Arm, how does an x64 app run?",
+    [Choice("Under WOW64, like x86 apps: its System32 is redirected to a folder of x64 files",
+            (True, False, True, True)),
+     Choice("Natively: Arm64 processors execute x64 instructions", (True, True, False, False),
+            "An Arm64 processor does not execute x64 instructions: they are emulated "
+            "(ARM-EMU)."),
+     Choice("Not at all: Windows on Arm runs only x86 and Arm64 apps",
+            (False, False, False, False),
+            "That was Windows 10 on Arm; Windows 11 on Arm emulates x64 too (ARM-EMU)."),
+     Choice("Emulated, without WOW64: nothing is redirected, and the System32 DLLs it loads are "
+            "ARM64X files", (True, False, False, False))],
+    believed=0, model=_x64_on_arm,
+    right="Only x86 apps go through WOW64 on Arm. x64 code is emulated in a process that "
+          "follows x64 conventions, and System32's DLLs are ARM64X files that x64 and Arm64 "
+          "processes both load, so nothing needs redirecting (ARM-EMU, ARM64X).",
+    hint="The models answer it: start_outcome('AMD64', 'win11-arm64') in "
+         "interopkit.loading.loader, and redirect_path(path, 'x64', 'win11-arm64').",
+    solution_code="# start_outcome('AMD64', 'win11-arm64').how is 'x64 emulation (no WOW64)', "
+                  "and\n# redirect_path(path, 'x64', 'win11-arm64') is not redirected.\n"
+                  "answer = 'd'\n",
+    explanation="On Arm, WOW64 serves x86 (and ARM32) processes only; x64 runs through "
+                "emulation with ARM64X system DLLs (ARM-EMU, ARM64X).",
+)
+
+m10_iswow64process = choice_quiz(
+    "iswow64process",
+    "A program must learn which machine it runs as and which machine Windows really runs on, "
+    "on Windows on Arm too. Which call answers that?",
+    [Choice("`IsWow64Process`: TRUE means a 32-bit process on 64-bit Windows, and that is all "
+            "there is to know", "IsWow64Process"),
+     Choice("`sizeof(void*)`: 4 bytes means WOW64", "sizeof",
+            "The pointer size tells a process its own bitness only: an x64 process on Arm has "
+            "8-byte pointers and runs emulated (ARM-EMU)."),
+     Choice("`IsWow64Process2`: it returns the process's machine and the native machine",
+            "IsWow64Process2")],
+    believed=0, model=lambda: "IsWow64Process2",
+    right="IsWow64Process2 gives both machines: the process's (IMAGE_FILE_MACHINE_UNKNOWN when "
+          "it is not a WOW64 process) and the native one (ISWOW2). A single TRUE or FALSE cannot "
+          "tell the kinds of process on Arm apart.",
+    hint="Section 6's table shows what each call told the real processes. Which call gives two "
+         "machines?",
+    solution_code="# IsWow64Process2 returns the process machine and the native machine "
+                  "(ISWOW2).\nanswer = 'c'\n",
+    explanation="On Arm, IsWow64Process's one flag is ambiguous; IsWow64Process2 names both "
+                "machines (ISWOW2).",
+)

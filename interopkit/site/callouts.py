@@ -32,7 +32,7 @@ WIDGET_NOTE = ("JupyterLab shows a widget here (an explorer, a slider or a progr
                "needs a running kernel, which a web page does not have. Open this lesson in "
                "JupyterLab to use it: ")
 _CHECK = re.compile(r"(\w+)\.check\(")
-_QUESTION = re.compile(r"^(q\d+)\.$")
+_QUESTION = re.compile(r"^([qm]\d+)\.$")  # q1. an exercise, m1. a quiz on a misconception
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -116,6 +116,8 @@ def _box_exercises(section: nodes.section) -> None:
     for child in list(section.children[1:]):
         if isinstance(child, nodes.container) and child.get("nb_element") == "cell_code":
             match = _CHECK.search(child.astext())
+            # Text before the question's bold label (a subsection's introduction) stays out.
+            run = run[max((i for i, node in enumerate(run) if _label(node)), default=0):]
             label = _label(run[0]) if run else None
             if run and (label or match):
                 box = _box("note", f"Exercise {label or match.group(1)}",

@@ -16,8 +16,9 @@ def asked_by_notebooks() -> dict[str, list[str]]:
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(notebook.read_text())["cells"]
         sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-        asked[notebook.stem[:2]] = [m for s in sources for m in re.findall(r"(q\d_\w+)\.check\(",
-                                                                             s)]
+        # q1_...: an exercise; m1_...: a quiz on a misconception (Check your understanding).
+        asked[notebook.stem[:2]] = [m for s in sources
+                                    for m in re.findall(r"([qm]\d+_\w+)\.check\(", s)]
     return asked
 
 

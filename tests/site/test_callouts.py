@@ -78,6 +78,24 @@ def test_each_part_of_a_lesson_gets_its_box() -> None:
     assert "dropdown" in boxes["Solution to q1_machine (try it first)"]["classes"]
     assert boxes["Exercise q2"].astext().endswith("Which files hold 64-bit code?")
     assert boxes["In short"].parent[0].astext() == "Key points"  # the section stays
+
+
+def test_the_quizzes_of_check_your_understanding_get_their_boxes() -> None:
+    # The quizzes on misconceptions close a lesson's exercises, in a subsection of their own.
+    document = new_document("lesson", get_default_settings())
+    document += _section(
+        "02 · A lesson",
+        _section("9. Exercises", _para("Where does it land?", "q1."),
+                 _cell("q1_installer_file.check(answer)"),
+                 _section("Check your understanding", _para("Short questions."),
+                          _para("Which folder?", "m1."), _list("(a) one", "(b) two"),
+                          _cell("m1_system32.check(answer)"),
+                          _cell("m1_system32.verify_solution()", "hide-cell"))))
+    box_lesson(document)
+    boxes = _boxes(document)
+    assert set(boxes) == {"Exercise q1", "Exercise m1"}
+    assert "Short questions" not in boxes["Exercise m1"].astext()  # the introduction stays out
+    assert boxes["Exercise m1"].astext().endswith("(b) two")
     assert not any("closing remark" in box.astext() for box in boxes.values())
     assert "You will:" not in document.astext()
 
