@@ -15,7 +15,7 @@ from interopkit.com.idl import parse
 from interopkit.com.lint import IDL_DIR, lint, meaning
 from interopkit.errors import InteropKitError, UsageError
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
-from interopkit.lessons.misconceptions import Choice, choice_quiz
+from interopkit.lessons.misconceptions import Choice, Wrong, choice_quiz, value_quiz
 from interopkit.ndr.basetsd import CONVERSIONS, INVALID_HANDLE_VALUE
 from interopkit.ndr.rules import TYPES, show, transfer
 
@@ -710,9 +710,10 @@ def _wire_bytes(type_name: str) -> dict[int, int]:
 m4_handle_ptr = choice_quiz(
     "handle_ptr",
     "A 32-bit and a 64-bit stub are built from one IDL that declares a parameter `HANDLE_PTR`. "
-    "How many bytes does each put on the NDR20 wire for it?",
-    [Choice("4 from either: `HANDLE_PTR` is there to make handles travel between 32-bit and "
-            "64-bit code", {32: 4, 64: 4},
+    "By `basetsd.h`'s definition, and assuming (as the kit's model does) that the 64-bit stub is "
+    "built with `_WIN64` defined, how many bytes does each put on the NDR20 wire for it?",
+    [Choice("4 from either: `HANDLE_PTR` is an `__int3264` type, like `DWORD_PTR`, so one IDL "
+            "gives one layout", {32: 4, 64: 4},
             "Four bytes from either side is the rule of __int3264 (DWORD_PTR, INT_PTR), which "
             "truncates."),
      Choice("8 from either", {32: 8, 64: 8},
@@ -722,7 +723,9 @@ m4_handle_ptr = choice_quiz(
     believed=0, model=lambda: _wire_bytes("HANDLE_PTR"),
     right="HANDLE_PTR is not __int3264: 8 bytes in a 64-bit build and 4 in a 32-bit one, on the "
           "wire too (W64-PROCINT, SDK-BASETSD). The type that is 4 bytes on the NDR20 wire from "
-          "either side is __int3264, and it truncates (MIDL-3264).",
+          "either side is __int3264, and it truncates (MIDL-3264). This is derived: no MIDL page "
+          "says that MIDL defines _WIN64, and Wine's widl does not, so its 64-bit stub sends 4 "
+          "bytes (section 3).",
     hint="Section 1's table, or len(transfer('HANDLE_PTR', value, bits, bits).wire) for each "
          "bitness.",
     solution_code="# len(transfer('HANDLE_PTR', 1, bits, bits).wire) is 4 for bits=32 and 8 for "
@@ -772,39 +775,32 @@ m5_handles_pointers = choice_quiz(
 )
 
 
-def _handle_widener() -> str:
-    """The basetsd.h helper that rebuilds INVALID_HANDLE_VALUE from its 32 bits."""
-    fits = [name for name in ("Ptr32ToPtr", "Handle32ToHandle")
-            if CONVERSIONS[name].apply(0xFFFF_FFFF) == INVALID_HANDLE_VALUE]
-    return fits[0] if len(fits) == 1 else ("either" if fits else "neither")
+_HANDLE_MINUS_2 = 0xFFFF_FFFE
+"""A handle's 32 bits as a 32-bit process hands it back: -2, a value no notebook cell shows."""
 
-
-m6_sign_extension = choice_quiz(
+m6_sign_extension = value_quiz(
     "sign_extension",
-    "A 32-bit process hands back `INVALID_HANDLE_VALUE`, which it holds as 0xFFFFFFFF. Which "
-    "`basetsd.h` helper must the 64-bit side widen it with, so that it still equals the 64-bit "
-    "`INVALID_HANDLE_VALUE`?",
-    [Choice("`Ptr32ToPtr`, which zero-extends it, as any unsigned value", "Ptr32ToPtr",
-            "It gives 0x00000000FFFFFFFF, which no API takes for INVALID_HANDLE_VALUE."),
-     Choice("`Handle32ToHandle`, which sign-extends it", "Handle32ToHandle"),
-     Choice("Either: the upper half of a handle is always zero", "either",
-            "INVALID_HANDLE_VALUE is -1: its upper half is all ones, so the two helpers "
-            "differ.")],
-    believed=0, model=_handle_widener,
-    right="Handle32ToHandle sign-extends: 0xFFFFFFFF becomes 0xFFFFFFFFFFFFFFFF, the 64-bit "
-          "INVALID_HANDLE_VALUE, which is (HANDLE)(LONG_PTR)-1 for exactly this reason "
-          "(W64-IPC, CHEN-IHV).",
-    hint="Apply each helper of interopkit.ndr.basetsd.CONVERSIONS to 0xFFFFFFFF and compare "
-         "with INVALID_HANDLE_VALUE.",
-    solution_code="# CONVERSIONS['Handle32ToHandle'].apply(0xFFFFFFFF) == INVALID_HANDLE_VALUE; "
-                  "Ptr32ToPtr's is not.\nanswer = 'b'\n",
+    f"A 32-bit process hands back a handle it holds as 0x{_HANDLE_MINUS_2:X}. The 64-bit side "
+    "widens it as handles must be widened. What 64-bit value does it hold then? (an int, such "
+    "as 0x1234)",
+    int, "an int, such as 0x1234",
+    [Wrong(_HANDLE_MINUS_2, "That is zero extension, Ptr32ToPtr's: it would give a different "
+           "handle."),
+     Wrong(INVALID_HANDLE_VALUE, "That is -1, INVALID_HANDLE_VALUE: this handle is -2.")],
+    believed=0, model=lambda: CONVERSIONS["Handle32ToHandle"].apply(_HANDLE_MINUS_2),
+    right="0xFFFFFFFFFFFFFFFE: Handle32ToHandle sign-extends, so -2 stays -2, as -1 stays "
+          "INVALID_HANDLE_VALUE (W64-IPC, CHEN-IHV).",
+    hint="Handles widen the way section 5 showed for INVALID_HANDLE_VALUE: "
+         "interopkit.ndr.basetsd.CONVERSIONS['Handle32ToHandle'].apply(value).",
+    solution_code="from interopkit.ndr.basetsd import CONVERSIONS\n"
+                  f"answer = CONVERSIONS['Handle32ToHandle'].apply(0x{_HANDLE_MINUS_2:X})\n",
     explanation="Handles widen by sign extension, pointers and unsigned numbers by zero "
                 "extension (W64-IPC, SDK-BASETSD).",
 )
 
 m7_handle_value = choice_quiz(
     "handle_value",
-    "A 64-bit process creates an event and writes its handle's value, 0x1F4, into a pipe. A "
+    "A 64-bit process creates a named event and writes its handle's value, 0x1F4, into a pipe. A "
     "32-bit process reads 0x1F4. What can it do with that number?",
     [Choice("Wait on the event with it: the value fits in 32 bits, so it works in both "
             "processes", "use it"),

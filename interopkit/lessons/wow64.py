@@ -564,26 +564,26 @@ m1_system32 = choice_quiz(
                 "where the redirector sends 32-bit processes (W64-FSR).",
 )
 
-_SYSNATIVE_NOTEPAD = "C:\\Windows\\Sysnative\\notepad.exe"
+_SYSNATIVE_CMD = "C:\\Windows\\Sysnative\\cmd.exe"
 
 m2_sysnative = choice_quiz(
     "sysnative",
-    f"A 64-bit program opens `{_SYSNATIVE_NOTEPAD}`. Which file does it get?",
-    [Choice("None: nothing redirects the path, and there is no folder called Sysnative, so the "
-            "open fails", _SYSNATIVE_NOTEPAD.lower()),
-     Choice("`C:\\Windows\\System32\\notepad.exe`, the 64-bit one",
-            "c:\\windows\\system32\\notepad.exe"),
-     Choice("`C:\\Windows\\SysWOW64\\notepad.exe`, the 32-bit one",
-            "c:\\windows\\syswow64\\notepad.exe",
+    f"A batch file starts `{_SYSNATIVE_CMD}`, to be sure of the 64-bit cmd. Started by a 32-bit "
+    "program, it works. What happens when a 64-bit program starts it?",
+    [Choice("It fails: nothing redirects the path for a 64-bit process, and there is no folder "
+            "called Sysnative", _SYSNATIVE_CMD.lower()),
+     Choice("It starts `C:\\Windows\\System32\\cmd.exe`, the 64-bit one",
+            "c:\\windows\\system32\\cmd.exe"),
+     Choice("It starts `C:\\Windows\\SysWOW64\\cmd.exe`, the 32-bit one",
+            "c:\\windows\\syswow64\\cmd.exe",
             "Only a 32-bit process's System32 paths go to SysWOW64, and this path does not "
             "name System32.")],
-    believed=1, model=lambda: canonical_path(redirect_path(_SYSNATIVE_NOTEPAD, "x64").result
-                                             ).lower(),
+    believed=1, model=lambda: canonical_path(redirect_path(_SYSNATIVE_CMD, "x64").result).lower(),
     right="Sysnative is a virtual alias that only 32-bit processes see. A 64-bit process looks "
-          "for a real folder of that name, and there is none (W64-FSR). From 64-bit code, name "
-          "System32.",
+          "for a real folder of that name, and there is none (W64-FSR). A batch file that any "
+          "process may run checks which it is first, or names System32 when it is 64-bit.",
     hint="Try redirect_path(path, 'x64') and read the reason.",
-    solution_code="# redirect_path('C:\\\\Windows\\\\Sysnative\\\\notepad.exe', 'x64') is not "
+    solution_code="# redirect_path('C:\\\\Windows\\\\Sysnative\\\\cmd.exe', 'x64') is not "
                   "redirected,\n# and a 64-bit process has no Sysnative folder.\nanswer = 'a'\n",
     explanation="The alias exists for 32-bit processes, to reach the real System32 without "
                 "turning redirection off (W64-FSR).",
@@ -628,23 +628,24 @@ m8_x64_on_arm = choice_quiz(
 
 m10_iswow64process = choice_quiz(
     "iswow64process",
-    "A program must learn which machine it runs as and which machine Windows really runs on, "
-    "on Windows on Arm too. Which call answers that?",
+    "A 32-bit installer must learn whether it runs under WOW64 and whether the machine is x64 or "
+    "Arm64, to install the right 64-bit build. Which call answers both?",
     [Choice("`IsWow64Process`: TRUE means a 32-bit process on 64-bit Windows, and that is all "
-            "there is to know", "IsWow64Process"),
+            "there is to know", "IsWow64Process",
+            "IsWow64Process says TRUE for an x86 process on x64 and on Arm64 alike: it cannot "
+            "name the native machine."),
      Choice("`sizeof(void*)`: 4 bytes means WOW64", "sizeof",
-            "The pointer size tells a process its own bitness only: an x64 process on Arm has "
-            "8-byte pointers and runs emulated (ARM-EMU)."),
-     Choice("`IsWow64Process2`: it returns the process's machine and the native machine",
-            "IsWow64Process2")],
+            "The pointer size tells a process its own bitness only, and a 32-bit process on "
+            "32-bit Windows has 4-byte pointers too."),
+     Choice("`IsWow64Process2`: it names the native machine, and whether the process runs "
+            "under WOW64", "IsWow64Process2")],
     believed=0, model=lambda: "IsWow64Process2",
-    right="IsWow64Process2 gives both machines: the process's (IMAGE_FILE_MACHINE_UNKNOWN when "
-          "it is not a WOW64 process) and the native one (ISWOW2). A single TRUE or FALSE cannot "
-          "tell the kinds of process on Arm apart.",
-    hint="Section 6's table shows what each call told the real processes. Which call gives two "
-         "machines?",
+    right="IsWow64Process2 returns the process's machine (IMAGE_FILE_MACHINE_UNKNOWN when it is "
+          "not a WOW64 process) and the native machine, I386 or ARM64 or AMD64 (ISWOW2).",
+    hint="Section 6's table shows what each call told the real processes. Which call names the "
+         "native machine?",
     solution_code="# IsWow64Process2 returns the process machine and the native machine "
                   "(ISWOW2).\nanswer = 'c'\n",
-    explanation="On Arm, IsWow64Process's one flag is ambiguous; IsWow64Process2 names both "
-                "machines (ISWOW2).",
+    explanation="IsWow64Process's one flag is TRUE for an x86 process on x64 and on Arm64 "
+                "alike; IsWow64Process2 names the native machine (ISWOW2).",
 )
