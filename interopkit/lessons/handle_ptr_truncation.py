@@ -404,22 +404,30 @@ def bits_html(type_name: str, value_text: str, sender: int, receiver: int, synta
 
 
 def findings_html(findings: list[Any]) -> str:
-    """The lint's findings: line, where, parameter, type, rule, severity, fix and sources."""
+    """The lint's findings: line, where, parameter, type, rule, severity, fix and sources; a
+    rule's risk and fix are written out once, and later rows of the same rule point back."""
     if not findings:
         return "<p><b>No findings.</b></p>"
     colours = {"error": "#b03000", "warning": "#9a6700", "note": "#555555"}
-    rows = "".join(
-        f"<tr><td>{f.line}</td><td style='text-align:left'>{html.escape(f.where)}</td>"
-        f"<td style='text-align:left'><code>{html.escape(f.parameter)}</code></td>"
-        f"<td style='text-align:left'><code>{html.escape(f.type)}</code></td>"
-        f"<td style='text-align:left;color:{colours[f.rule.severity]}'><b>"
-        f"{f.rule.severity}</b> {html.escape(f.rule.name)}</td>"
-        f"<td style='text-align:left'>{html.escape(f.rule.risk)}. <i>Fix:</i> "
-        f"{html.escape(f.rule.fix)}. <small>[{f.rule.certainty}; "
-        f"{sources_html(f.rule.sources)}]</small></td></tr>" for f in findings)
+    first_line: dict[str, int] = {}
+    rows = []
+    for f in findings:
+        if f.rule.name in first_line:
+            said = f"<i>Same risk and fix as line {first_line[f.rule.name]}.</i>"
+        else:
+            first_line[f.rule.name] = f.line
+            said = (f"{html.escape(f.rule.risk)}. <i>Fix:</i> {html.escape(f.rule.fix)}. "
+                    f"<small>[{f.rule.certainty}; {sources_html(f.rule.sources)}]</small>")
+        rows.append(
+            f"<tr><td>{f.line}</td><td style='text-align:left'>{html.escape(f.where)}</td>"
+            f"<td style='text-align:left'><code>{html.escape(f.parameter)}</code></td>"
+            f"<td style='text-align:left'><code>{html.escape(f.type)}</code></td>"
+            f"<td style='text-align:left;color:{colours[f.rule.severity]}'><b>"
+            f"{f.rule.severity}</b> {html.escape(f.rule.name)}</td>"
+            f"<td style='text-align:left'>{said}</td></tr>")
     head = "".join(f"<th style='text-align:left'>{h}</th>" for h in
                    ("line", "where", "parameter", "type", "rule", "risk, fix and sources"))
-    return f"<table><tr>{head}</tr>{rows}</table>"
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def echoes_html(echoes: list[Any]) -> str:
@@ -820,22 +828,27 @@ m7_handle_value = choice_quiz(
                 "needs its own handle to the object (KERNEL-OBJ).",
 )
 
-m15_ndr64 = choice_quiz(
+_WIDE = 0x1_2345_6789
+"""A DWORD_PTR value that needs more than 32 bits."""
+
+m15_ndr64 = value_quiz(
     "ndr64",
     "A 64-bit client whose stubs were built for both NDR20 and NDR64 (MIDL `/protocol all`) "
-    "calls a 32-bit server. Which transfer syntax carries the call?",
-    [Choice("NDR20: a 32-bit stub speaks only NDR20, and both sides must use one syntax",
-            "ndr20"),
-     Choice("NDR64: it was made for 64-bit code, so it settles the 32/64 differences", "ndr64"),
-     Choice("Each side its own: NDR64 from the client, NDR20 from the server", "both",
-            "Client and server agree on one transfer syntax for the call (MS-RPCE-NEG).")],
-    believed=1, model=lambda: transfer("INT_PTR", 1, 64, 32, syntax="ndr64").syntax,
-    right="NDR64 exists only for 64-bit stubs. The server accepts a syntax both sides offer, so "
-          "a 32/64 pair always talks NDR20, where __int3264 is 4 bytes (MIDL-PROTO, "
-          "MS-RPCE-NEG, RPC-NDR64).",
-    hint="transfer(type, value, 64, 32, syntax='ndr64') says which syntax was really used.",
-    solution_code="# transfer('INT_PTR', 1, 64, 32, syntax='ndr64').syntax is 'ndr20'.\n"
-                  "answer = 'a'\n",
-    explanation="Only 64-bit stubs speak NDR64, so mixed-bitness RPC negotiates NDR20 "
-                "(MIDL-PROTO, RPC-NDR64).",
+    f"passes the `DWORD_PTR` 0x{_WIDE:X} to a 32-bit server. What value does the server's "
+    "`DWORD_PTR` hold? (an int, such as 0x1234)",
+    int, "an int, such as 0x1234",
+    [Wrong(_WIDE, "A 32-bit DWORD_PTR cannot even hold it: the value is cut on the way."),
+     Wrong(_WIDE >> 32, "That is the upper half: the sender keeps the low 32 bits.")],
+    believed=0,
+    model=lambda: transfer("DWORD_PTR", _WIDE, 64, 32, syntax="ndr64").received,
+    right=f"0x{_WIDE & 0xFFFF_FFFF:X}: a 32-bit stub speaks only NDR20, so the pair negotiates "
+          "NDR20, where DWORD_PTR (__int3264) is 4 bytes, and the sender cuts the value to its "
+          "low 32 bits (MIDL-PROTO, MS-RPCE-NEG, MIDL-3264).",
+    hint="transfer('DWORD_PTR', value, 64, 32, syntax='ndr64') asks for NDR64 and shows which "
+         "syntax was used and what arrived.",
+    solution_code="from interopkit.ndr.rules import transfer\n"
+                  f"answer = transfer('DWORD_PTR', 0x{_WIDE:X}, 64, 32, syntax='ndr64')"
+                  ".received\n",
+    explanation="Only 64-bit stubs speak NDR64, so mixed-bitness RPC negotiates NDR20, and "
+                "__int3264 types cross in 4 bytes (MIDL-PROTO, RPC-NDR64, MIDL-3264).",
 )

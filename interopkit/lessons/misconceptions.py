@@ -106,7 +106,7 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
          "32-bit stubs speak only NDR20, so mixed-bitness RPC always uses NDR20", "06",
          "MIDL-PROTO", "MS-RPCE-NEG", "RPC-NDR64"),
     _row(16, "laa_ceiling", "a 32-bit process gets 3 GB under WOW64",
-         "2 GB by default, 4 GB when the image is large-address-aware", "01", "W64-PERF"),
+         "2 GiB by default, 4 GiB when the image is large-address-aware", "01", "W64-PERF"),
     _row(17, "arm32_removal", "ARM32 support ended in 24H2",
          'Microsoft says only "a future release of Windows 11", tied to Arm processors '
          "dropping AArch32; the press reported Insider build 25905. No source names 24H2", "03",

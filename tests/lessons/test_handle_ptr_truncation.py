@@ -37,6 +37,11 @@ def test_findings_echoes_and_handle_trip_tables() -> None:
     assert findings_html([]) == "<p><b>No findings.</b></p>"
     page = findings_html(lint("interface I { HRESULT F([in] DWORD pData); }"))
     assert "pointer-in-32-bits" in page and "<code>pData</code>" in page and "W64-PTR" in page
+    # A rule met again points back instead of repeating its paragraph (a fresh learner found
+    # the same handle text six times in the capstone's table).
+    twice = findings_html(lint("interface I { HRESULT F([in] DWORD pData, [in] DWORD pMore); }"))
+    assert twice.count("does not fit in 32 bits") == 1
+    assert "Same risk and fix as line 1." in twice
     echoes = [Echo("DWORD", 0x7F00_0000_1000, 4, 0x1000, 32),
               Echo("UINT_PTR", 0x7F00_0000_1000, 8, 0x7F00_0000_1000, 64)]
     page = echoes_html(echoes)
