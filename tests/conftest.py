@@ -222,17 +222,41 @@ def wine_prefix() -> Path:
         pytest.skip(str(exc))
 
 
-@pytest.fixture
-def wine_bits(wine_prefix: Path, request: pytest.FixtureRequest) -> Iterator[int]:
-    """The Windows process bitness of a parametrised test (32 or 64), skipped with the reason
-    when Wine of that bitness is missing; checks that the test left no Wine process running
-    in the prefix (processes that were there before it are someone else's)."""
-    bits = request.param
-    _wine_bits(bits)
-    before = set(wine.leftover_processes(wine_prefix))
-    yield bits
-    deadline = time.monotonic() + 10  # a wineserver told to end takes a moment to go
-    while (left := set(wine.leftover_processes(wine_prefix)) - before) and \
+def _wine_started_since(before: set[tuple[int, str]], where: Path,
+                        seconds: float = 15.0) -> set[tuple[int, str]]:
+    """The Wine processes of the prefix ``where`` that were not in ``before`` and still run once
+    Wine has had ``seconds`` to end its services (a wineserver told to end takes a moment; the
+    prefix may be shared, so the processes that were there before are someone else's)."""
+    deadline = time.monotonic() + seconds
+    while (left := set(wine.leftover_processes(where)) - before) and \
             time.monotonic() < deadline:
         time.sleep(0.2)
+    return left
+
+
+@pytest.fixture(scope="session")
+def wine_left_since() -> Callable[[set[tuple[int, str]]], set[tuple[int, str]]]:
+    """For a check inside a test or a module's fixture: ``wine_left_since(before)`` is the Wine
+    processes of the kit's prefix started since ``before`` that are still running after the wait
+    of ``no_wine_left``."""
+    return lambda before: _wine_started_since(before, wine.prefix())
+
+
+@pytest.fixture
+def no_wine_left(wine_prefix: Path) -> Iterator[None]:
+    """Fails the test if it leaves a Wine process of the kit's prefix running (a dllhost, a
+    wineserver, a Windows program)."""
+    before = set(wine.leftover_processes(wine_prefix))
+    yield
+    left = _wine_started_since(before, wine_prefix)
     assert not left, f"Wine processes left running: {sorted(left)}"
+
+
+@pytest.fixture
+def wine_bits(no_wine_left: None, request: pytest.FixtureRequest) -> int:
+    """The Windows process bitness of a parametrised test (32 or 64), skipped with the reason
+    when Wine of that bitness is missing; the test fails if it leaves a Wine process running
+    (``no_wine_left``)."""
+    bits = request.param
+    _wine_bits(bits)
+    return bits

@@ -4,7 +4,7 @@ labelled as recorded."""
 
 import json
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,20 +18,14 @@ from interopkit.errors import HostError, UsageError
 from interopkit.kit import wine
 
 
-def _no_wine_left(before: set) -> None:
-    deadline = time.monotonic() + 10  # a wineserver told to end takes a moment to go
-    while (left := set(wine.leftover_processes()) - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"Wine processes left running: {sorted(left)}"
-
-
 @pytest.mark.usefixtures("wine32")
-def test_real_com_is_timed_inside_the_client_with_activation_apart() -> None:
+def test_real_com_is_timed_inside_the_client_with_activation_apart(
+        wine_left_since: Callable[[set], set]) -> None:
     assert realcom.available() is None
     before = set(wine.leftover_processes())
     measured = run(["native_inproc", "surrogate_cross_bitness", "real_com"], quick=True,
                    payloads=(0, 4096, 1 << 20))
-    _no_wine_left(before)
+    assert not wine_left_since(before)
     points = {r.payload_bytes: r for r in measured.results if r.experiment == "real_com"}
     assert set(points) == {0, 4096, 1 << 20}
     assert all(r.n >= 5 and 0 < r.p25_us <= r.median_us <= r.p75_us for r in points.values())
@@ -41,7 +35,7 @@ def test_real_com_is_timed_inside_the_client_with_activation_apart() -> None:
     assert about["platform"].startswith("Wine ") and "QueryPerformanceCounter" in about["timer"]
     # Activation is timed once, apart: not one timed call, the first included, comes near it.
     timed = realcom.measure((0,), 20, 0.05)
-    _no_wine_left(before)
+    assert not wine_left_since(before)
     assert len(timed.samples[0]) == 20 and timed.about["warmup"]["0"] >= 1
     assert max(timed.samples[0]) * 1000 < timed.about["create_ms"] / 10
     view = realcom.shown(measured)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,29 +34,18 @@ from interopkit.sources import SOURCES
 X86, X64, X64W = BUILDS
 
 
-def assert_nothing_left(before: set[tuple[int, str]]) -> None:
-    """No Wine process of the kit's prefix is left but those that ran before (someone else's:
-    other test runs may share the prefix); a wineserver told to end takes a moment to go."""
-    deadline = time.monotonic() + 10
-    while (left := set(wine.leftover_processes()) - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"Wine processes left running: {sorted(left)}"
-
-
 @pytest.fixture
-def no_leftovers(wine32: None) -> Iterator[None]:
+def no_leftovers(wine32: None, no_wine_left: None) -> None:
     """Wine of both bitnesses; after the test, no Wine process of the kit's prefix is left."""
-    before = set(wine.leftover_processes())
-    yield
-    assert_nothing_left(before)
 
 
 @pytest.fixture(scope="module")
-def swept(wine32: None) -> Sweep:
+def swept(wine32: None, wine_left_since: Callable[[set], set]) -> Sweep:
     """The whole sweep, once: every type and value through every build, and the replays."""
     before = set(wine.leftover_processes())
     found = sweep()
-    assert_nothing_left(before)
+    left = wine_left_since(before)
+    assert not left, f"Wine processes left running: {sorted(left)}"
     return found
 
 

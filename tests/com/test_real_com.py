@@ -4,9 +4,6 @@ left behind (no registration, no dllhost, no wineserver). Wine is not Windows: w
 from the documentation, the test pins Wine's answer and says so."""
 
 import json
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,15 +14,8 @@ from interopkit.kit import wine
 
 
 @pytest.fixture
-def clean_wine(wine32: None, wine_prefix: Path) -> Iterator[None]:
+def clean_wine(wine32: None, no_wine_left: None) -> None:
     """Both bitnesses of Wine; fails the test if it leaves a Wine process (dllhost included)."""
-    before = set(wine.leftover_processes(wine_prefix))
-    yield
-    deadline = time.monotonic() + 10
-    while (left := set(wine.leftover_processes(wine_prefix)) - before) and \
-            time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"Wine processes left running: {sorted(left)}"
 
 
 def _registered() -> bool:

@@ -181,21 +181,13 @@ def test_q5_and_q6_right_wrong_and_untouched(monkeypatch: pytest.MonkeyPatch) ->
     assert q6_wine_differs.check([8, 7, 6]).state is State.RIGHT
 
 
-def _wine_left() -> set:
-    from interopkit.kit import wine
-
-    return set(wine.leftover_processes())
-
-
-def test_real_com_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.usefixtures("wine32", "no_wine_left")
+def test_real_com_live_under_wine(monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    import time
-
     from interopkit.lessons import recorded
     from interopkit.lessons.com_surrogate import COM_PROGRESS, real_com_html, real_com_runs
 
     monkeypatch.setattr(recorded, "_CACHE", {})
-    before = _wine_left()
     page = real_com_html()
     assert capsys.readouterr().out.startswith(COM_PROGRESS)
     assert "<b>live: Wine " in page and "recorded" not in page
@@ -204,13 +196,10 @@ def test_real_com_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyPatch,
     assert first["surrogate"]["image"].lower().endswith("\\syswow64\\dllhost.exe")
     assert (second["ptr_size"], second["surrogate"]["bits"], second["add"]) == (8, 64, 5)
     assert len(first["call_us"]) == recorded.COM_CALLS and first["create_ms"] > 0
-    deadline = time.monotonic() + 10  # a wineserver told to end takes a moment to go
-    while (left := _wine_left() - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"Wine processes left running: {sorted(left)}"
 
 
-def test_real_failures_live_under_wine(wine32: None, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.usefixtures("wine32", "no_wine_left")
+def test_real_failures_live_under_wine(monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     from interopkit.com.real import FAILURES
     from interopkit.lessons import recorded

@@ -4,7 +4,6 @@ the live-or-recorded choice; notebook 06's real-bytes table."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -145,9 +144,9 @@ def test_one_rule_labels_wines_differences_alike_in_both_tables(
     assert "unsigned-int3264-sign-extended)" not in page.split("<ol>")[0]  # no code in a cell
 
 
+@pytest.mark.usefixtures("wine32", "no_wine_left")
 def test_record_writes_a_live_run_with_its_provenance(
-        wine32: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = set(wine.leftover_processes())
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ndr_recording, "sweep", lambda values=(0x8000_0000,): sweep(values))
     path = record(tmp_path)
     found, rec = load_sweep(tmp_path)
@@ -155,7 +154,3 @@ def test_record_writes_a_live_run_with_its_provenance(
     assert len(found.comparisons) == 12 and found.unexplained == ()
     live = real_sweep((0x8000_0000,), tmp_path)
     assert isinstance(live, RealSweep) and live.live and live.label.startswith("live: Wine ")
-    deadline = time.monotonic() + 10  # other runs may share the prefix: theirs were there before
-    while (left := set(wine.leftover_processes()) - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"Wine processes left running: {sorted(left)}"
