@@ -14,13 +14,21 @@ import re
 
 from interopkit import lessons
 from interopkit.lessons.exercise import Exercise
+from interopkit.lessons.misconceptions import Quiz
 
 __all__ = ["answer_key", "exercises_by_notebook"]
 
 
+def _asked_order(exercise: Exercise) -> tuple[bool, int]:
+    """Where a notebook asks it: its exercises (q1, q2 ...) first, then its quizzes on the
+    guide's misconceptions (m1, m8 ...), each in the order of its number."""
+    number = re.match(r"[a-z](\d+)_", exercise.name)
+    return isinstance(exercise, Quiz), int(number.group(1)) if number else 0
+
+
 def exercises_by_notebook() -> dict[str, list[Exercise]]:
-    """The exercises of each notebook ("00", "01", ...), in the order the notebook asks them;
-    a module's docstring names its notebook."""
+    """The exercises of each notebook ("00", "01", ...), in the order the notebook asks them
+    (``_asked_order``); a module's docstring names its notebook."""
     found: dict[str, list[Exercise]] = {}
     for module_info in pkgutil.iter_modules(lessons.__path__):
         module = importlib.import_module(f"{lessons.__name__}.{module_info.name}")
@@ -31,7 +39,7 @@ def exercises_by_notebook() -> dict[str, list[Exercise]]:
         exercises = [item for item in items if isinstance(item, Exercise)]
         if exercises:  # a helper module that names a notebook but asks nothing adds nothing
             found.setdefault(match.group(1), []).extend(exercises)
-    return dict(sorted(found.items()))
+    return {notebook: sorted(items, key=_asked_order) for notebook, items in sorted(found.items())}
 
 
 def answer_key() -> str:

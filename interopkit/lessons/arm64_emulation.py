@@ -18,17 +18,15 @@ if TYPE_CHECKING:
 from interopkit.lessons.controls import _arguments_problem, _call_controls
 from interopkit.lessons.html import _sample_export, _table
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "draw_emulation_cost",
     "draw_translation",
     "emulator_explorer",
+    "m13_arm64ec_machine",
     "q1_stdcall_bytes",
     "q2_third_register",
     "q3_arm64_processes",
     "q4_arm64_per_byte",
-    "m13_arm64ec_machine",
 ]
 
 

@@ -28,9 +28,7 @@ from interopkit.lessons.controls import _arguments_problem, _call_controls
 from interopkit.lessons.html import _sample_export, _table, sources_html
 from interopkit.lessons.recorded import cached, labels_html
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "BOTH_VIEWS",
     "CANDIDATES",
     "COM_FAILURE_NOTES",
@@ -43,6 +41,7 @@ __all__ = [  # noqa: RUF022
     "activations_html",
     "differences_html",
     "draw_com_primer",
+    "m3_inprocserver32",
     "q1_force_32",
     "q2_missing_value",
     "q3_echo_32",
@@ -60,7 +59,6 @@ __all__ = [  # noqa: RUF022
     "surrogate_explorer",
     "wine_differences",
     "wire_html",
-    "m3_inprocserver32",
 ]
 
 

@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 from interopkit.lessons.html import _table, sources_html
 from interopkit.lessons.recorded import cached, labels_html
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "PAIRS",
     "check_report_html",
     "comparison_table_html",
@@ -40,6 +38,10 @@ __all__ = [  # noqa: RUF022
     "load_matrix_explorer",
     "lock_prediction",
     "locked_prediction",
+    "m9_x64_plugin",
+    "m11_error_codes",
+    "m12_load_as_data",
+    "m17_arm32_removal",
     "outcome_html",
     "q1_predict",
     "q2_find_dll",
@@ -48,10 +50,6 @@ __all__ = [  # noqa: RUF022
     "real_loader_cases_html",
     "real_loads_html",
     "start_table_html",
-    "m9_x64_plugin",
-    "m11_error_codes",
-    "m12_load_as_data",
-    "m17_arm32_removal",
 ]
 
 

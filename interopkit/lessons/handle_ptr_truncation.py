@@ -23,9 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from interopkit.lessons.html import _table, sources_html
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "BIT_COLOURS",
     "PORTED",
     "PREDICT",
@@ -40,17 +38,17 @@ __all__ = [  # noqa: RUF022
     "findings_html",
     "handle_trip_html",
     "lock_prediction",
+    "m4_handle_ptr",
+    "m5_handles_pointers",
+    "m6_sign_extension",
+    "m7_handle_value",
+    "m15_ndr64",
     "mend_checker",
     "q1_cut_pointers",
     "q2_invalid_handle",
     "q3_mend",
     "real_bytes",
     "real_bytes_html",
-    "m4_handle_ptr",
-    "m5_handles_pointers",
-    "m6_sign_extension",
-    "m7_handle_value",
-    "m15_ndr64",
 ]
 
 

@@ -21,9 +21,7 @@ from interopkit.errors import UsageError
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
 from interopkit.lessons.misconceptions import Choice, choice_quiz
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "CALLS",
     "GUESSED",
     "Prediction",
@@ -32,9 +30,9 @@ __all__ = [  # noqa: RUF022
     "compare_guesses",
     "cost_explorer",
     "lock",
+    "m14_msl_loadlib",
     "q1_chatty_ms",
     "q2_batched_speedup",
-    "m14_msl_loadlib",
 ]
 
 

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 from interopkit.lessons.html import _table
 from interopkit.lessons.recorded import cached, labels_html
 
-# The quizzes (m...) follow the exercises (q...), as in the notebook: the answer key lists
-# them in the order of __all__.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "draw_address_spaces",
     "draw_address_spaces_linear",
     "draw_wow64_layers",
+    "m1_system32",
+    "m2_sysnative",
+    "m8_x64_on_arm",
+    "m10_iswow64process",
     "q1_installer_file",
     "q2_installer_key",
     "q3_program_files",
@@ -39,10 +41,6 @@ __all__ = [  # noqa: RUF022
     "real_threads_html",
     "real_wow64_html",
     "redirect_explorer",
-    "m1_system32",
-    "m2_sysnative",
-    "m8_x64_on_arm",
-    "m10_iswow64process",
 ]
 
 
