@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interopkit.com.idl import parse
+from interopkit.com.idl import Scope, parse
 from interopkit.com.lint import IDL_DIR, lint, meaning
 from interopkit.errors import InteropKitError, UsageError
 from interopkit.lessons.exercise import NOT_ATTEMPTED, Exercise, Note
@@ -188,10 +188,10 @@ def _check_invalid(answer: Any) -> tuple[bool, str]:
     return False, "Run transfer('DWORD_PTR', -1, 64, 64) and read its steps."
 
 
-def _members(text: str) -> dict[str, list[str]]:
+def _members(scopes: list[Scope]) -> dict[str, list[str]]:
     """Each method's and struct's parameter or field names, in order."""
     found: dict[str, list[str]] = {}
-    for scope in parse(text):
+    for scope in scopes:
         for method, declaration in scope.members:
             where = f"{scope.name}.{method}" if scope.kind == "interface" else \
                 f"struct {scope.name}"
@@ -205,10 +205,9 @@ _DECLARED_ELSEWHERE = {"IUnknown", "IDispatch"}
 """Interfaces a mended IDL may use without declaring them (oaidl.idl and unknwn.idl hold them)."""
 
 
-def _unsound(text: str) -> str | None:
+def _unsound(scopes: list[Scope]) -> str | None:
     """What the lint does not look for but MIDL or COM would refuse in a mend: an interface
     used and never declared, a bare ``void *``, or a HANDLE that COM is not told to duplicate."""
-    scopes = parse(text, "your IDL")
     declared = {scope.name for scope in scopes if scope.kind == "interface"}
     for scope in scopes:
         for method, declaration in scope.members:
@@ -253,12 +252,11 @@ def mend_checker(ported: Path) -> Callable[[Any], tuple[bool, str]]:
         if not isinstance(answer, str):
             return False, "Give the whole mended IDL as a string."
         try:
-            findings = lint(answer, name="your IDL")
-            mended = _members(answer)
-            unsound = _unsound(answer)
+            scopes = parse(answer, "your IDL")  # once, for the lint and both checks
         except UsageError as exc:
             return False, f"The lint cannot read it: {exc}"
-        for where, names in _members(ported.read_text()).items():
+        findings, mended, unsound = lint(scopes), _members(scopes), _unsound(scopes)
+        for where, names in _members(parse(ported.read_text())).items():
             if where not in mended:
                 return False, f"{where} is gone: mend it, do not delete it."
             for name in names:
