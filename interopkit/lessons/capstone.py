@@ -257,12 +257,14 @@ def com_hosting_html() -> str:
             + f"<p><b>{html.escape(run['platform'])}</b>: {html.escape(outcome)}.</p>")
 
 
-def _plugin_checksum(data: bytes) -> int:
+def _plugin_checksums(*blocks: bytes) -> list[int]:
+    """The plug-in's checksum of each block, all computed in one surrogate."""
     from interopkit.emulation.emulator import Buffer
     from interopkit.surrogate.client import Surrogate
 
     with Surrogate(plugin_of(build_capstone_app(STUDIO_FOLDER))) as meter:
-        return meter.call("checksum", Buffer(data), len(data)).result & 0xFFFF_FFFF
+        return [meter.call("checksum", Buffer(block), len(block)).result & 0xFFFF_FFFF
+                for block in blocks]
 
 
 def _check_checksum(answer: Any) -> tuple[bool, str]:
@@ -270,13 +272,14 @@ def _check_checksum(answer: Any) -> tuple[bool, str]:
         return False, "Give the value the plug-in returned, as an int."
     readings = sensor_readings()
     data = readings_bytes(readings)
-    expected = _plugin_checksum(data)
+    # The whole data, and the parts a length in readings (not bytes) would check.
+    expected, *parts = _plugin_checksums(data, data[:len(readings)], data[:1])
     if answer == expected:
         return True, (f"{expected:#010x}, computed by the 32-bit plug-in in its own process "
                       f"from the {len(data):,} bytes you sent.")
     if answer == sum(readings) & 0xFFFF_FFFF:
         return False, "That is the readings' sum. The question asks for the plug-in's checksum."
-    if answer in (_plugin_checksum(data[:len(readings)]), _plugin_checksum(data[:1])):
+    if answer in parts:
         return False, ("That is the checksum of part of the data: checksum's second argument is "
                        "a length in bytes, len(data), not the number of readings.")
     return False, ("Give the .result of the checksum call through meter, with all the bytes "

@@ -118,7 +118,7 @@ def test_the_checksum_step_recognises_the_sum_and_a_length_in_readings() -> None
     readings = capstone.sensor_readings()
     assert "the readings' sum" in q4_checksum.check(sum(readings)).message
     data = capstone.readings_bytes(readings)
-    partial = capstone._plugin_checksum(data[:len(readings)])
+    (partial,) = capstone._plugin_checksums(data[:len(readings)])
     assert "a length in bytes" in q4_checksum.check(partial).message
     assert q4_checksum.check(0).state is State.WRONG
 
@@ -134,7 +134,7 @@ def test_chatty_and_batched_are_timed_on_the_running_plugin(meter: Surrogate) ->
     readings = capstone.sensor_readings(300)
     times = capstone.time_chatty_batched(meter, readings, repeats=3)
     assert times["calls"] == 300 and times["sum"] == sum(readings)
-    assert times["checksum"] == capstone._plugin_checksum(capstone.readings_bytes(readings))
+    assert [times["checksum"]] == capstone._plugin_checksums(capstone.readings_bytes(readings))
     assert times["chatty_s"] > times["batched_s"] > 0
     ax = capstone.draw_chatty_batched(times)
     assert ax.get_xscale() == "log" and len(ax.patches) == 2
