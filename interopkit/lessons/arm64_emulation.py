@@ -8,7 +8,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from interopkit.emulation.emulator import Buffer, Emulator
-from interopkit.errors import InteropKitError
+from interopkit.errors import InteropKitError, UsageError
 from interopkit.kit.samples import sample_path
 from interopkit.lessons.exercise import Exercise
 from interopkit.lessons.misconceptions import Wrong, value_quiz
@@ -394,20 +394,18 @@ def _arm64ec_header() -> int:
             info = inspect(write_image(Path(tmp) / f"{machine.name}.dll", machine, hybrid=True))
             if image_kind(info) is ImageKind.ARM64EC:
                 return info.machine_value
-    from interopkit.errors import UsageError
-
     raise UsageError("the loader model", "took no finished image for ARM64EC",
-                          "Mend interopkit.loading.loader.image_kind")
+                     "Mend interopkit.loading.loader.image_kind")
 
 
 m13_arm64ec_machine = value_quiz(
     "arm64ec_machine",
     "A finished ARM64EC DLL, as a linker ships it: what number does the Machine field of its "
     "COFF header hold? (an int, such as 0x14C)",
-    int, "an int, such as 0x14C", [Wrong(0xA641),
-          Wrong(0xA64E, "0xA64E is ARM64X's COFF value, and a finished ARM64X image says "
-                "0xAA64."),
-          Wrong(0xAA64, "0xAA64 is classic Arm64, the header of a finished ARM64X image.")],
+    int, "an int, such as 0x14C",
+    [Wrong(0xA641),
+     Wrong(0xA64E, "0xA64E is ARM64X's COFF value, and a finished ARM64X image says 0xAA64."),
+     Wrong(0xAA64, "0xAA64 is classic Arm64, the header of a finished ARM64X image.")],
     believed=0, model=_arm64ec_header,
     right="0x8664, the x64 value: from its header an ARM64EC image looks like x64, and hybrid "
           "metadata, found through its load configuration, marks it (ARM64EC, LLVM-D149089).",
